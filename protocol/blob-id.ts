@@ -1,0 +1,110 @@
+/**
+ * Content addresses for stored objects, checkable without any key (DESIGN invariant 5).
+ * The sealed object is cut into fixed blocks (1 MiB; the last may be short, and an empty object
+ * has no blocks); each block is hashed, and the id commits to the size, the block size and every
+ * block hash:
+ *
+ *   blockHash_i = SHA-256(block_i)
+ *   blobId      = SHA-256(canonical(["peerpacs/blob/v1", size, blockSize, blockHash_0 ‖ … ‖ blockHash_n-1]))
+ *
+ * So a receiver holding only the id can check a block list, then each block as it arrives, and
+ * resume a transfer from the last verified block. Ids print as 64 lowercase hex digits.
+ */
+import { concatBytes, equalBytes, expectBytes, expectInteger } from './bytes.ts'
+import { encodeCanonical } from './canonical.ts'
+import type { CryptoProvider, Hasher } from './crypto-provider.ts'
+import { fromHex, toHex } from './encoding.ts'
+import { DecodeError } from './errors.ts'
+
+export type BlobId = string & { readonly __brand: 'BlobId' }
+
+export const BLOCK_SIZE = 1 << 20
+const HASH_LENGTH = 32
+
+export interface BlobDigest {
+  readonly id: BlobId
+  readonly size: number
+  readonly blockSize: number
+  /** Concatenated 32-byte SHA-256 hashes of the blocks, in order. */
+  readonly blockHashes: Uint8Array
+}
+
+export function isBlobId (value: unknown): value is BlobId {
+  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value)
+}
+
+export function parseBlobId (value: string): BlobId {
+  if (!isBlobId(value)) throw new DecodeError(`not a blob id (64 lowercase hex digits): ${JSON.stringify(String(value).slice(0, 80))}`)
+  return value
+}
+
+export function blockCount (size: number, blockSize: number): number {
+  return Math.ceil(size / blockSize)
+}
+
+export function blobIdOf (provider: CryptoProvider, size: number, blockSize: number, blockHashes: Uint8Array): BlobId {
+  expectInteger(size, 'blobIdOf(size)')
+  expectInteger(blockSize, 'blobIdOf(blockSize)', 1)
+  expectBytes(blockHashes, 'blobIdOf(blockHashes)', blockCount(size, blockSize) * HASH_LENGTH)
+  return toHex(provider.sha256(encodeCanonical(['peerpacs/blob/v1', size, blockSize, blockHashes]))) as BlobId
+}
+
+/** Hashes a sealed object pushed in pieces of any size. */
+export class BlobHasher {
+  readonly #provider: CryptoProvider
+  readonly #blockSize: number
+  readonly #hashes: Uint8Array[] = []
+  #block: Hasher
+  #inBlock = 0
+  #size = 0
+
+  constructor (provider: CryptoProvider, blockSize = BLOCK_SIZE) {
+    this.#provider = provider
+    this.#blockSize = expectInteger(blockSize, 'BlobHasher(blockSize)', 1)
+    this.#block = provider.createSha256()
+  }
+
+  update (data: Uint8Array): void {
+    expectBytes(data, 'BlobHasher.update(data)')
+    let offset = 0
+    while (offset < data.length) {
+      const n = Math.min(data.length - offset, this.#blockSize - this.#inBlock)
+      this.#block.update(data.subarray(offset, offset + n))
+      this.#inBlock += n
+      offset += n
+      if (this.#inBlock === this.#blockSize) this.#endBlock()
+    }
+    this.#size += data.length
+  }
+
+  digest (): BlobDigest {
+    if (this.#inBlock > 0) this.#endBlock()
+    const blockHashes = concatBytes(...this.#hashes)
+    return { id: blobIdOf(this.#provider, this.#size, this.#blockSize, blockHashes), size: this.#size, blockSize: this.#blockSize, blockHashes }
+  }
+
+  #endBlock (): void {
+    this.#hashes.push(this.#block.digest())
+    this.#block = this.#provider.createSha256()
+    this.#inBlock = 0
+  }
+}
+
+/** Checks that a digest's block list really belongs to its id. */
+export function verifyDigest (provider: CryptoProvider, digest: BlobDigest): boolean {
+  return blobIdOf(provider, digest.size, digest.blockSize, digest.blockHashes) === digest.id
+}
+
+/** Checks one block against the digest. */
+export function verifyBlock (provider: CryptoProvider, digest: BlobDigest, index: number, block: Uint8Array): boolean {
+  expectBytes(block, 'verifyBlock(block)')
+  const count = blockCount(digest.size, digest.blockSize)
+  expectInteger(index, 'verifyBlock(index)', 0, Math.max(0, count - 1))
+  const expectedLength = index === count - 1 ? digest.size - index * digest.blockSize : digest.blockSize
+  if (block.length !== expectedLength) return false
+  return equalBytes(provider.sha256(block), digest.blockHashes.subarray(index * HASH_LENGTH, (index + 1) * HASH_LENGTH))
+}
+
+export function blobIdBytes (id: BlobId): Uint8Array {
+  return fromHex(parseBlobId(id), 32)
+}

@@ -1,0 +1,74 @@
+/**
+ * Node identities: Ed25519 key pairs. A node id is the libp2p PeerId string of the same key
+ * (base58btc of the identity multihash of the protobuf-encoded public key, "12D3KooW…"), so
+ * the peer the connection gater sees *is* the member named in the log. The X25519 forms of
+ * the key receive wrapped keys (sealed boxes).
+ */
+import * as ed from '@noble/ed25519'
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { concatBytes, equalBytes, expectBytes, expectString } from './bytes.ts'
+import './crypto-provider.ts' // configures @noble/ed25519's SHA-512
+import { DecodeError } from './errors.ts'
+import { fromBase58, toBase58 } from './encoding.ts'
+import type { RandomSource } from './random.ts'
+
+export type NodeId = string & { readonly __brand: 'NodeId' }
+
+export interface NodeKeyPair {
+  /** The 32-byte Ed25519 seed. */
+  readonly secretKey: Uint8Array
+  readonly publicKey: Uint8Array
+}
+
+// protobuf PublicKey { Type = Ed25519 (1), Data = 32 bytes } behind an identity multihash (0x00, length 36).
+const PEER_ID_PREFIX = new Uint8Array([0x00, 0x24, 0x08, 0x01, 0x12, 0x20])
+
+export function generateNodeKey (random: RandomSource): NodeKeyPair {
+  return nodeKeyFromSecret(expectBytes(random(32), 'random(32)', 32))
+}
+
+export function nodeKeyFromSecret (secretKey: Uint8Array): NodeKeyPair {
+  expectBytes(secretKey, 'nodeKeyFromSecret(secretKey)', 32)
+  return { secretKey: secretKey.slice(), publicKey: ed.getPublicKey(secretKey) }
+}
+
+export function nodeIdFromPublicKey (publicKey: Uint8Array): NodeId {
+  expectBytes(publicKey, 'nodeIdFromPublicKey(publicKey)', 32)
+  return toBase58(concatBytes(PEER_ID_PREFIX, publicKey)) as NodeId
+}
+
+export function publicKeyFromNodeId (nodeId: string): Uint8Array {
+  expectString(nodeId, 'publicKeyFromNodeId(nodeId)')
+  const bytes = fromBase58(nodeId)
+  if (bytes.length !== PEER_ID_PREFIX.length + 32 || !equalBytes(bytes.subarray(0, PEER_ID_PREFIX.length), PEER_ID_PREFIX)) {
+    throw new DecodeError(`not an Ed25519 node id: ${nodeId.length} characters that do not decode to an Ed25519 peer id`)
+  }
+  return bytes.slice(PEER_ID_PREFIX.length)
+}
+
+export function isNodeId (value: unknown): value is NodeId {
+  if (typeof value !== 'string') return false
+  try { publicKeyFromNodeId(value); return true } catch { return false }
+}
+
+export function signBytes (secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+  expectBytes(secretKey, 'signBytes(secretKey)', 32)
+  expectBytes(message, 'signBytes(message)')
+  return ed.sign(message, secretKey)
+}
+
+/** X25519 public key of an Ed25519 public key (birational map), to seal boxes to a node. */
+export function x25519PublicKey (edPublicKey: Uint8Array): Uint8Array {
+  expectBytes(edPublicKey, 'x25519PublicKey(edPublicKey)', 32)
+  try {
+    return ed25519.utils.toMontgomery(edPublicKey)
+  } catch (cause) {
+    throw new DecodeError('not a valid Ed25519 public key', { cause })
+  }
+}
+
+/** X25519 secret key of an Ed25519 seed, to open boxes sealed to that node. */
+export function x25519SecretKey (edSecretKey: Uint8Array): Uint8Array {
+  expectBytes(edSecretKey, 'x25519SecretKey(edSecretKey)', 32)
+  return ed25519.utils.toMontgomerySecret(edSecretKey)
+}

@@ -1,0 +1,36 @@
+/**
+ * Key derivation. Every derived key has its own label here, so no two uses of one secret can
+ * produce the same key, and a reader of this file sees every key the system derives.
+ */
+import { hkdf } from '@noble/hashes/hkdf.js'
+import { hmac } from '@noble/hashes/hmac.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { expectBytes, expectInteger, utf8Encode } from './bytes.ts'
+
+export const LABELS = {
+  /** Per-object key for one encrypted blob (STREAM), from the study data key and the blob's salt. */
+  streamKey: 'peerpacs/v1/stream-key',
+  /** Key and nonce of an X25519 sealed box. */
+  sealedBox: 'peerpacs/v1/sealed-box',
+  /** Key that encrypts a study's index records (attributes, instance records). */
+  recordKey: 'peerpacs/v1/record-key',
+  /** Key for the keyed lookups (HMAC of UIDs) in a node's index. */
+  lookupKey: 'peerpacs/v1/lookup-key'
+} as const
+
+export type KdfLabel = typeof LABELS[keyof typeof LABELS]
+
+/** HKDF-SHA256 (RFC 5869). */
+export function hkdfSha256 (ikm: Uint8Array, salt: Uint8Array, label: KdfLabel, length = 32): Uint8Array {
+  expectBytes(ikm, 'hkdfSha256(ikm)')
+  expectBytes(salt, 'hkdfSha256(salt)')
+  expectInteger(length, 'hkdfSha256(length)', 1, 255 * 32)
+  return hkdf(sha256, ikm, salt, utf8Encode(label), length)
+}
+
+/** HMAC-SHA256, for keyed lookups that must not reveal what they look up. */
+export function hmacSha256 (key: Uint8Array, message: Uint8Array): Uint8Array {
+  expectBytes(key, 'hmacSha256(key)')
+  expectBytes(message, 'hmacSha256(message)')
+  return hmac(sha256, key, message)
+}
