@@ -1,0 +1,91 @@
+/**
+ * The native CryptoProvider: node:crypto (OpenSSL) for the bulk primitives. Tests prove it
+ * byte-identical to protocol's noble reference (test/unit/node/native-provider.test.ts).
+ *
+ * Ed25519: OpenSSL verifies with the cofactorless equation and stricter decoding, which accepts
+ * a subset of what ZIP-215 accepts. So an OpenSSL "valid" is final, and only an OpenSSL
+ * "invalid" is re-checked with the noble reference; the answer is then ZIP-215's for every
+ * input, and valid signatures, the common case, take the fast path.
+ */
+import { createCipheriv, createDecipheriv, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto'
+import { AuthenticationError } from '../../protocol/errors.ts'
+import { nobleProvider, type CryptoProvider, type Hasher } from '../../protocol/crypto-provider.ts'
+
+const TAG_LENGTH = 16
+// DER SubjectPublicKeyInfo prefix for an Ed25519 key (RFC 8410).
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+const KEY_CACHE_LIMIT = 1024
+const keyCache = new Map<string, KeyObject | null>()
+
+function ed25519KeyObject (publicKey: Uint8Array): KeyObject | null {
+  const cacheKey = Buffer.from(publicKey).toString('base64')
+  let key = keyCache.get(cacheKey)
+  if (key === undefined) {
+    try {
+      key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
+    } catch {
+      key = null
+    }
+    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value!)
+    keyCache.set(cacheKey, key)
+  }
+  return key
+}
+
+function asUint8 (buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+}
+
+export const nativeProvider: CryptoProvider = {
+  name: 'node:crypto',
+
+  sha256: (data) => asUint8(createHash('sha256').update(data).digest()),
+
+  createSha256: () => {
+    const h = createHash('sha256')
+    const hasher: Hasher = {
+      update (data) { h.update(data); return hasher },
+      digest: () => asUint8(h.digest())
+    }
+    return hasher
+  },
+
+  chachaSeal: (key, nonce, plaintext, aad) => {
+    const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH })
+    cipher.setAAD(aad, { plaintextLength: plaintext.length })
+    const out = Buffer.allocUnsafe(plaintext.length + TAG_LENGTH)
+    const n = cipher.update(plaintext).copy(out, 0)
+    cipher.final().copy(out, n)
+    cipher.getAuthTag().copy(out, plaintext.length)
+    return asUint8(out)
+  },
+
+  chachaOpen: (key, nonce, sealed, aad) => {
+    if (sealed.length < TAG_LENGTH) throw new AuthenticationError(`ChaCha20-Poly1305 input of ${sealed.length} bytes is shorter than its tag`)
+    const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH })
+    const bodyLength = sealed.length - TAG_LENGTH
+    decipher.setAAD(aad, { plaintextLength: bodyLength })
+    decipher.setAuthTag(sealed.subarray(bodyLength))
+    const out = decipher.update(sealed.subarray(0, bodyLength))
+    try {
+      decipher.final()
+    } catch (cause) {
+      out.fill(0) // never let unauthenticated plaintext escape
+      throw new AuthenticationError('ChaCha20-Poly1305 tag did not verify', { cause })
+    }
+    return asUint8(out)
+  },
+
+  ed25519Verify: (signature, message, publicKey) => {
+    if (signature.length !== 64 || publicKey.length !== 32) return false
+    const key = ed25519KeyObject(publicKey)
+    if (key !== null) {
+      try {
+        if (verify(null, message, key, signature)) return true
+      } catch {
+        // fall through to the reference answer
+      }
+    }
+    return nobleProvider.ed25519Verify(signature, message, publicKey)
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * BlobStore on the file system: one file per sealed object at blobs/ab/cd/<id> (two levels of
+ * 256 shards keep directories small). A writer goes to blobs/tmp/<random>.part; commit fsyncs
+ * it, renames it into place and fsyncs the directory, so an object is either absent or whole.
+ * A process killed mid-write leaves only a .part file, removed when the store next opens (the
+ * data dir's lock guarantees no other writer is using tmp/ then).
+ */
+import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { BlobHasher, isBlobId, type BlobId } from '../../protocol/blob-id.ts'
+import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
+import { BlobMissingError } from './blob-errors.ts'
+import type { BlobStore, BlobWriter, ReadRange } from './blob-store.ts'
+import { fsyncDirectory } from './fsync.ts'
+
+const WRITE_BATCH = 1 << 20
+const READ_CHUNK = 1 << 20
+
+function isNotFound (error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT'
+}
+
+export class FsBlobStore implements BlobStore {
+  readonly root: string
+  readonly #provider: CryptoProvider
+  readonly #tmp: string
+  readonly #knownDirs = new Set<string>()
+
+  private constructor (root: string, provider: CryptoProvider) {
+    this.root = root
+    this.#provider = provider
+    this.#tmp = join(root, 'tmp')
+  }
+
+  /** Opens (creating if needed) the store at `root`, and clears partial writes left by a killed process. */
+  static async open (root: string, provider: CryptoProvider): Promise<FsBlobStore> {
+    const store = new FsBlobStore(root, provider)
+    await mkdir(store.#tmp, { recursive: true, mode: 0o700 })
+    for (const name of await readdir(store.#tmp)) await rm(join(store.#tmp, name), { force: true, recursive: true })
+    return store
+  }
+
+  pathOf (id: BlobId): string {
+    return join(this.root, id.slice(0, 2), id.slice(2, 4), id)
+  }
+
+  async create (): Promise<BlobWriter> {
+    const tmpPath = join(this.#tmp, `${randomBytes(12).toString('hex')}.part`)
+    const handle = await open(tmpPath, 'wx', 0o600)
+    const hasher = new BlobHasher(this.#provider)
+    let pending: Uint8Array[] = []
+    let pendingLength = 0
+    let state: 'open' | 'committed' | 'aborted' = 'open'
+
+    const flush = async (): Promise<void> => {
+      if (pendingLength === 0) return
+      const buffers = pending
+      pending = []
+      pendingLength = 0
+      let written = 0
+      const total = buffers.reduce((n, b) => n + b.length, 0)
+      while (written < total) {
+        const { bytesWritten } = await handle.writev(written === 0 ? buffers : [Buffer.concat(buffers).subarray(written)])
+        written += bytesWritten
+      }
+    }
+
+    return {
+      write: async (data) => {
+        if (state !== 'open') throw new Error(`blob writer is ${state}`)
+        hasher.update(data)
+        pending.push(data)
+        pendingLength += data.length
+        if (pendingLength >= WRITE_BATCH) await flush()
+      },
+      commit: async () => {
+        if (state !== 'open') throw new Error(`blob writer is ${state}`)
+        await flush()
+        await handle.sync()
+        await handle.close()
+        state = 'committed'
+        const digest = hasher.digest()
+        const finalPath = this.pathOf(digest.id)
+        const dir = await this.#shardDir(digest.id)
+        await rename(tmpPath, finalPath)
+        await fsyncDirectory(dir)
+        return digest
+      },
+      abort: async () => {
+        if (state === 'open') await handle.close().catch(() => {})
+        state = 'aborted'
+        await rm(tmpPath, { force: true })
+      }
+    }
+  }
+
+  async size (id: BlobId): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(id))).size
+    } catch (error) {
+      if (isNotFound(error)) return undefined
+      throw error
+    }
+  }
+
+  async * read (id: BlobId, range: ReadRange = {}): AsyncIterable<Uint8Array> {
+    const start = range.start ?? 0
+    if (range.end !== undefined && range.end <= start) return
+    const stream = createReadStream(this.pathOf(id), { start, end: range.end === undefined ? undefined : range.end - 1, highWaterMark: READ_CHUNK })
+    try {
+      for await (const chunk of stream) yield chunk as Buffer
+    } catch (error) {
+      if (isNotFound(error)) throw new BlobMissingError(`blob ${id} is not in the store (expected at ${this.pathOf(id)})`)
+      throw error
+    } finally {
+      stream.destroy()
+    }
+  }
+
+  async delete (id: BlobId): Promise<void> {
+    try {
+      await unlink(this.pathOf(id))
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+      return
+    }
+    await fsyncDirectory(join(this.root, id.slice(0, 2), id.slice(2, 4)))
+  }
+
+  async * list (): AsyncIterable<BlobId> {
+    for (const { id } of await this.#scan()) if (id !== undefined) yield id
+  }
+
+  /** Files under the shard folders that are not blobs at their right place (for fsck). */
+  async strays (): Promise<string[]> {
+    return (await this.#scan()).filter((entry) => entry.id === undefined).map((entry) => entry.path)
+  }
+
+  /** Moves a blob aside to `dir` (for fsck --repair), keeping it for inspection. */
+  async quarantine (id: BlobId, dir: string): Promise<string | undefined> {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    const target = join(dir, `${id}.${Date.now()}`)
+    try {
+      await rename(this.pathOf(id), target)
+    } catch (error) {
+      if (isNotFound(error)) return undefined
+      throw error
+    }
+    await fsyncDirectory(dir)
+    return target
+  }
+
+  async #scan (): Promise<Array<{ path: string, id?: BlobId }>> {
+    const out: Array<{ path: string, id?: BlobId }> = []
+    const shard = /^[0-9a-f]{2}$/
+    for (const a of (await readdir(this.root)).sort()) {
+      if (a === 'tmp') continue
+      const aPath = join(this.root, a)
+      if (!shard.test(a) || !(await stat(aPath)).isDirectory()) { out.push({ path: aPath }); continue }
+      for (const b of (await readdir(aPath)).sort()) {
+        const bPath = join(aPath, b)
+        if (!shard.test(b) || !(await stat(bPath)).isDirectory()) { out.push({ path: bPath }); continue }
+        for (const name of (await readdir(bPath)).sort()) {
+          const path = join(bPath, name)
+          if (isBlobId(name) && name.startsWith(a + b)) out.push({ path, id: name })
+          else out.push({ path })
+        }
+      }
+    }
+    return out
+  }
+
+  async #shardDir (id: BlobId): Promise<string> {
+    const dir = join(this.root, id.slice(0, 2), id.slice(2, 4))
+    if (this.#knownDirs.has(dir)) return dir
+    const created = await mkdir(dir, { recursive: true, mode: 0o700 })
+    if (created !== undefined) {
+      // New directories are durable once their parents are fsynced.
+      await fsyncDirectory(join(this.root, id.slice(0, 2)))
+      await fsyncDirectory(this.root)
+    }
+    this.#knownDirs.add(dir)
+    return dir
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * KvStore on level (classic-level, LevelDB): the node's index on disk. Every batch is written
+ * with sync so that "returned" means "survives kill -9 and power loss".
+ */
+import { ClassicLevel } from 'classic-level'
+import { PeerpacsError } from '../../protocol/errors.ts'
+import { joinKey, prefixRange, splitKey, type KvKey, type KvOperation, type KvStore } from './kv.ts'
+
+/** The database is held by another process (LevelDB's LOCK file). */
+export class StoreLockedError extends PeerpacsError {
+  static readonly code = 'STORE_LOCKED'
+  constructor (message: string) { super(StoreLockedError.code, message) }
+}
+
+export class LevelKvStore implements KvStore {
+  readonly #db: ClassicLevel<string, Uint8Array>
+
+  private constructor (db: ClassicLevel<string, Uint8Array>) { this.#db = db }
+
+  static async open (location: string): Promise<LevelKvStore> {
+    const db = new ClassicLevel<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    try {
+      await db.open()
+    } catch (error) {
+      const cause = (error as { cause?: { message?: string } }).cause
+      if (/lock/i.test(cause?.message ?? '')) throw new StoreLockedError(`index ${location} is locked by another process`)
+      throw error
+    }
+    return new LevelKvStore(db)
+  }
+
+  async get (key: KvKey): Promise<Uint8Array | undefined> {
+    return await this.#db.get(joinKey(key))
+  }
+
+  async batch (operations: readonly KvOperation[]): Promise<void> {
+    const ops = operations.map((op) => op.type === 'put'
+      ? { type: 'put' as const, key: joinKey(op.key), value: op.value }
+      : { type: 'del' as const, key: joinKey(op.key) })
+    await this.#db.batch(ops, { sync: true })
+  }
+
+  async * entries (prefix: KvKey): AsyncIterable<[KvKey, Uint8Array]> {
+    for await (const [key, value] of this.#db.iterator(prefixRange(prefix))) {
+      yield [splitKey(key), value]
+    }
+  }
+
+  async close (): Promise<void> {
+    await this.#db.close()
+  }
+}
