@@ -1,0 +1,19 @@
+/** Errors for DICOM input: the message names what was wrong and where (byte offset, tag). */
+import { PeerpacsError, type ErrorOptions } from '../../protocol/errors.ts'
+
+/** The file is not DICOM Part 10 at all (no "DICM" marker): skipped, not rejected. */
+export class NotDicomError extends PeerpacsError {
+  static readonly code = 'NOT_DICOM'
+  constructor (message: string, options?: ErrorOptions) { super(NotDicomError.code, message, options) }
+}
+
+/** The file claims to be DICOM but its structure or required attributes are broken. */
+export class InvalidDicomError extends PeerpacsError {
+  static readonly code = 'INVALID_DICOM'
+  constructor (message: string, options?: ErrorOptions) { super(InvalidDicomError.code, message, options) }
+}
+
+export function tagString (tag: number): string {
+  const hex = (tag >>> 0).toString(16).toUpperCase().padStart(8, '0')
+  return `(${hex.slice(0, 4)},${hex.slice(4)})`
+}

@@ -1,0 +1,112 @@
+/**
+ * Inspects a DICOM Part 10 file as it streams past: checks its whole structure (file-meta.ts,
+ * dataset-walker.ts) and extracts its catalogue attributes (instance-header.ts) as soon as the
+ * part before Pixel Data has gone by, so a caller can act on them (find the study, spot a
+ * duplicate) while the rest is still arriving. Only that prefix is held in memory.
+ *
+ * Deflated datasets are compressed as a whole, so a deflated file is held entire and inflated
+ * at the end; they are rare and small, and capped.
+ */
+import { inflateRawSync } from 'node:zlib'
+import { concatBytes } from '../../protocol/bytes.ts'
+import { DatasetWalker } from './dataset-walker.ts'
+import { InvalidDicomError } from './errors.ts'
+import { parseFileMeta, type FileMeta } from './file-meta.ts'
+import { readInstanceHeader, type InstanceHeader } from './instance-header.ts'
+import { EXPLICIT_LE, encodingOf, isDeflated } from './transfer-syntax.ts'
+
+/** Most bytes held before Pixel Data (attributes, embedded documents). */
+export const MAX_HEADER_BYTES = 64 << 20
+/** Largest deflated file, and largest inflated dataset, accepted. */
+export const MAX_DEFLATED_BYTES = 64 << 20
+export const MAX_INFLATED_BYTES = 512 << 20
+
+export class Part10Inspector {
+  readonly #fileSize: number
+  #held: Uint8Array[] = []
+  #heldLength = 0
+  #meta: FileMeta | undefined
+  #walker: DatasetWalker | undefined
+  #header: InstanceHeader | undefined
+  #received = 0
+
+  constructor (fileSize: number) {
+    this.#fileSize = fileSize
+  }
+
+  /** The instance's attributes, once the part before Pixel Data has been seen. */
+  get header (): InstanceHeader | undefined { return this.#header }
+
+  get transferSyntaxUid (): string | undefined { return this.#meta?.transferSyntaxUid }
+
+  push (chunk: Uint8Array): void {
+    this.#received += chunk.length
+    if (this.#received > this.#fileSize) throw new InvalidDicomError(`file grew while it was being read (more than ${this.#fileSize} bytes)`)
+    if (this.#header === undefined) this.#hold(chunk)
+    if (this.#meta === undefined) {
+      const prefix = this.#joined()
+      this.#meta = parseFileMeta(prefix, this.#fileSize)
+      if (this.#meta === undefined || isDeflated(this.#meta.transferSyntaxUid)) return
+      this.#walker = new DatasetWalker(this.#meta.metaEnd, this.#fileSize, encodingOf(this.#meta.transferSyntaxUid))
+      this.#walker.push(prefix.subarray(this.#meta.metaEnd))
+    } else if (this.#walker !== undefined) {
+      this.#walker.push(chunk)
+    }
+    const headerEnd = this.#walker?.headerEnd
+    if (this.#header === undefined && headerEnd !== undefined) this.#parseHeader(headerEnd)
+  }
+
+  /** Call at the end of the file: throws unless it was a whole, well-formed instance. */
+  finish (): InstanceHeader {
+    if (this.#received !== this.#fileSize) {
+      throw new InvalidDicomError(`file changed while it was being read: ${this.#received} bytes read, ${this.#fileSize} expected`)
+    }
+    if (this.#meta === undefined) {
+      this.#meta = parseFileMeta(this.#joined(), this.#fileSize)
+      if (this.#meta === undefined) throw new InvalidDicomError(`file ends at byte ${this.#fileSize} inside the file meta information`)
+    }
+    const ts = this.#meta.transferSyntaxUid
+    if (isDeflated(ts)) return this.#finishDeflated(this.#meta)
+    const headerEnd = this.#walker!.finish()
+    if (this.#header === undefined) this.#parseHeader(headerEnd)
+    return this.#header!
+  }
+
+  #hold (chunk: Uint8Array): void {
+    const limit = this.#meta !== undefined && isDeflated(this.#meta.transferSyntaxUid) ? MAX_DEFLATED_BYTES : MAX_HEADER_BYTES
+    if (this.#heldLength + chunk.length > limit) {
+      throw new InvalidDicomError(this.#meta !== undefined && isDeflated(this.#meta.transferSyntaxUid)
+        ? `deflated files larger than ${limit >> 20} MiB are not accepted`
+        : `more than ${limit >> 20} MiB of attributes before Pixel Data; not accepted`)
+    }
+    this.#held.push(chunk.slice())
+    this.#heldLength += chunk.length
+  }
+
+  #joined (): Uint8Array {
+    if (this.#held.length > 1) this.#held = [concatBytes(...this.#held)]
+    return this.#held[0] ?? new Uint8Array(0)
+  }
+
+  #parseHeader (headerEnd: number): void {
+    this.#header = readInstanceHeader(this.#joined().subarray(0, headerEnd), this.#meta!.transferSyntaxUid)
+    this.#held = []
+    this.#heldLength = 0
+  }
+
+  #finishDeflated (meta: FileMeta): InstanceHeader {
+    const file = this.#joined()
+    let dataset: Uint8Array
+    try {
+      dataset = inflateRawSync(file.subarray(meta.metaEnd), { maxOutputLength: MAX_INFLATED_BYTES })
+    } catch (cause) {
+      throw new InvalidDicomError(`deflated dataset does not inflate: ${(cause as Error).message}`, { cause })
+    }
+    const walker = new DatasetWalker(0, dataset.length, EXPLICIT_LE)
+    walker.push(dataset)
+    walker.finish()
+    this.#header = readInstanceHeader(file, meta.transferSyntaxUid)
+    this.#held = []
+    return this.#header
+  }
+}
