@@ -1,0 +1,131 @@
+/**
+ * What the index holds and how each record is encoded (canonical CBOR). Nothing here carries
+ * PHI in clear: blob records are sizes and hashes; lookups are keyed hashes of UIDs; patient,
+ * study and instance attributes are sealed with a key derived from the study's data key.
+ *
+ *   ['blob', blobId]                   BlobRecord       size, block size, block hashes (keyless checks)
+ *   ['study', studyId]                 StudyRecord      epoch, study key wrapped by the epoch key, sealed attributes
+ *   ['study-uid', lookup(StudyUID)]    studyId          find a study by its StudyInstanceUID
+ *   ['instance', studyId, lookup(SOP)] InstanceRecord   blob id, sealed instance attributes
+ *   ['sop', lookup(SOPInstanceUID)]    studyId          find an instance (and spot duplicates)
+ */
+import type { BlobDigest, BlobId } from '../../protocol/blob-id.ts'
+import { parseBlobId } from '../../protocol/blob-id.ts'
+import { asMap, bytesField, decodeCanonical, encodeCanonical, intField, textField, type CanonicalMap, type CanonicalValue } from '../../protocol/canonical.ts'
+import { DecodeError } from '../../protocol/errors.ts'
+import type { StudyId } from '../../protocol/study-id.ts'
+import type { InstanceHeader } from '../dicom/instance-header.ts'
+import type { KvKey } from '../store/kv.ts'
+
+export const keys = {
+  blob: (id: BlobId): KvKey => ['blob', id],
+  blobs: ['blob'] as KvKey,
+  study: (id: StudyId): KvKey => ['study', id],
+  studies: ['study'] as KvKey,
+  studyUid: (lookup: string): KvKey => ['study-uid', lookup],
+  studyUids: ['study-uid'] as KvKey,
+  instance: (study: StudyId, lookup: string): KvKey => ['instance', study, lookup],
+  instancesOf: (study: StudyId): KvKey => ['instance', study],
+  instances: ['instance'] as KvKey,
+  sop: (lookup: string): KvKey => ['sop', lookup],
+  sops: ['sop'] as KvKey
+}
+
+export function encodeBlobRecord (digest: BlobDigest): Uint8Array {
+  return encodeCanonical({ size: digest.size, blockSize: digest.blockSize, blockHashes: digest.blockHashes })
+}
+
+export function decodeBlobRecord (id: BlobId, bytes: Uint8Array): BlobDigest {
+  const map = asMap(decodeCanonical(bytes, 16 << 20), 'blob record')
+  return { id, size: intField(map, 'size', 'blob record'), blockSize: intField(map, 'blockSize', 'blob record'), blockHashes: bytesField(map, 'blockHashes', 'blob record') }
+}
+
+export interface StudyRecord {
+  readonly epoch: number
+  /** The study's data key, sealed with the epoch key (secretbox, AAD = study-keys.ts studyKeyAad). */
+  readonly wrappedKey: Uint8Array
+  /** StudyAttributes, sealed with the study's record key. */
+  readonly sealedAttributes: Uint8Array
+}
+
+export function encodeStudyRecord (r: StudyRecord): Uint8Array {
+  return encodeCanonical({ epoch: r.epoch, wrappedKey: r.wrappedKey, attributes: r.sealedAttributes })
+}
+
+export function decodeStudyRecord (bytes: Uint8Array): StudyRecord {
+  const map = asMap(decodeCanonical(bytes), 'study record')
+  return { epoch: intField(map, 'epoch', 'study record'), wrappedKey: bytesField(map, 'wrappedKey', 'study record'), sealedAttributes: bytesField(map, 'attributes', 'study record') }
+}
+
+export interface InstanceRecord {
+  readonly blob: BlobId
+  /** InstanceAttributes, sealed with the study's record key. */
+  readonly sealedAttributes: Uint8Array
+}
+
+export function encodeInstanceRecord (r: InstanceRecord): Uint8Array {
+  return encodeCanonical({ blob: r.blob, attributes: r.sealedAttributes })
+}
+
+export function decodeInstanceRecord (bytes: Uint8Array): InstanceRecord {
+  const map = asMap(decodeCanonical(bytes), 'instance record')
+  return { blob: parseBlobId(textField(map, 'blob', 'instance record')), sealedAttributes: bytesField(map, 'attributes', 'instance record') }
+}
+
+// ---- Sealed contents ----
+
+export const STUDY_FIELDS = ['studyInstanceUid', 'patientName', 'patientId', 'patientBirthDate', 'patientSex', 'studyDate',
+  'studyTime', 'studyDescription', 'accessionNumber', 'referringPhysicianName', 'studyId'] as const
+
+export type StudyAttributes = Pick<InstanceHeader, typeof STUDY_FIELDS[number]>
+
+/** What the index knows of one instance: its header plus the size and SHA-256 of the file as received. */
+export interface InstanceAttributes extends InstanceHeader {
+  readonly size: number
+  readonly sha256: Uint8Array
+}
+
+function pick (source: object, fields: readonly string[]): CanonicalMap {
+  const out: CanonicalMap = {}
+  const from = source as Record<string, CanonicalValue | undefined>
+  for (const f of fields) if (from[f] !== undefined) out[f] = from[f]
+  return out
+}
+
+export function studyAttributesOf (header: InstanceHeader): StudyAttributes {
+  return pick(header, STUDY_FIELDS) as unknown as StudyAttributes
+}
+
+export function encodeStudyAttributes (a: StudyAttributes): Uint8Array {
+  return encodeCanonical(pick(a, STUDY_FIELDS))
+}
+
+function readFields (map: CanonicalMap, what: string): Record<string, string | number | Uint8Array> {
+  const out: Record<string, string | number | Uint8Array> = {}
+  for (const [k, v] of Object.entries(map)) {
+    if (typeof v !== 'string' && typeof v !== 'number' && !(v instanceof Uint8Array)) throw new DecodeError(`${what}.${k}: unexpected type`)
+    out[k] = v
+  }
+  return out
+}
+
+export function decodeStudyAttributes (bytes: Uint8Array): StudyAttributes {
+  const map = asMap(decodeCanonical(bytes), 'study attributes')
+  textField(map, 'studyInstanceUid', 'study attributes')
+  return readFields(map, 'study attributes') as unknown as StudyAttributes
+}
+
+const INSTANCE_FIELDS = ['transferSyntaxUid', 'sopClassUid', 'sopInstanceUid', 'studyInstanceUid', 'seriesInstanceUid', 'modality',
+  'seriesNumber', 'seriesDescription', 'bodyPartExamined', 'instanceNumber', 'numberOfFrames', 'rows', 'columns', 'size', 'sha256', ...STUDY_FIELDS]
+
+export function encodeInstanceAttributes (a: InstanceAttributes): Uint8Array {
+  return encodeCanonical(pick(a, INSTANCE_FIELDS))
+}
+
+export function decodeInstanceAttributes (bytes: Uint8Array): InstanceAttributes {
+  const map = asMap(decodeCanonical(bytes), 'instance attributes')
+  for (const f of ['sopInstanceUid', 'sopClassUid', 'seriesInstanceUid', 'transferSyntaxUid']) textField(map, f, 'instance attributes')
+  intField(map, 'size', 'instance attributes')
+  bytesField(map, 'sha256', 'instance attributes', 32)
+  return readFields(map, 'instance attributes') as unknown as InstanceAttributes
+}
