@@ -1,0 +1,111 @@
+/**
+ * How a CLI command is declared: its options (beyond the common ones), its positional
+ * arguments and its help; `parse` turns argv into values or a UsageError that says what was
+ * wrong. Every command gets --data, --json and --help; commands that open keys get
+ * --passphrase-file.
+ */
+import { parseArgs } from 'node:util'
+import { PeerpacsError } from '../../protocol/errors.ts'
+import { EXIT_CODES_HELP } from './exit-codes.ts'
+import type { Output } from './output.ts'
+
+export class UsageError extends PeerpacsError {
+  static readonly code = 'USAGE'
+  constructor (message: string, hint?: string) { super(UsageError.code, message, hint === undefined ? {} : { hint }) }
+}
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean'
+  readonly short?: string
+  /** Placeholder shown in help, e.g. FILE. */
+  readonly value?: string
+  readonly help: string
+}
+
+export interface CommandSpec {
+  readonly name: string
+  readonly summary: string
+  /** Positional arguments as shown in usage, e.g. "PATH...". */
+  readonly args: string
+  readonly minArgs: number
+  readonly maxArgs: number
+  readonly description: string
+  readonly usesKeys: boolean
+  readonly options: Readonly<Record<string, OptionSpec>>
+  run (context: CommandContext): Promise<number>
+}
+
+export type OptionValues = Record<string, string | boolean | undefined>
+
+export interface CommandContext {
+  readonly values: OptionValues
+  readonly args: string[]
+  readonly dataDir: string
+  readonly out: Output
+  readonly env: NodeJS.ProcessEnv
+}
+
+const COMMON: Record<string, OptionSpec> = {
+  data: { type: 'string', value: 'DIR', help: 'data dir (default: $PEERPACS_DATA, else ./data)' },
+  json: { type: 'boolean', help: 'print results as JSON lines, for scripts' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' }
+}
+
+const PASSPHRASE: Record<string, OptionSpec> = {
+  'passphrase-file': { type: 'string', value: 'FILE', help: 'read the passphrase that seals the keys from FILE (default: $PEERPACS_PASSPHRASE)' }
+}
+
+export function optionsOf (spec: CommandSpec): Record<string, OptionSpec> {
+  return { ...spec.options, ...(spec.usesKeys ? PASSPHRASE : {}), ...COMMON }
+}
+
+export function helpOf (spec: CommandSpec): string {
+  const options = optionsOf(spec)
+  const rows = Object.entries(options).map(([name, o]) => {
+    const flag = `${o.short !== undefined ? `-${o.short}, ` : '    '}--${name}${o.value !== undefined ? ` ${o.value}` : ''}`
+    return [flag, o.help] as const
+  })
+  const width = Math.max(...rows.map(([flag]) => flag.length)) + 2
+  return [
+    `Usage: peerpacs ${spec.name} [options]${spec.args === '' ? '' : ` ${spec.args}`}`,
+    '',
+    spec.summary,
+    '',
+    spec.description.trim(),
+    '',
+    'Options:',
+    ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),
+    '',
+    EXIT_CODES_HELP
+  ].join('\n')
+}
+
+export function parse (spec: CommandSpec, argv: string[]): { values: OptionValues, args: string[] } {
+  const options = optionsOf(spec)
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: Object.fromEntries(Object.entries(options).map(([name, o]) => [name, o.short === undefined ? { type: o.type } : { type: o.type, short: o.short }]))
+    })
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''), `see \`peerpacs ${spec.name} --help\``)
+  }
+  const values = parsed.values as OptionValues
+  if (values.help === true) return { values, args: parsed.positionals }
+  const args = parsed.positionals
+  if (args.length < spec.minArgs) throw new UsageError(`missing ${spec.args}`, `usage: peerpacs ${spec.name} [options] ${spec.args}`)
+  if (args.length > spec.maxArgs) throw new UsageError(`unexpected argument "${args[spec.maxArgs]}"`, `usage: peerpacs ${spec.name} [options] ${spec.args}`.trimEnd())
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type === 'string' && values[name] === '') throw new UsageError(`--${name} needs a value`)
+  }
+  return { values, args }
+}
+
+export function dataDirOf (values: OptionValues, env: NodeJS.ProcessEnv): string {
+  const fromFlag = values.data
+  if (typeof fromFlag === 'string') return fromFlag
+  return env.PEERPACS_DATA !== undefined && env.PEERPACS_DATA !== '' ? env.PEERPACS_DATA : './data'
+}

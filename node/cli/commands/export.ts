@@ -1,0 +1,40 @@
+/** `peerpacs export STUDY DIR`: writes a study's instances back, byte for byte as imported. */
+import { exportStudy } from '../../archive/export-study.ts'
+import type { CommandSpec } from '../command.ts'
+import { EXIT } from '../exit-codes.ts'
+import { withArchive } from '../open-archive.ts'
+import { formatBytes } from '../output.ts'
+
+export const exportCommand: CommandSpec = {
+  name: 'export',
+  summary: 'Write a study\'s instances to a folder, byte-identical to what was imported.',
+  args: 'STUDY DIR',
+  minArgs: 2,
+  maxArgs: 2,
+  usesKeys: true,
+  description: `
+STUDY is a StudyInstanceUID (as \`peerpacs studies\` lists) or a study id. Files are written to
+DIR/<SeriesInstanceUID>/<SOPInstanceUID>.dcm. Every instance is checked (block hashes,
+authenticated decryption, the SHA-256 recorded at import) before its file appears; a damaged
+instance is reported and not written, the others still are. Exit code 1 when any instance
+failed, 5 when the study does not exist.`,
+  options: {},
+
+  async run (context) {
+    const { args, out } = context
+    return await withArchive(context, 'export', 'required', async (archive) => {
+      let done = 0
+      const summary = await exportStudy(archive, args[0]!, args[1]!, (event) => {
+        done++
+        out.record(event)
+        if (event.status === 'failed') out.line(`failed    ${event.sopInstanceUid}: ${event.reason}`)
+        out.progress(`exporting ${done} instances`)
+      })
+      out.done()
+      out.record({ type: 'summary', ...summary })
+      out.line(`exported ${summary.exported} of ${summary.instances} instances (${formatBytes(summary.bytes)}) to ${summary.dir}` +
+        (summary.failed > 0 ? `; ${summary.failed} failed` : ''))
+      return summary.failed > 0 ? EXIT.PROBLEMS : EXIT.OK
+    })
+  }
+}

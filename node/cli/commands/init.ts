@@ -1,0 +1,113 @@
+/** `peerpacs init`: creates a node and an org in an empty data dir, and shows the recovery key once. */
+import { open, rm } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { relative, resolve, isAbsolute } from 'node:path'
+import { PeerpacsError } from '../../../protocol/errors.ts'
+import { encodeRecoveryKey } from '../../../protocol/recovery-key.ts'
+import { createKeyring } from '../../keys/keyring.ts'
+import { resolvePassphrase } from '../../keys/passphrase.ts'
+import { provider, random } from '../../runtime.ts'
+import { LevelKvStore } from '../../store/kv-level.ts'
+import { DATA_DIR_FORMAT, DATA_DIR_VERSION, dataDirLayout, prepareNewDataDir, writeDataDirMeta } from '../../store/data-dir.ts'
+import type { CommandSpec } from '../command.ts'
+import { EXIT } from '../exit-codes.ts'
+
+class RecoveryKeyOutError extends PeerpacsError {
+  constructor (message: string) { super('RECOVERY_KEY_OUT', message) }
+}
+
+function inside (child: string, parent: string): boolean {
+  const rel = relative(parent, child)
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+}
+
+export const init: CommandSpec = {
+  name: 'init',
+  summary: 'Create a node and a new org in an empty data dir.',
+  args: '',
+  minArgs: 0,
+  maxArgs: 0,
+  usesKeys: true,
+  description: `
+Creates the node's key, a new org with its first content key, and the org's recovery key.
+The node id is printed; the recovery key is shown once (or written to --recovery-key-out)
+and never stored. Keep it offline: it is what restores the org from a backup.
+
+The node's keys are sealed with a passphrase when one is given (PEERPACS_PASSPHRASE or
+--passphrase-file); every later command then needs the same passphrase.`,
+  options: {
+    name: { type: 'string', value: 'NAME', help: 'the org\'s name (default: peerpacs-<hostname>)' },
+    'recovery-key-out': { type: 'string', value: 'FILE', help: 'write the recovery key to FILE (mode 0600, must not exist) instead of showing it' }
+  },
+
+  async run ({ values, dataDir, out, env }) {
+    const layout = dataDirLayout(dataDir)
+    const name = typeof values.name === 'string' ? values.name : `peerpacs-${hostname()}`
+    const keyOut = typeof values['recovery-key-out'] === 'string' ? resolve(values['recovery-key-out']) : undefined
+    if (keyOut !== undefined && inside(keyOut, layout.root)) {
+      throw new RecoveryKeyOutError('--recovery-key-out must be outside the data dir: the recovery key must not be stored with what it protects')
+    }
+    const passphrase = await resolvePassphrase(typeof values['passphrase-file'] === 'string' ? values['passphrase-file'] : undefined, env)
+    // Claim the recovery key file before creating anything, so a failure leaves nothing behind.
+    let keyFile
+    if (keyOut !== undefined) {
+      try {
+        keyFile = await open(keyOut, 'wx', 0o600)
+      } catch (error) {
+        throw new RecoveryKeyOutError(`cannot create ${keyOut}: ${(error as NodeJS.ErrnoException).code === 'EEXIST' ? 'it already exists (not overwritten)' : (error as Error).message}`)
+      }
+    }
+    try {
+      await prepareNewDataDir(layout)
+    } catch (error) {
+      if (keyFile !== undefined) { await keyFile.close(); await rm(keyOut!, { force: true }) }
+      throw error
+    }
+    let recoveryKey: string
+    let nodeId: string
+    let orgId: string
+    try {
+      const { keyring, recoverySeed } = await createKeyring(layout.keysDir, { passphrase, orgName: name, provider, random, now: Date.now() })
+      recoveryKey = encodeRecoveryKey(provider, recoverySeed)
+      recoverySeed.fill(0)
+      nodeId = keyring.nodeId
+      orgId = keyring.orgId
+      await (await LevelKvStore.open(layout.indexDir)).close()
+      if (keyFile !== undefined) {
+        await keyFile.writeFile(recoveryKey + '\n')
+        await keyFile.sync()
+        await keyFile.close()
+        keyFile = undefined
+      }
+      // Written last: a data dir is initialised only once everything else is in place.
+      await writeDataDirMeta(layout, { format: DATA_DIR_FORMAT, version: DATA_DIR_VERSION, nodeId, orgId, orgName: name, created: new Date().toISOString() })
+    } catch (error) {
+      if (keyFile !== undefined) await keyFile.close()
+      if (keyOut !== undefined) await rm(keyOut, { force: true })
+      // Remove only what init created; the folder itself may have existed (empty) before.
+      for (const path of [layout.metaFile, layout.keysDir, layout.indexDir, layout.blobsDir]) await rm(path, { recursive: true, force: true })
+      throw error
+    }
+
+    if (passphrase === undefined) {
+      out.warn(`no passphrase given: the node's keys in ${layout.keysDir} are stored unsealed, protected only by file permissions. ` +
+        'To seal them, start over with PEERPACS_PASSPHRASE set or --passphrase-file FILE.')
+    }
+    out.record({ type: 'init', dataDir: layout.root, nodeId, orgId, orgName: name, sealed: passphrase !== undefined, ...(keyOut === undefined ? { recoveryKey } : { recoveryKeyFile: keyOut }) })
+    out.line(`Initialised ${layout.root}`)
+    out.line(`  org:     ${name} (${orgId})`)
+    out.line(`  node id: ${nodeId}`)
+    out.line(`  keys:    ${passphrase === undefined ? 'NOT sealed (no passphrase)' : 'sealed with the passphrase'}`)
+    out.line('')
+    if (keyOut !== undefined) {
+      out.line(`The recovery key was written to ${keyOut} (mode 0600). Move it offline; it is not kept here.`)
+    } else {
+      out.line('RECOVERY KEY (shown once, never stored; write it down and keep it offline):')
+      out.line('')
+      out.line(`    ${recoveryKey}`)
+      out.line('')
+      out.line('It restores this org from its backup if every node is lost.')
+    }
+    return EXIT.OK
+  }
+}

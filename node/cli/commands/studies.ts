@@ -1,0 +1,46 @@
+/** `peerpacs studies`: lists the studies in the archive. */
+import { listStudies, type StudySummary } from '../../archive/catalogue.ts'
+import type { CommandSpec } from '../command.ts'
+import { EXIT } from '../exit-codes.ts'
+import { withArchive } from '../open-archive.ts'
+
+function formatDate (date: string | undefined): string {
+  return date !== undefined && /^\d{8}$/.test(date) ? `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}` : (date ?? '')
+}
+
+function table (rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  return rows.map((r) => r.map((cell, i) => i === r.length - 1 ? cell : cell.padEnd(widths[i]!)).join('  ').trimEnd())
+}
+
+export const studies: CommandSpec = {
+  name: 'studies',
+  summary: 'List the studies in the archive.',
+  args: '',
+  minArgs: 0,
+  maxArgs: 0,
+  usesKeys: true,
+  description: `
+One row per study: patient, patient id, study date, description, modalities, series and
+instance counts, and the StudyInstanceUID (what \`peerpacs export\` takes). With --json, one
+JSON object per study with every catalogued attribute.`,
+  options: {},
+
+  async run (context) {
+    const { out } = context
+    return await withArchive(context, 'studies', 'required', async (archive) => {
+      const list: StudySummary[] = await listStudies(archive)
+      for (const study of list) out.record({ type: 'study', ...study })
+      if (list.length === 0) {
+        out.line('No studies yet. Import some with `peerpacs import PATH`.')
+        return EXIT.OK
+      }
+      const rows = [['PATIENT', 'PATIENT ID', 'DATE', 'DESCRIPTION', 'MODALITIES', 'SERIES', 'INSTANCES', 'STUDY INSTANCE UID']]
+      for (const s of list) {
+        rows.push([s.patientName ?? '', s.patientId ?? '', formatDate(s.studyDate), s.studyDescription ?? '', s.modalities.join(','), String(s.series), String(s.instances), s.studyInstanceUid])
+      }
+      for (const line of table(rows)) out.line(line)
+      return EXIT.OK
+    })
+  }
+}

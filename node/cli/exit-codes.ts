@@ -1,0 +1,47 @@
+/** Exit codes, and the one mapping from error codes to them. */
+
+export const EXIT = {
+  OK: 0,
+  /** The command ran, but something was wrong: fsck found problems, files were rejected, instances failed to export. */
+  PROBLEMS: 1,
+  /** Bad command line. */
+  USAGE: 2,
+  /** The data dir is missing, already initialised, busy, or of another format. */
+  DATA_DIR: 3,
+  /** Keys: passphrase missing or wrong, key files damaged. */
+  KEYS: 4,
+  /** The study (or other object) named does not exist. */
+  NOT_FOUND: 5,
+  /** A bug or an unexpected failure (disk full, I/O error): see the message. */
+  INTERNAL: 70
+} as const
+
+const BY_ERROR_CODE: Record<string, number> = {
+  USAGE: EXIT.USAGE,
+  EXPORT_TARGET: EXIT.USAGE,
+  NOT_INITIALISED: EXIT.DATA_DIR,
+  ALREADY_INITIALISED: EXIT.DATA_DIR,
+  DATA_DIR_NOT_EMPTY: EXIT.DATA_DIR,
+  DATA_DIR_BUSY: EXIT.DATA_DIR,
+  DATA_DIR_FORMAT: EXIT.DATA_DIR,
+  PASSPHRASE_REQUIRED: EXIT.KEYS,
+  WRONG_PASSPHRASE: EXIT.KEYS,
+  PASSPHRASE_FILE: EXIT.KEYS,
+  KEY_FILE: EXIT.KEYS,
+  KEYS_NOT_LOADED: EXIT.KEYS,
+  RECOVERY_KEY_OUT: EXIT.USAGE,
+  STUDY_NOT_FOUND: EXIT.NOT_FOUND
+}
+
+export function exitCodeFor (code: string | undefined): number {
+  return (code !== undefined ? BY_ERROR_CODE[code] : undefined) ?? EXIT.INTERNAL
+}
+
+export const EXIT_CODES_HELP = `Exit codes:
+  0   success
+  1   completed, but something was wrong (problems found, files rejected, instances not exported)
+  2   usage error
+  3   data dir missing, already initialised, in use, or of an unknown format
+  4   keys: passphrase required or wrong, key files damaged
+  5   not found
+  70  internal error`

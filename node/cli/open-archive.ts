@@ -1,0 +1,16 @@
+/** Opens the data dir a command names, with or without its keys, and always closes it. */
+import { Archive } from '../archive/archive.ts'
+import { resolvePassphrase } from '../keys/passphrase.ts'
+import { provider, random } from '../runtime.ts'
+import type { CommandContext } from './command.ts'
+
+export async function withArchive<T> (context: CommandContext, command: string, keys: 'required' | 'none', work: (archive: Archive) => Promise<T>): Promise<T> {
+  const passphraseFile = context.values['passphrase-file']
+  const passphrase = keys === 'required' ? await resolvePassphrase(typeof passphraseFile === 'string' ? passphraseFile : undefined, context.env) : undefined
+  const archive = await Archive.open(context.dataDir, { keys, passphrase, provider, random, command })
+  try {
+    return await work(archive)
+  } finally {
+    await archive.close()
+  }
+}

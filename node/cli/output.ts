@@ -1,0 +1,82 @@
+/**
+ * What a command says. Results go to stdout (as JSON lines with --json, so scripts can parse
+ * them); warnings, errors and progress go to stderr. Progress shows only on a terminal and never
+ * in --json mode, so logs and pipes stay clean.
+ */
+
+export interface OutputOptions {
+  json: boolean
+  stdout?: NodeJS.WriteStream
+  stderr?: NodeJS.WriteStream
+}
+
+export class Output {
+  readonly json: boolean
+  readonly #stdout: NodeJS.WriteStream
+  readonly #stderr: NodeJS.WriteStream
+  readonly #progressEnabled: boolean
+  #progressShown = false
+  #lastProgress = 0
+
+  constructor (options: OutputOptions) {
+    this.json = options.json
+    this.#stdout = options.stdout ?? process.stdout
+    this.#stderr = options.stderr ?? process.stderr
+    this.#progressEnabled = !options.json && this.#stderr.isTTY === true
+  }
+
+  /** A line of human-readable result (suppressed in --json mode). */
+  line (text = ''): void {
+    if (this.json) return
+    this.#clearProgress()
+    this.#stdout.write(text + '\n')
+  }
+
+  /** A JSON record (only in --json mode). */
+  record (value: unknown): void {
+    if (!this.json) return
+    this.#stdout.write(JSON.stringify(value) + '\n')
+  }
+
+  warn (text: string): void {
+    this.#clearProgress()
+    this.#stderr.write(`warning: ${text}\n`)
+  }
+
+  error (text: string, hint?: string): void {
+    this.#clearProgress()
+    this.#stderr.write(`error: ${text}\n`)
+    if (hint !== undefined) this.#stderr.write(`  hint: ${hint}\n`)
+  }
+
+  /** A transient status line, rewritten in place, at most ten times a second. */
+  progress (text: string, force = false): void {
+    if (!this.#progressEnabled) return
+    const now = performance.now()
+    if (!force && now - this.#lastProgress < 100) return
+    this.#lastProgress = now
+    const width = Math.max(20, (this.#stderr.columns ?? 80) - 1)
+    this.#stderr.write('\r' + text.slice(0, width).padEnd(this.#progressShown ? width : 0))
+    this.#progressShown = true
+  }
+
+  done (): void { this.#clearProgress() }
+
+  #clearProgress (): void {
+    if (!this.#progressShown) return
+    this.#stderr.write('\r' + ' '.repeat(Math.max(20, (this.#stderr.columns ?? 80) - 1)) + '\r')
+    this.#progressShown = false
+  }
+}
+
+export function formatBytes (n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB']
+  let v = n
+  let i = 0
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++ }
+  return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`
+}
+
+export function formatRate (bytes: number, seconds: number): string {
+  return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : '-'
+}
