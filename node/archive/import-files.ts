@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { PeerpacsError } from '../../protocol/errors.ts'
-import { InvalidDicomError, NotDicomError } from '../dicom/errors.ts'
+import { InvalidDicomError, NotAnInstanceError, NotDicomError } from '../dicom/errors.ts'
 import type { Archive } from './archive.ts'
 import { InstanceConflictError } from './errors.ts'
 import { Ingester } from './ingest.ts'
@@ -105,7 +105,7 @@ export async function importPaths (archive: Archive, paths: readonly string[], o
       if (result.status === 'imported') bytesImported += file.size
       return { type: 'file', path: file.path, status: result.status, size: file.size, studyInstanceUid: result.studyInstanceUid, sopInstanceUid: result.sopInstanceUid }
     } catch (error) {
-      if (error instanceof NotDicomError) return { type: 'file', path: file.path, status: 'skipped', size: file.size, reason: error.message }
+      if (error instanceof NotDicomError || error instanceof NotAnInstanceError) return { type: 'file', path: file.path, status: 'skipped', size: file.size, reason: error.message }
       if (error instanceof InvalidDicomError || error instanceof InstanceConflictError || error instanceof SourceReadError) {
         return { type: 'file', path: file.path, status: 'rejected', size: file.size, reason: error.message }
       }

@@ -8,6 +8,9 @@ export async function withArchive<T> (context: CommandContext, command: string, 
   const passphraseFile = context.values['passphrase-file']
   const passphrase = keys === 'required' ? await resolvePassphrase(typeof passphraseFile === 'string' ? passphraseFile : undefined, context.env) : undefined
   const archive = await Archive.open(context.dataDir, { keys, passphrase, provider, random, command })
+  if (passphrase !== undefined && archive.hasKeys && !archive.keyring.sealed) {
+    context.out.warn(`a passphrase was given, but the keys in ${archive.layout.keysDir} are not sealed with one; it was not used`)
+  }
   try {
     return await work(archive)
   } finally {

@@ -7,7 +7,8 @@
  * "invalid" is re-checked with the noble reference; the answer is then ZIP-215's for every
  * input, and valid signatures, the common case, take the fast path.
  */
-import { createCipheriv, createDecipheriv, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createPublicKey, createSecretKey, verify, type KeyObject } from 'node:crypto'
+import { equalBytes } from '../../protocol/bytes.ts'
 import { AuthenticationError } from '../../protocol/errors.ts'
 import { nobleProvider, type CryptoProvider, type Hasher } from '../../protocol/crypto-provider.ts'
 
@@ -32,6 +33,19 @@ function ed25519KeyObject (publicKey: Uint8Array): KeyObject | null {
   return key
 }
 
+// Importing a raw key costs more than sealing a 64 KiB chunk; a stream passes the same subkey
+// array for every chunk, so its KeyObject is made once and kept as long as that array lives.
+// The bytes are compared on every use: an array rewritten in place must not keep its old key.
+const secretKeys = new WeakMap<Uint8Array, { bytes: Uint8Array, object: KeyObject }>()
+
+function secretKey (key: Uint8Array): KeyObject {
+  const cached = secretKeys.get(key)
+  if (cached !== undefined && equalBytes(cached.bytes, key)) return cached.object
+  const object = createSecretKey(key)
+  secretKeys.set(key, { bytes: key.slice(), object })
+  return object
+}
+
 function asUint8 (buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 }
@@ -51,7 +65,7 @@ export const nativeProvider: CryptoProvider = {
   },
 
   chachaSeal: (key, nonce, plaintext, aad) => {
-    const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH })
+    const cipher = createCipheriv('chacha20-poly1305', secretKey(key), nonce, { authTagLength: TAG_LENGTH })
     cipher.setAAD(aad, { plaintextLength: plaintext.length })
     const out = Buffer.allocUnsafe(plaintext.length + TAG_LENGTH)
     const n = cipher.update(plaintext).copy(out, 0)
@@ -62,7 +76,7 @@ export const nativeProvider: CryptoProvider = {
 
   chachaOpen: (key, nonce, sealed, aad) => {
     if (sealed.length < TAG_LENGTH) throw new AuthenticationError(`ChaCha20-Poly1305 input of ${sealed.length} bytes is shorter than its tag`)
-    const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH })
+    const decipher = createDecipheriv('chacha20-poly1305', secretKey(key), nonce, { authTagLength: TAG_LENGTH })
     const bodyLength = sealed.length - TAG_LENGTH
     decipher.setAAD(aad, { plaintextLength: bodyLength })
     decipher.setAuthTag(sealed.subarray(bodyLength))

@@ -26,7 +26,8 @@ const PIXEL_DATA = 0x7fe00010
 const ITEM = 0xfffee000
 const ITEM_DELIMITATION = 0xfffee00d
 const SEQUENCE_DELIMITATION = 0xfffee0dd
-const MAX_DEPTH = 64
+/** Sequences nested deeper than this are refused (real data rarely nests more than a few). */
+const MAX_SEQUENCE_DEPTH = 32
 
 const NAMES: Record<ContainerKind, string> = {
   dataset: 'the dataset',
@@ -128,7 +129,10 @@ export class DatasetWalker {
   #error (message: string): InvalidDicomError { return new InvalidDicomError(message) }
 
   #push (container: Container): void {
-    if (this.#stack.length >= MAX_DEPTH) throw this.#error(`sequences nested deeper than ${MAX_DEPTH} levels at byte ${this.#pos}`)
+    if (container.kind === 'sequence' || container.kind === 'fragments') {
+      const depth = this.#stack.filter((c) => c.kind === 'sequence' || c.kind === 'fragments').length
+      if (depth >= MAX_SEQUENCE_DEPTH) throw this.#error(`sequences nested more than ${MAX_SEQUENCE_DEPTH} deep at byte ${this.#pos}`)
+    }
     this.#stack.push(container)
   }
 
@@ -159,6 +163,11 @@ export class DatasetWalker {
       return
     }
     if (top.kind === 'sequence') throw this.#error(`${describeContainer(top)} holds ${tagString(tag)} at byte ${start} where an item was expected`)
+    // PS3.5 §7.1: groups 0000 (commands), 0002 (file meta), the odd groups 0001-0007 and FFFF never
+    // occur in a stored dataset. Zero bytes appended to an implicit VR file read as (0000,0000).
+    if (group < 0x0008 || group === 0xffff) {
+      throw this.#error(`element ${tagString(tag)} at byte ${start} cannot occur in a dataset (trailing garbage or a corrupt length before it)`)
+    }
     if (top.kind === 'fragments') throw this.#error(`${describeContainer(top)} holds ${tagString(tag)} at byte ${start} where a fragment item was expected`)
 
     let vr: string | undefined

@@ -7,6 +7,12 @@ export class NotDicomError extends PeerpacsError {
   constructor (message: string, options?: ErrorOptions) { super(NotDicomError.code, message, options) }
 }
 
+/** A valid DICOM file that is not a storable instance (a DICOMDIR): skipped, not rejected. */
+export class NotAnInstanceError extends PeerpacsError {
+  static readonly code = 'NOT_AN_INSTANCE'
+  constructor (message: string, options?: ErrorOptions) { super(NotAnInstanceError.code, message, options) }
+}
+
 /** The file claims to be DICOM but its structure or required attributes are broken. */
 export class InvalidDicomError extends PeerpacsError {
   static readonly code = 'INVALID_DICOM'

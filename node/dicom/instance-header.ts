@@ -4,7 +4,7 @@
  * ever stored encrypted.
  */
 import dcmjs from 'dcmjs'
-import { InvalidDicomError } from './errors.ts'
+import { InvalidDicomError, NotAnInstanceError } from './errors.ts'
 import { isValidUid } from './uid.ts'
 
 // dcmjs logs through loglevel to the console; file contents must never reach a log.
@@ -37,9 +37,10 @@ export interface InstanceHeader {
   columns?: number
 }
 
-const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10'
+export const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10'
+export const DICOMDIR_REASON = 'a DICOMDIR (the index of a DICOM medium), not an instance; the instances it lists are imported from their own files'
 
-type Dict = Record<string, { vr: string, Value?: unknown[] }>
+type Dict = Record<string, { vr: string, Value?: unknown[], _rawValue?: unknown }>
 
 function first (dict: Dict, tag: string): unknown {
   return dict[tag]?.Value?.[0]
@@ -60,10 +61,15 @@ function int (dict: Dict, tag: string): number | undefined {
 }
 
 function uid (dict: Dict, tag: string, name: string): string {
-  const v = text(dict, tag)
-  if (v === undefined) throw new InvalidDicomError(`missing ${name} (${tag.slice(0, 4)},${tag.slice(4)})`)
-  if (!isValidUid(v)) throw new InvalidDicomError(`${name} (${tag.slice(0, 4)},${tag.slice(4)}) is not a valid UID (digits and dots, at most 64 characters)`)
-  return v
+  const where = `${name} (${tag.slice(0, 4)},${tag.slice(4)})`
+  // dcmjs cleans UI values (drops every character but digits and dots: "1.2.3a4" becomes
+  // "1.2.34"); the bytes as written are in _rawValue, and only those may be judged.
+  const raw = dict[tag]?._rawValue
+  const values = (Array.isArray(raw) ? raw : raw === undefined || raw === null ? [] : [raw]).map((v) => String(v).replace(/[\0 ]+$/, ''))
+  if (values.length === 0 || (values.length === 1 && values[0] === '')) throw new InvalidDicomError(`missing ${where}`)
+  if (values.length > 1) throw new InvalidDicomError(`${where} has ${values.length} values; it must have exactly one`)
+  if (!isValidUid(values[0])) throw new InvalidDicomError(`${where} is not a valid UID (digits and dots, at most 64 characters)`)
+  return values[0]!
 }
 
 /** Parses `bytes` (a whole Part 10 file, or its prefix up to Pixel Data) and extracts the header. */
@@ -78,7 +84,7 @@ export function readInstanceHeader (bytes: Uint8Array, transferSyntaxUid: string
     throw new InvalidDicomError(`dataset could not be parsed: ${(cause as Error).message}`, { cause })
   }
   const sopClassUid = uid(dict, '00080016', 'SOPClassUID')
-  if (sopClassUid === MEDIA_STORAGE_DIRECTORY) throw new InvalidDicomError('this is a DICOMDIR (media directory), not an image or document')
+  if (sopClassUid === MEDIA_STORAGE_DIRECTORY) throw new NotAnInstanceError(DICOMDIR_REASON)
   const header: InstanceHeader = {
     transferSyntaxUid,
     sopClassUid,

@@ -10,9 +10,9 @@
 import { inflateRawSync } from 'node:zlib'
 import { concatBytes } from '../../protocol/bytes.ts'
 import { DatasetWalker } from './dataset-walker.ts'
-import { InvalidDicomError } from './errors.ts'
+import { InvalidDicomError, NotAnInstanceError } from './errors.ts'
 import { parseFileMeta, type FileMeta } from './file-meta.ts'
-import { readInstanceHeader, type InstanceHeader } from './instance-header.ts'
+import { DICOMDIR_REASON, MEDIA_STORAGE_DIRECTORY, readInstanceHeader, type InstanceHeader } from './instance-header.ts'
 import { EXPLICIT_LE, encodingOf, isDeflated } from './transfer-syntax.ts'
 
 /** Most bytes held before Pixel Data (attributes, embedded documents). */
@@ -39,6 +39,7 @@ export class Part10Inspector {
 
   get transferSyntaxUid (): string | undefined { return this.#meta?.transferSyntaxUid }
 
+  /** Takes the next piece of the file. The inspector may keep it: do not modify it afterwards. */
   push (chunk: Uint8Array): void {
     this.#received += chunk.length
     if (this.#received > this.#fileSize) throw new InvalidDicomError(`file grew while it was being read (more than ${this.#fileSize} bytes)`)
@@ -46,7 +47,9 @@ export class Part10Inspector {
     if (this.#meta === undefined) {
       const prefix = this.#joined()
       this.#meta = parseFileMeta(prefix, this.#fileSize)
-      if (this.#meta === undefined || isDeflated(this.#meta.transferSyntaxUid)) return
+      if (this.#meta === undefined) return
+      if (this.#meta.mediaStorageSopClassUid === MEDIA_STORAGE_DIRECTORY) throw new NotAnInstanceError(DICOMDIR_REASON)
+      if (isDeflated(this.#meta.transferSyntaxUid)) return
       this.#walker = new DatasetWalker(this.#meta.metaEnd, this.#fileSize, encodingOf(this.#meta.transferSyntaxUid))
       this.#walker.push(prefix.subarray(this.#meta.metaEnd))
     } else if (this.#walker !== undefined) {
@@ -64,6 +67,7 @@ export class Part10Inspector {
     if (this.#meta === undefined) {
       this.#meta = parseFileMeta(this.#joined(), this.#fileSize)
       if (this.#meta === undefined) throw new InvalidDicomError(`file ends at byte ${this.#fileSize} inside the file meta information`)
+      if (this.#meta.mediaStorageSopClassUid === MEDIA_STORAGE_DIRECTORY) throw new NotAnInstanceError(DICOMDIR_REASON)
     }
     const ts = this.#meta.transferSyntaxUid
     if (isDeflated(ts)) return this.#finishDeflated(this.#meta)
@@ -79,7 +83,7 @@ export class Part10Inspector {
         ? `deflated files larger than ${limit >> 20} MiB are not accepted`
         : `more than ${limit >> 20} MiB of attributes before Pixel Data; not accepted`)
     }
-    this.#held.push(chunk.slice())
+    this.#held.push(chunk)
     this.#heldLength += chunk.length
   }
 
@@ -96,11 +100,19 @@ export class Part10Inspector {
 
   #finishDeflated (meta: FileMeta): InstanceHeader {
     const file = this.#joined()
+    const compressed = file.subarray(meta.metaEnd)
     let dataset: Uint8Array
+    let consumed: number
     try {
-      dataset = inflateRawSync(file.subarray(meta.metaEnd), { maxOutputLength: MAX_INFLATED_BYTES })
+      const { buffer, engine } = inflateRawSync(compressed, { maxOutputLength: MAX_INFLATED_BYTES, info: true }) as unknown as { buffer: Buffer, engine: { bytesWritten: number } }
+      dataset = buffer
+      consumed = engine.bytesWritten
     } catch (cause) {
       throw new InvalidDicomError(`deflated dataset does not inflate: ${(cause as Error).message}`, { cause })
+    }
+    // inflate stops at the end of the deflate stream and ignores what follows; a file may not.
+    if (consumed !== compressed.length) {
+      throw new InvalidDicomError(`${compressed.length - consumed} bytes follow the end of the deflated dataset (trailing garbage)`)
     }
     const walker = new DatasetWalker(0, dataset.length, EXPLICIT_LE)
     walker.push(dataset)

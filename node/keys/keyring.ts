@@ -19,7 +19,7 @@ import type { RandomSource } from '../../protocol/random.ts'
 import { openSealedBox, sealToPublicKey } from '../../protocol/sealed-box.ts'
 import { writeFileAtomic } from '../store/atomic-file.ts'
 import { KeyFileError } from './errors.ts'
-import { openWithPassphrase, sealWithPassphrase, type ScryptParams } from './passphrase-seal.ts'
+import { isSealed, openWithPassphrase, sealWithPassphrase, type ScryptParams } from './passphrase-seal.ts'
 
 export const SECRETS_FILE = 'node-secrets.cbor'
 export const ORG_FILE = 'org.cbor'
@@ -46,6 +46,8 @@ export interface Keyring {
   readonly orgId: OrgId
   /** The newest epoch: new studies' keys are wrapped with it. */
   readonly currentEpoch: number
+  /** Whether the node's secrets are sealed with a passphrase on disk. */
+  readonly sealed: boolean
   epochKey (epoch: number): Uint8Array
 }
 
@@ -115,7 +117,7 @@ export async function createKeyring (keysDir: string, options: CreateKeyringOpti
     await sealWithPassphrase(secrets, options.passphrase, { provider, random, ...(options.scrypt === undefined ? {} : { params: options.scrypt }) }))
   await writeFileAtomic(join(keysDir, ORG_FILE), encodeOrgFile(genesisBytes, [wrap]))
   const org = { genesisBytes, genesis, epochs: [wrap] }
-  return { keyring: makeKeyring(nodeKey, lookupKey, org, new Map([[0, epochKey]])), recoverySeed }
+  return { keyring: makeKeyring(nodeKey, lookupKey, org, new Map([[0, epochKey]]), options.passphrase !== undefined), recoverySeed }
 }
 
 /** Opens the node's keys with the passphrase. Reads only; writes nothing, whatever happens. */
@@ -128,6 +130,7 @@ export async function unlockKeyring (keysDir: string, passphrase: string | undef
     throw new KeyFileError(`cannot read ${secretsPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
   }
   const secrets = await openWithPassphrase(provider, file, passphrase, secretsPath)
+  const sealed = isSealed(file)
   let nodeKey: NodeKeyPair
   let lookupKey: Uint8Array
   try {
@@ -147,7 +150,7 @@ export async function unlockKeyring (keysDir: string, passphrase: string | undef
       throw new KeyFileError(`epoch ${wrap.epoch} key in ${join(keysDir, ORG_FILE)} does not open with this node's key (the files do not belong together)`)
     }
   }
-  return makeKeyring(nodeKey, lookupKey, org, epochKeys)
+  return makeKeyring(nodeKey, lookupKey, org, epochKeys, sealed)
 }
 
 /** Opens an epoch key with the recovery key (disaster recovery, and to prove the recovery key works). */
@@ -157,7 +160,7 @@ export function openEpochWithRecoveryKey (provider: CryptoProvider, org: OrgFile
   return openSealedBox(provider, x25519SecretKey(recoverySeed), wrap.toRecovery, epochKeyAad(org.genesis.orgId, epoch))
 }
 
-function makeKeyring (nodeKey: NodeKeyPair, lookupKey: Uint8Array, org: OrgFile, epochKeys: Map<number, Uint8Array>): Keyring {
+function makeKeyring (nodeKey: NodeKeyPair, lookupKey: Uint8Array, org: OrgFile, epochKeys: Map<number, Uint8Array>, sealed: boolean): Keyring {
   const currentEpoch = Math.max(...epochKeys.keys())
   return {
     nodeKey,
@@ -166,6 +169,7 @@ function makeKeyring (nodeKey: NodeKeyPair, lookupKey: Uint8Array, org: OrgFile,
     org,
     orgId: org.genesis.orgId,
     currentEpoch,
+    sealed,
     epochKey (epoch) {
       const key = epochKeys.get(epoch)
       if (key === undefined) throw new KeyFileError(`this node holds no key for epoch ${epoch}`)

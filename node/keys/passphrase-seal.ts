@@ -10,7 +10,7 @@ import { asMap, bytesField, decodeCanonical, encodeCanonical, intField, textFiel
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
 import { AuthenticationError, DecodeError } from '../../protocol/errors.ts'
 import type { RandomSource } from '../../protocol/random.ts'
-import { secretboxOpen, secretboxSeal } from '../../protocol/secretbox.ts'
+import { SECRETBOX_OVERHEAD, secretboxOpen, secretboxSeal } from '../../protocol/secretbox.ts'
 import { KeyFileError, PassphraseRequiredError, WrongPassphraseError } from './errors.ts'
 
 export interface ScryptParams { readonly logN: number, readonly r: number, readonly p: number }
@@ -50,28 +50,31 @@ export function isSealed (file: Uint8Array): boolean {
 }
 
 export async function openWithPassphrase (provider: CryptoProvider, file: Uint8Array, passphrase: string | undefined, where: string): Promise<Uint8Array> {
-  let map
+  const damaged = (cause: unknown): KeyFileError =>
+    new KeyFileError(`key file ${where} is damaged or not a peerpacs key file: ${(cause as Error).message}`)
+  let sealed: { params: ScryptParams, salt: Uint8Array, box: Uint8Array }
   try {
-    map = asMap(decodeCanonical(file), 'key file')
+    const map = asMap(decodeCanonical(file), 'key file')
     if (intField(map, 'v', 'key file') !== 1) throw new DecodeError('key file version is not 1')
+    const kdf = textField(map, 'kdf', 'key file')
+    if (kdf === 'none') return bytesField(map, 'secret', 'key file')
+    if (kdf !== 'scrypt') throw new DecodeError(`unknown key derivation "${kdf}"`)
+    const params = { logN: intField(map, 'logN', 'key file'), r: intField(map, 'r', 'key file'), p: intField(map, 'p', 'key file') }
+    if (params.logN < 10 || params.logN > 22 || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16) {
+      throw new DecodeError('scrypt parameters outside the accepted range')
+    }
+    sealed = { params, salt: bytesField(map, 'salt', 'key file', 16), box: bytesField(map, 'box', 'key file') }
+    if (sealed.box.length < SECRETBOX_OVERHEAD || sealed.box[0] !== 1) throw new DecodeError('sealed secret is malformed')
   } catch (cause) {
-    throw new KeyFileError(`key file ${where} is damaged or not a peerpacs key file: ${(cause as Error).message}`)
+    throw damaged(cause)
   }
-  const kdf = textField(map, 'kdf', 'key file')
-  if (kdf === 'none') return bytesField(map, 'secret', 'key file')
-  if (kdf !== 'scrypt') throw new KeyFileError(`key file ${where} uses an unknown key derivation "${kdf}"`)
   if (passphrase === undefined) {
     throw new PassphraseRequiredError(`the keys in ${where} are sealed with a passphrase`,
       'set PEERPACS_PASSPHRASE or pass --passphrase-file FILE')
   }
-  const params = { logN: intField(map, 'logN', 'key file'), r: intField(map, 'r', 'key file'), p: intField(map, 'p', 'key file') }
-  if (params.logN < 10 || params.logN > 22 || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16) {
-    throw new KeyFileError(`key file ${where} names scrypt parameters outside the accepted range`)
-  }
-  const salt = bytesField(map, 'salt', 'key file', 16)
-  const key = await scryptKey(passphrase, salt, params)
+  const key = await scryptKey(passphrase, sealed.salt, sealed.params)
   try {
-    return secretboxOpen(provider, key, bytesField(map, 'box', 'key file'), aadFor(params, salt))
+    return secretboxOpen(provider, key, sealed.box, aadFor(sealed.params, sealed.salt))
   } catch (error) {
     if (error instanceof AuthenticationError) {
       throw new WrongPassphraseError(`wrong passphrase for the keys in ${where}; nothing was changed`,

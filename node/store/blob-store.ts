@@ -7,6 +7,7 @@
 import type { BlobDigest, BlobId } from '../../protocol/blob-id.ts'
 
 export interface BlobWriter {
+  /** Appends `data`. The writer may keep it until commit: do not modify it afterwards. */
   write (data: Uint8Array): Promise<void>
   /** Makes the object durable under its id and returns its digest. */
   commit (): Promise<BlobDigest>

@@ -73,7 +73,7 @@ export async function readDataDirMeta (layout: DataDirLayout): Promise<DataDirMe
   } catch {
     throw new DataDirError('DATA_DIR_FORMAT', `${layout.metaFile} is not valid JSON`)
   }
-  if (meta.format !== DATA_DIR_FORMAT || typeof meta.nodeId !== 'string' || typeof meta.orgId !== 'string') {
+  if (meta === null || typeof meta !== 'object' || meta.format !== DATA_DIR_FORMAT || typeof meta.nodeId !== 'string' || typeof meta.orgId !== 'string') {
     throw new DataDirError('DATA_DIR_FORMAT', `${layout.metaFile} is not a peerpacs data dir description`)
   }
   if (meta.version !== DATA_DIR_VERSION) {

@@ -12,6 +12,12 @@ export class StoreLockedError extends PeerpacsError {
   constructor (message: string) { super(StoreLockedError.code, message) }
 }
 
+// level hands out Buffers; callers get plain Uint8Arrays, as from the memory store, so that
+// slice() copies in both.
+function plain (value: Uint8Array): Uint8Array {
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+}
+
 export class LevelKvStore implements KvStore {
   readonly #db: ClassicLevel<string, Uint8Array>
 
@@ -30,7 +36,8 @@ export class LevelKvStore implements KvStore {
   }
 
   async get (key: KvKey): Promise<Uint8Array | undefined> {
-    return await this.#db.get(joinKey(key))
+    const value = await this.#db.get(joinKey(key))
+    return value === undefined ? undefined : plain(value)
   }
 
   async batch (operations: readonly KvOperation[]): Promise<void> {
@@ -42,7 +49,7 @@ export class LevelKvStore implements KvStore {
 
   async * entries (prefix: KvKey): AsyncIterable<[KvKey, Uint8Array]> {
     for await (const [key, value] of this.#db.iterator(prefixRange(prefix))) {
-      yield [splitKey(key), value]
+      yield [splitKey(key), plain(value)]
     }
   }
 

@@ -1,5 +1,5 @@
 /** In-memory KvStore for fast tests: same contract as the level one, nothing on disk. */
-import { joinKey, prefixRange, splitKey, type KvKey, type KvOperation, type KvStore } from './kv.ts'
+import { compareKeys, joinKey, prefixRange, splitKey, type KvKey, type KvOperation, type KvStore } from './kv.ts'
 
 export class MemoryKvStore implements KvStore {
   readonly #map = new Map<string, Uint8Array>()
@@ -23,7 +23,9 @@ export class MemoryKvStore implements KvStore {
   async * entries (prefix: KvKey): AsyncIterable<[KvKey, Uint8Array]> {
     this.#open()
     const { gte, lt } = prefixRange(prefix)
-    const keys = [...this.#map.keys()].filter((k) => k >= gte && k < lt).sort()
+    const keys = [...this.#map.keys()]
+      .filter((k) => (gte === undefined || compareKeys(k, gte) >= 0) && (lt === undefined || compareKeys(k, lt) < 0))
+      .sort(compareKeys)
     for (const key of keys) {
       const value = this.#map.get(key)
       if (value !== undefined) yield [splitKey(key), value.slice()]

@@ -15,13 +15,14 @@ export interface KvStore {
   get (key: KvKey): Promise<Uint8Array | undefined>
   /** Applies all operations or none; durable (fsynced) when the promise resolves. */
   batch (operations: readonly KvOperation[]): Promise<void>
-  /** Entries whose key starts with `prefix`, in key order (part by part, each part by code unit). */
+  /** Entries whose key starts with `prefix` (all of them for []), in key order: part by part, each part by UTF-8 bytes. */
   entries (prefix: KvKey): AsyncIterable<[KvKey, Uint8Array]>
   close (): Promise<void>
 }
 
-// Parts are joined with U+0000, which sorts below every other code unit, so the joined strings
+// Parts are joined with U+0000, which sorts below every other character, so the joined strings
 // sort exactly as the part lists do and a prefix range is [prefix + SEP, prefix + SEP + 1).
+// Order is by UTF-8 bytes (= code points), which is LevelDB's; the memory store sorts the same way.
 export const SEPARATOR = '\u0000'
 
 export function checkKey (key: KvKey): void {
@@ -42,8 +43,14 @@ export function splitKey (joined: string): KvKey {
   return joined.split(SEPARATOR)
 }
 
-export function prefixRange (prefix: KvKey): { gte: string, lt: string } {
-  if (prefix.length === 0) return { gte: '', lt: '\uffff' }
+/** The range of joined keys under `prefix`; an empty prefix has no bounds. */
+export function prefixRange (prefix: KvKey): { gte?: string, lt?: string } {
+  if (prefix.length === 0) return {}
   const p = joinKey(prefix)
   return { gte: p + SEPARATOR, lt: p + '\u0001' }
+}
+
+/** Compares joined keys by UTF-8 bytes, as LevelDB orders them. */
+export function compareKeys (a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
 }

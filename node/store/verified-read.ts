@@ -10,7 +10,13 @@ import { IntegrityError } from '../../protocol/errors.ts'
 import type { BlobStore } from './blob-store.ts'
 
 export async function * readVerified (store: BlobStore, provider: CryptoProvider, digest: BlobDigest): AsyncIterable<Uint8Array> {
-  if (!verifyDigest(provider, digest)) throw new IntegrityError(`blob ${digest.id}: its recorded block list does not hash to its id`)
+  let consistent: boolean
+  try {
+    consistent = verifyDigest(provider, digest)
+  } catch (cause) {
+    throw new IntegrityError(`blob ${digest.id}: its index record is malformed (${(cause as Error).message})`, { cause })
+  }
+  if (!consistent) throw new IntegrityError(`blob ${digest.id}: its recorded block list does not hash to its id`)
   const size = await store.size(digest.id)
   if (size === undefined) throw new IntegrityError(`blob ${digest.id} is missing from the store`)
   if (size !== digest.size) throw new IntegrityError(`blob ${digest.id} has ${size} bytes, expected ${digest.size} (truncated or overwritten)`)
