@@ -16,11 +16,11 @@
  * XChaCha subkey HChaCha20(K, 0^16) is computed once per object and each chunk is one
  * ChaCha20-Poly1305 call, which node/ runs natively.
  */
-import { concatBytes, expectBytes, expectInteger, readUintBE, uintBE } from './bytes.ts'
-import { AuthenticationError, DecodeError } from './errors.ts'
-import type { CryptoProvider } from './crypto-provider.ts'
+import { concatBytes, expectBytes, expectInteger, expectObject, readUintBE, uintBE } from './bytes.ts'
+import { AuthenticationError, DecodeError, InvalidArgumentError } from './errors.ts'
+import { expectProvider, type CryptoProvider } from './crypto-provider.ts'
 import { hkdfSha256, LABELS } from './kdf.ts'
-import type { RandomSource } from './random.ts'
+import { draw, type RandomSource } from './random.ts'
 import { hchacha20, TAG_LENGTH } from './xchacha.ts'
 
 export const STREAM_MAGIC = new Uint8Array([0x50, 0x50, 0x53, 0x31]) // "PPS1"
@@ -69,18 +69,19 @@ export class StreamSealer {
   #finished = false
 
   constructor (options: StreamSealerOptions) {
+    expectObject(options, 'StreamSealer(options)')
     expectBytes(options.dataKey, 'StreamSealer(dataKey)', 32)
+    this.#provider = expectProvider(options.provider, 'StreamSealer(provider)')
     const chunkSize = expectInteger(options.chunkSize ?? DEFAULT_CHUNK_SIZE, 'StreamSealer(chunkSize)', MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)
-    const salt = expectBytes(options.random(STREAM_SALT_LENGTH), 'random(16)', STREAM_SALT_LENGTH)
+    const salt = draw(options.random, STREAM_SALT_LENGTH, 'StreamSealer')
     this.header = concatBytes(STREAM_MAGIC, uintBE(chunkSize, 4), salt)
-    this.#provider = options.provider
     this.#subkey = streamSubkey(options.dataKey, salt)
     this.#buffer = new Uint8Array(chunkSize)
   }
 
   push (data: Uint8Array): Uint8Array[] {
     expectBytes(data, 'StreamSealer.push(data)')
-    if (this.#finished) throw new DecodeError('StreamSealer.push after finish')
+    if (this.#finished) throw new InvalidArgumentError('StreamSealer.push after finish')
     const out: Uint8Array[] = []
     let offset = 0
     while (offset < data.length) {
@@ -95,7 +96,7 @@ export class StreamSealer {
   }
 
   finish (): Uint8Array {
-    if (this.#finished) throw new DecodeError('StreamSealer.finish called twice')
+    if (this.#finished) throw new InvalidArgumentError('StreamSealer.finish called twice')
     this.#finished = true
     return this.#seal(true)
   }
@@ -123,15 +124,28 @@ export class StreamOpener {
   #fill = 0
   #index = 0
   #finished = false
+  /** Set by the first failure: nothing more is ever returned from a stream that failed once. */
+  #failure: Error | undefined
 
   constructor (options: StreamOpenerOptions) {
+    expectObject(options, 'StreamOpener(options)')
     this.#dataKey = expectBytes(options.dataKey, 'StreamOpener(dataKey)', 32)
-    this.#provider = options.provider
+    this.#provider = expectProvider(options.provider, 'StreamOpener(provider)')
   }
 
   push (data: Uint8Array): Uint8Array[] {
     expectBytes(data, 'StreamOpener.push(data)')
-    if (this.#finished) throw new DecodeError('StreamOpener.push after finish')
+    if (this.#failure !== undefined) throw this.#failure
+    if (this.#finished) throw new InvalidArgumentError('StreamOpener.push after finish')
+    try {
+      return this.#push(data)
+    } catch (error) {
+      this.#failure = error as Error
+      throw error
+    }
+  }
+
+  #push (data: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = []
     let offset = 0
     while (offset < data.length) {
@@ -146,8 +160,18 @@ export class StreamOpener {
   }
 
   finish (): Uint8Array {
-    if (this.#finished) throw new DecodeError('StreamOpener.finish called twice')
+    if (this.#failure !== undefined) throw this.#failure
+    if (this.#finished) throw new InvalidArgumentError('StreamOpener.finish called twice')
     this.#finished = true
+    try {
+      return this.#finish()
+    } catch (error) {
+      this.#failure = error as Error
+      throw error
+    }
+  }
+
+  #finish (): Uint8Array {
     if (this.#header === undefined) {
       throw new AuthenticationError(`sealed stream is truncated: ${this.#fill} bytes, shorter than its ${STREAM_HEADER_LENGTH}-byte header`)
     }
@@ -189,11 +213,13 @@ export class StreamOpener {
 
 /** Seals a whole plaintext held in memory (small objects and tests). */
 export function sealBytes (options: StreamSealerOptions, plaintext: Uint8Array): Uint8Array {
+  expectBytes(plaintext, 'sealBytes(plaintext)')
   const sealer = new StreamSealer(options)
   return concatBytes(sealer.header, ...sealer.push(plaintext), sealer.finish())
 }
 
 export function openBytes (options: StreamOpenerOptions, sealed: Uint8Array): Uint8Array {
+  expectBytes(sealed, 'openBytes(sealed)')
   const opener = new StreamOpener(options)
   return concatBytes(...opener.push(sealed), opener.finish())
 }

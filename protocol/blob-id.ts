@@ -10,11 +10,11 @@
  * So a receiver holding only the id can check a block list, then each block as it arrives, and
  * resume a transfer from the last verified block. Ids print as 64 lowercase hex digits.
  */
-import { concatBytes, equalBytes, expectBytes, expectInteger } from './bytes.ts'
+import { concatBytes, equalBytes, expectBytes, expectInteger, expectObject } from './bytes.ts'
 import { encodeCanonical } from './canonical.ts'
-import type { CryptoProvider, Hasher } from './crypto-provider.ts'
+import { expectProvider, type CryptoProvider, type Hasher } from './crypto-provider.ts'
 import { fromHex, toHex } from './encoding.ts'
-import { DecodeError } from './errors.ts'
+import { DecodeError, InvalidArgumentError } from './errors.ts'
 
 export type BlobId = string & { readonly __brand: 'BlobId' }
 
@@ -39,10 +39,13 @@ export function parseBlobId (value: string): BlobId {
 }
 
 export function blockCount (size: number, blockSize: number): number {
+  expectInteger(size, 'blockCount(size)')
+  expectInteger(blockSize, 'blockCount(blockSize)', 1)
   return Math.ceil(size / blockSize)
 }
 
 export function blobIdOf (provider: CryptoProvider, size: number, blockSize: number, blockHashes: Uint8Array): BlobId {
+  expectProvider(provider, 'blobIdOf(provider)')
   expectInteger(size, 'blobIdOf(size)')
   expectInteger(blockSize, 'blobIdOf(blockSize)', 1)
   expectBytes(blockHashes, 'blobIdOf(blockHashes)', blockCount(size, blockSize) * HASH_LENGTH)
@@ -57,15 +60,17 @@ export class BlobHasher {
   #block: Hasher
   #inBlock = 0
   #size = 0
+  #digested = false
 
   constructor (provider: CryptoProvider, blockSize = BLOCK_SIZE) {
-    this.#provider = provider
+    this.#provider = expectProvider(provider, 'BlobHasher(provider)')
     this.#blockSize = expectInteger(blockSize, 'BlobHasher(blockSize)', 1)
     this.#block = provider.createSha256()
   }
 
   update (data: Uint8Array): void {
     expectBytes(data, 'BlobHasher.update(data)')
+    if (this.#digested) throw new InvalidArgumentError('BlobHasher.update after digest')
     let offset = 0
     while (offset < data.length) {
       const n = Math.min(data.length - offset, this.#blockSize - this.#inBlock)
@@ -78,6 +83,8 @@ export class BlobHasher {
   }
 
   digest (): BlobDigest {
+    if (this.#digested) throw new InvalidArgumentError('BlobHasher.digest called twice')
+    this.#digested = true
     if (this.#inBlock > 0) this.#endBlock()
     const blockHashes = concatBytes(...this.#hashes)
     return { id: blobIdOf(this.#provider, this.#size, this.#blockSize, blockHashes), size: this.#size, blockSize: this.#blockSize, blockHashes }
@@ -92,14 +99,18 @@ export class BlobHasher {
 
 /** Checks that a digest's block list really belongs to its id. */
 export function verifyDigest (provider: CryptoProvider, digest: BlobDigest): boolean {
+  expectObject(digest, 'verifyDigest(digest)')
   return blobIdOf(provider, digest.size, digest.blockSize, digest.blockHashes) === digest.id
 }
 
 /** Checks one block against the digest. */
 export function verifyBlock (provider: CryptoProvider, digest: BlobDigest, index: number, block: Uint8Array): boolean {
+  expectProvider(provider, 'verifyBlock(provider)')
+  expectObject(digest, 'verifyBlock(digest)')
   expectBytes(block, 'verifyBlock(block)')
   const count = blockCount(digest.size, digest.blockSize)
-  expectInteger(index, 'verifyBlock(index)', 0, Math.max(0, count - 1))
+  if (count === 0) throw new InvalidArgumentError('verifyBlock: an empty blob has no blocks')
+  expectInteger(index, 'verifyBlock(index)', 0, count - 1)
   const expectedLength = index === count - 1 ? digest.size - index * digest.blockSize : digest.blockSize
   if (block.length !== expectedLength) return false
   return equalBytes(provider.sha256(block), digest.blockHashes.subarray(index * HASH_LENGTH, (index + 1) * HASH_LENGTH))

@@ -7,7 +7,7 @@
  */
 import { decode, encode, rfc8949EncodeOptions } from 'cborg'
 import { DecodeError, InvalidArgumentError, NotCanonicalError } from './errors.ts'
-import { describe, equalBytes, expectBytes, isBytes } from './bytes.ts'
+import { describe, equalBytes, expectBytes, expectInteger, isBytes } from './bytes.ts'
 
 export type CanonicalValue =
   | null
@@ -52,6 +52,7 @@ export function encodeCanonical (value: CanonicalValue): Uint8Array {
 
 export function decodeCanonical (bytes: Uint8Array, maxBytes = DEFAULT_MAX_CANONICAL_BYTES): CanonicalValue {
   expectBytes(bytes, 'decodeCanonical(bytes)')
+  expectInteger(maxBytes, 'decodeCanonical(maxBytes)')
   if (bytes.length > maxBytes) {
     throw new DecodeError(`canonical document of ${bytes.length} bytes exceeds the limit of ${maxBytes}`)
   }

@@ -7,7 +7,8 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
-import { AuthenticationError } from './errors.ts'
+import { expectBytes, expectObject } from './bytes.ts'
+import { AuthenticationError, InvalidArgumentError } from './errors.ts'
 
 // @noble/ed25519 needs a synchronous SHA-512 to offer its synchronous API.
 ed.hashes.sha512 = sha512
@@ -33,19 +34,39 @@ export interface CryptoProvider {
   ed25519Verify (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean
 }
 
+/** Checks that `value` looks like a CryptoProvider (before any work is done with it). */
+export function expectProvider (value: CryptoProvider | null | undefined, name: string): CryptoProvider {
+  expectObject(value, name)
+  for (const method of ['sha256', 'createSha256', 'chachaSeal', 'chachaOpen', 'ed25519Verify'] as const) {
+    if (typeof value![method] !== 'function') throw new InvalidArgumentError(`${name}: not a CryptoProvider (no ${method} method)`)
+  }
+  return value!
+}
+
+function checkChacha (op: string, key: Uint8Array, nonce: Uint8Array, data: Uint8Array, aad: Uint8Array): void {
+  expectBytes(key, `${op}(key)`, 32)
+  expectBytes(nonce, `${op}(nonce)`, 12)
+  expectBytes(data, `${op}(data)`)
+  expectBytes(aad, `${op}(aad)`)
+}
+
 export const nobleProvider: CryptoProvider = {
   name: 'noble',
-  sha256: (data) => sha256(data),
+  sha256: (data) => sha256(expectBytes(data, 'sha256(data)')),
   createSha256: () => {
     const h = sha256.create()
     const hasher: Hasher = {
-      update (data) { h.update(data); return hasher },
+      update (data) { h.update(expectBytes(data, 'Hasher.update(data)')); return hasher },
       digest: () => h.digest()
     }
     return hasher
   },
-  chachaSeal: (key, nonce, plaintext, aad) => chacha20poly1305(key, nonce, aad).encrypt(plaintext),
+  chachaSeal: (key, nonce, plaintext, aad) => {
+    checkChacha('chachaSeal', key, nonce, plaintext, aad)
+    return chacha20poly1305(key, nonce, aad).encrypt(plaintext)
+  },
   chachaOpen: (key, nonce, sealed, aad) => {
+    checkChacha('chachaOpen', key, nonce, sealed, aad)
     try {
       return chacha20poly1305(key, nonce, aad).decrypt(sealed)
     } catch (cause) {

@@ -4,7 +4,7 @@
  */
 import { base32crockford, base58, hex } from '@scure/base'
 import { DecodeError } from './errors.ts'
-import { expectBytes, expectString } from './bytes.ts'
+import { expectBytes, expectInteger, expectString } from './bytes.ts'
 
 export function toHex (bytes: Uint8Array): string {
   return hex.encode(expectBytes(bytes, 'toHex(bytes)'))
@@ -12,6 +12,7 @@ export function toHex (bytes: Uint8Array): string {
 
 export function fromHex (text: string, expectedLength?: number): Uint8Array {
   expectString(text, 'fromHex(text)')
+  if (expectedLength !== undefined) expectInteger(expectedLength, 'fromHex(expectedLength)')
   if (!/^(?:[0-9a-f]{2})*$/.test(text)) {
     throw new DecodeError(`expected lowercase hex with an even number of digits, got ${text.length} characters`)
   }

@@ -3,11 +3,11 @@
  * covers canonical(["peerpacs/sig/v1", domain, payload]), so a signature made for one purpose
  * (a genesis record, a log op, an invite) never verifies as another.
  */
-import { describe, expectBytes, expectString } from './bytes.ts'
+import { equalBytes, expectBytes, expectObject, expectString } from './bytes.ts'
 import { asMap, bytesField, decodeCanonical, encodeCanonical, textField } from './canonical.ts'
-import type { CryptoProvider } from './crypto-provider.ts'
-import { DecodeError, SignatureError } from './errors.ts'
-import { nodeIdFromPublicKey, signBytes, type NodeKeyPair } from './identity.ts'
+import { expectProvider, type CryptoProvider } from './crypto-provider.ts'
+import { DecodeError, InvalidArgumentError, SignatureError } from './errors.ts'
+import { isWeakPublicKey, nodeIdFromPublicKey, nodeKeyFromSecret, signBytes, verifySignature, type NodeKeyPair } from './identity.ts'
 
 export interface SignedEnvelope {
   readonly domain: string
@@ -22,29 +22,53 @@ function signedMessage (domain: string, payload: Uint8Array): Uint8Array {
   return encodeCanonical([SIGNATURE_CONTEXT, domain, payload])
 }
 
+// Key pairs already checked to be consistent (public key = the secret's), to sign fast.
+const checkedKeys = new WeakSet<NodeKeyPair>()
+
+function checkKeyPair (key: NodeKeyPair): void {
+  expectObject(key, 'signEnvelope(key)')
+  expectBytes(key.secretKey, 'signEnvelope(key.secretKey)', 32)
+  expectBytes(key.publicKey, 'signEnvelope(key.publicKey)', 32)
+  if (checkedKeys.has(key)) return
+  if (!equalBytes(nodeKeyFromSecret(key.secretKey).publicKey, key.publicKey)) {
+    throw new InvalidArgumentError('signEnvelope(key): the public key is not the one of this secret key')
+  }
+  checkedKeys.add(key)
+}
+
 export function signEnvelope (key: NodeKeyPair, domain: string, payload: Uint8Array): SignedEnvelope {
   expectString(domain, 'signEnvelope(domain)')
   expectBytes(payload, 'signEnvelope(payload)')
-  expectBytes(key?.secretKey, 'signEnvelope(key.secretKey)', 32)
+  checkKeyPair(key)
   return { domain, payload, signer: key.publicKey, signature: signBytes(key.secretKey, signedMessage(domain, payload)) }
 }
 
-/** Throws SignatureError unless the envelope is for `domain` and its signature verifies. */
+/** Throws SignatureError unless the envelope is for `domain` and its signature verifies (identity.ts verifySignature). */
 export function verifyEnvelope (provider: CryptoProvider, envelope: SignedEnvelope, domain: string): void {
+  expectProvider(provider, 'verifyEnvelope(provider)')
   expectString(domain, 'verifyEnvelope(domain)')
-  if (envelope === null || typeof envelope !== 'object') throw new DecodeError(`verifyEnvelope(envelope): expected an envelope, got ${describe(envelope)}`)
-  expectBytes(envelope.signer, 'envelope.signer', 32)
-  expectBytes(envelope.signature, 'envelope.signature', 64)
-  expectBytes(envelope.payload, 'envelope.payload')
+  checkEnvelope(envelope, 'verifyEnvelope')
   if (envelope.domain !== domain) {
     throw new SignatureError(`envelope was signed for "${envelope.domain}", expected "${domain}"`)
   }
-  if (!provider.ed25519Verify(envelope.signature, signedMessage(domain, envelope.payload), envelope.signer)) {
+  if (isWeakPublicKey(envelope.signer)) {
+    throw new SignatureError('envelope signer is a small-order key, under which anyone can forge signatures')
+  }
+  if (!verifySignature(provider, envelope.signature, signedMessage(domain, envelope.payload), envelope.signer)) {
     throw new SignatureError(`signature by ${nodeIdFromPublicKey(envelope.signer)} does not verify`)
   }
 }
 
+function checkEnvelope (envelope: SignedEnvelope, where: string): void {
+  expectObject(envelope, `${where}(envelope)`)
+  expectString(envelope.domain, `${where}(envelope.domain)`)
+  expectBytes(envelope.payload, `${where}(envelope.payload)`)
+  expectBytes(envelope.signer, `${where}(envelope.signer)`, 32)
+  expectBytes(envelope.signature, `${where}(envelope.signature)`, 64)
+}
+
 export function encodeEnvelope (envelope: SignedEnvelope): Uint8Array {
+  checkEnvelope(envelope, 'encodeEnvelope')
   return encodeCanonical({ domain: envelope.domain, payload: envelope.payload, signer: envelope.signer, signature: envelope.signature })
 }
 

@@ -7,10 +7,11 @@
 import * as ed from '@noble/ed25519'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { concatBytes, equalBytes, expectBytes, expectString } from './bytes.ts'
-import './crypto-provider.ts' // configures @noble/ed25519's SHA-512
 import { DecodeError } from './errors.ts'
 import { fromBase58, toBase58 } from './encoding.ts'
-import type { RandomSource } from './random.ts'
+import { draw, type RandomSource } from './random.ts'
+import { expectProvider, type CryptoProvider } from './crypto-provider.ts'
+import { toHex } from './encoding.ts'
 
 export type NodeId = string & { readonly __brand: 'NodeId' }
 
@@ -24,7 +25,7 @@ export interface NodeKeyPair {
 const PEER_ID_PREFIX = new Uint8Array([0x00, 0x24, 0x08, 0x01, 0x12, 0x20])
 
 export function generateNodeKey (random: RandomSource): NodeKeyPair {
-  return nodeKeyFromSecret(expectBytes(random(32), 'random(32)', 32))
+  return nodeKeyFromSecret(draw(random, 32, 'generateNodeKey'))
 }
 
 export function nodeKeyFromSecret (secretKey: Uint8Array): NodeKeyPair {
@@ -49,6 +50,43 @@ export function publicKeyFromNodeId (nodeId: string): Uint8Array {
 export function isNodeId (value: unknown): value is NodeId {
   if (typeof value !== 'string') return false
   try { publicKeyFromNodeId(value); return true } catch { return false }
+}
+
+// Verdicts on public keys, by hex: members are few and sign many times.
+const smallOrderVerdicts = new Map<string, boolean>()
+
+/**
+ * True when `publicKey` is one of the eight points of small order (or does not decode). Under
+ * ZIP-215 any signature (R = [s]B, S = s) verifies for every message under such a key, so anyone
+ * could forge one; libsodium refuses them too. The check is deterministic, so every replica
+ * applies it alike.
+ */
+export function isWeakPublicKey (publicKey: Uint8Array): boolean {
+  expectBytes(publicKey, 'isWeakPublicKey(publicKey)', 32)
+  const hex = toHex(publicKey)
+  let weak = smallOrderVerdicts.get(hex)
+  if (weak === undefined) {
+    try {
+      weak = ed.Point.fromBytes(publicKey, true).isSmallOrder()
+    } catch {
+      weak = true
+    }
+    if (smallOrderVerdicts.size >= 4096) smallOrderVerdicts.clear()
+    smallOrderVerdicts.set(hex, weak)
+  }
+  return weak
+}
+
+/**
+ * The signature rule every replica applies: ZIP-215 verification (by the provider, native or
+ * reference, which agree on every input) by a key that is not of small order.
+ */
+export function verifySignature (provider: CryptoProvider, signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  expectProvider(provider, 'verifySignature(provider)')
+  expectBytes(signature, 'verifySignature(signature)', 64)
+  expectBytes(message, 'verifySignature(message)')
+  expectBytes(publicKey, 'verifySignature(publicKey)', 32)
+  return !isWeakPublicKey(publicKey) && provider.ed25519Verify(signature, message, publicKey)
 }
 
 export function signBytes (secretKey: Uint8Array, message: Uint8Array): Uint8Array {

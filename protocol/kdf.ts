@@ -5,7 +5,8 @@
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { expectBytes, expectInteger, utf8Encode } from './bytes.ts'
+import { describe, expectBytes, expectInteger, utf8Encode } from './bytes.ts'
+import { InvalidArgumentError } from './errors.ts'
 
 export const LABELS = {
   /** Per-object key for one encrypted blob (STREAM), from the study data key and the blob's salt. */
@@ -13,18 +14,19 @@ export const LABELS = {
   /** Key and nonce of an X25519 sealed box. */
   sealedBox: 'peerpacs/v1/sealed-box',
   /** Key that encrypts a study's index records (attributes, instance records). */
-  recordKey: 'peerpacs/v1/record-key',
-  /** Key for the keyed lookups (HMAC of UIDs) in a node's index. */
-  lookupKey: 'peerpacs/v1/lookup-key'
+  recordKey: 'peerpacs/v1/record-key'
 } as const
 
 export type KdfLabel = typeof LABELS[keyof typeof LABELS]
+
+const KNOWN_LABELS = new Set<unknown>(Object.values(LABELS))
 
 /** HKDF-SHA256 (RFC 5869). */
 export function hkdfSha256 (ikm: Uint8Array, salt: Uint8Array, label: KdfLabel, length = 32): Uint8Array {
   expectBytes(ikm, 'hkdfSha256(ikm)')
   expectBytes(salt, 'hkdfSha256(salt)')
   expectInteger(length, 'hkdfSha256(length)', 1, 255 * 32)
+  if (!KNOWN_LABELS.has(label)) throw new InvalidArgumentError(`hkdfSha256(label): expected one of LABELS, got ${describe(label)}`)
   return hkdf(sha256, ikm, salt, utf8Encode(label), length)
 }
 

@@ -2,7 +2,7 @@
  * The only place protocol/ touches the platform's randomness. Everything else takes a
  * `RandomSource` as an argument, so tests can pass a seeded one and results are reproducible.
  */
-import { expectInteger } from './bytes.ts'
+import { expectBytes, expectFunction, expectInteger } from './bytes.ts'
 
 export type RandomSource = (length: number) => Uint8Array
 
@@ -15,4 +15,10 @@ export const platformRandom: RandomSource = (length) => {
     globalThis.crypto.getRandomValues(out.subarray(offset, Math.min(length, offset + 65536)))
   }
   return out
+}
+
+/** Draws `length` bytes from `random`, checking both the source and what it returned. */
+export function draw (random: RandomSource, length: number, where: string): Uint8Array {
+  expectFunction(random, `${where}(random)`)
+  return expectBytes(random(length), `${where}: random(${length})`, length)
 }

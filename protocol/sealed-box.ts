@@ -11,10 +11,10 @@
  */
 import { x25519 } from '@noble/curves/ed25519.js'
 import { concatBytes, expectBytes } from './bytes.ts'
-import type { CryptoProvider } from './crypto-provider.ts'
+import { expectProvider, type CryptoProvider } from './crypto-provider.ts'
 import { AuthenticationError, DecodeError, InvalidArgumentError } from './errors.ts'
 import { hkdfSha256, LABELS } from './kdf.ts'
-import type { RandomSource } from './random.ts'
+import { draw, type RandomSource } from './random.ts'
 import { TAG_LENGTH, xchachaOpen, xchachaSeal } from './xchacha.ts'
 
 const VERSION = 0x01
@@ -26,10 +26,11 @@ function boxKey (shared: Uint8Array, ephemeralPublic: Uint8Array, recipientPubli
 }
 
 export function sealToPublicKey (provider: CryptoProvider, random: RandomSource, recipientPublic: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  expectProvider(provider, 'sealToPublicKey(provider)')
   expectBytes(recipientPublic, 'sealToPublicKey(recipientPublic)', 32)
   expectBytes(plaintext, 'sealToPublicKey(plaintext)')
   expectBytes(aad, 'sealToPublicKey(aad)')
-  const ephemeralSecret = expectBytes(random(32), 'random(32)', 32)
+  const ephemeralSecret = draw(random, 32, 'sealToPublicKey')
   const ephemeralPublic = x25519.getPublicKey(ephemeralSecret)
   let shared: Uint8Array
   try {
@@ -42,6 +43,7 @@ export function sealToPublicKey (provider: CryptoProvider, random: RandomSource,
 }
 
 export function openSealedBox (provider: CryptoProvider, recipientSecret: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+  expectProvider(provider, 'openSealedBox(provider)')
   expectBytes(recipientSecret, 'openSealedBox(recipientSecret)', 32)
   expectBytes(sealed, 'openSealedBox(sealed)')
   expectBytes(aad, 'openSealedBox(aad)')

@@ -5,23 +5,25 @@
  * to another place fails to open even under the right key.
  */
 import { concatBytes, expectBytes } from './bytes.ts'
-import type { CryptoProvider } from './crypto-provider.ts'
+import { expectProvider, type CryptoProvider } from './crypto-provider.ts'
 import { AuthenticationError, DecodeError } from './errors.ts'
-import type { RandomSource } from './random.ts'
+import { draw, type RandomSource } from './random.ts'
 import { TAG_LENGTH, XCHACHA_NONCE_LENGTH, xchachaOpen, xchachaSeal } from './xchacha.ts'
 
 const VERSION = 0x01
 export const SECRETBOX_OVERHEAD = 1 + XCHACHA_NONCE_LENGTH + TAG_LENGTH
 
 export function secretboxSeal (provider: CryptoProvider, random: RandomSource, key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  expectProvider(provider, 'secretboxSeal(provider)')
   expectBytes(key, 'secretboxSeal(key)', 32)
   expectBytes(plaintext, 'secretboxSeal(plaintext)')
   expectBytes(aad, 'secretboxSeal(aad)')
-  const nonce = expectBytes(random(XCHACHA_NONCE_LENGTH), 'random(24)', XCHACHA_NONCE_LENGTH)
+  const nonce = draw(random, XCHACHA_NONCE_LENGTH, 'secretboxSeal')
   return concatBytes(new Uint8Array([VERSION]), nonce, xchachaSeal(provider, key, nonce, plaintext, aad))
 }
 
 export function secretboxOpen (provider: CryptoProvider, key: Uint8Array, box: Uint8Array, aad: Uint8Array): Uint8Array {
+  expectProvider(provider, 'secretboxOpen(provider)')
   expectBytes(key, 'secretboxOpen(key)', 32)
   expectBytes(box, 'secretboxOpen(box)')
   expectBytes(aad, 'secretboxOpen(aad)')

@@ -1,11 +1,11 @@
 /** Opaque study ids: random, so they say nothing about the patient or the StudyInstanceUID. */
-import type { RandomSource } from './random.ts'
+import { draw, type RandomSource } from './random.ts'
 import { toHex } from './encoding.ts'
 
 export type StudyId = string & { readonly __brand: 'StudyId' }
 
 export function newStudyId (random: RandomSource): StudyId {
-  return toHex(random(16)) as StudyId
+  return toHex(draw(random, 16, 'newStudyId')) as StudyId
 }
 
 export function isStudyId (value: unknown): value is StudyId {

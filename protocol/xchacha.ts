@@ -6,7 +6,7 @@
  */
 import { hchacha } from '@noble/ciphers/chacha.js'
 import { expectBytes } from './bytes.ts'
-import type { CryptoProvider } from './crypto-provider.ts'
+import { expectProvider, type CryptoProvider } from './crypto-provider.ts'
 
 export const XCHACHA_KEY_LENGTH = 32
 export const XCHACHA_NONCE_LENGTH = 24
@@ -36,12 +36,14 @@ export function hchacha20 (key: Uint8Array, input: Uint8Array): Uint8Array {
 
 /** The 12-byte ChaCha20-Poly1305 nonce that goes with an HChaCha20 subkey: 0^4 ‖ nonce[16..24]. */
 export function innerNonce (nonce24: Uint8Array): Uint8Array {
+  expectBytes(nonce24, 'innerNonce(nonce24)', XCHACHA_NONCE_LENGTH)
   const inner = new Uint8Array(12)
   inner.set(nonce24.subarray(16, 24), 4)
   return inner
 }
 
 export function xchachaSeal (provider: CryptoProvider, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = new Uint8Array(0)): Uint8Array {
+  expectProvider(provider, 'xchachaSeal(provider)')
   expectBytes(key, 'xchachaSeal(key)', XCHACHA_KEY_LENGTH)
   expectBytes(nonce, 'xchachaSeal(nonce)', XCHACHA_NONCE_LENGTH)
   expectBytes(plaintext, 'xchachaSeal(plaintext)')
@@ -50,6 +52,7 @@ export function xchachaSeal (provider: CryptoProvider, key: Uint8Array, nonce: U
 }
 
 export function xchachaOpen (provider: CryptoProvider, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array = new Uint8Array(0)): Uint8Array {
+  expectProvider(provider, 'xchachaOpen(provider)')
   expectBytes(key, 'xchachaOpen(key)', XCHACHA_KEY_LENGTH)
   expectBytes(nonce, 'xchachaOpen(nonce)', XCHACHA_NONCE_LENGTH)
   expectBytes(sealed, 'xchachaOpen(sealed)')
