@@ -13,6 +13,7 @@ import { KeyFileError } from '../keys/errors.ts'
 import { unlockKeyring, type Keyring } from '../keys/keyring.ts'
 import { FsBlobStore } from '../store/blob-store-fs.ts'
 import { clearHolder, DataDirError, dataDirLayout, readDataDirMeta, readHolder, writeHolder, type DataDirLayout, type DataDirMeta } from '../store/data-dir.ts'
+import { GroupCommitKvStore } from '../store/kv-group-commit.ts'
 import { LevelKvStore, StoreLockedError } from '../store/kv-level.ts'
 import type { KvKey, KvOperation, KvStore } from '../store/kv.ts'
 import { isValidUid } from '../dicom/uid.ts'
@@ -73,7 +74,7 @@ export class Archive {
     }
     let kv: KvStore
     try {
-      kv = await LevelKvStore.open(layout.indexDir)
+      kv = new GroupCommitKvStore(await LevelKvStore.open(layout.indexDir))
     } catch (error) {
       if (!(error instanceof StoreLockedError)) throw error
       const holder = await readHolder(layout)

@@ -334,12 +334,12 @@ runBlobStoreTests('fs', async (t) => {
 })
 
 describe('FsBlobStore only', () => {
-  test('a committed blob lands at root/ab/cd/<id>, mode 0600, nothing left in tmp/', async (t) => {
+  test('a committed blob lands at root/ab/<id>, mode 0600, nothing left in tmp/', async (t) => {
     const root = join(await tempDir(t, 'peerpacs-blobs-'), 'blobs')
     const store = await FsBlobStore.open(root, provider)
     const data = seeded(50).bytes(3000)
     const digest = await put(store, data)
-    const path = join(root, digest.id.slice(0, 2), digest.id.slice(2, 4), digest.id)
+    const path = join(root, digest.id.slice(0, 2), digest.id)
     assert.equal(store.pathOf(digest.id), path)
     assertBytes(new Uint8Array(await readFile(path)), data)
     assert.equal((await stat(path)).mode & 0o777, 0o600)
@@ -377,7 +377,7 @@ describe('FsBlobStore only', () => {
     const root = join(await tempDir(t, 'peerpacs-blobs-'), 'blobs')
     const store = await FsBlobStore.open(root, provider)
     const good = await put(store, new Uint8Array([7]))
-    const shard = join(root, good.id.slice(0, 2), good.id.slice(2, 4))
+    const shard = join(root, good.id.slice(0, 2))
     const misplacedId = digestOf(new Uint8Array([8])).id
     const strays = [
       join(shard, 'notes.txt'),

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict'
 import { InvalidArgumentError } from '../../../protocol/errors.ts'
 import type { KvKey, KvStore } from '../../../node/store/kv.ts'
 import { MemoryKvStore } from '../../../node/store/kv-memory.ts'
+import { GroupCommitKvStore } from '../../../node/store/kv-group-commit.ts'
 import { LevelKvStore, StoreLockedError } from '../../../node/store/kv-level.ts'
 import { seeded } from './helpers/seeded.ts'
 import { tempDir } from './helpers/temp.ts'
@@ -238,6 +239,33 @@ runKvStoreTests('level', async (t) => {
   const dir = await tempDir(t, 'peerpacs-kv-')
   const store = await LevelKvStore.open(join(dir, 'index'))
   return { store, cleanup: async () => { await store.close().catch(() => {}) } }
+})
+
+runKvStoreTests('group commit over level', async (t) => {
+  const dir = await tempDir(t, 'peerpacs-kv-')
+  const store = new GroupCommitKvStore(await LevelKvStore.open(join(dir, 'index')))
+  return { store, cleanup: async () => { await store.close().catch(() => {}) } }
+})
+
+describe('GroupCommitKvStore', () => {
+  test('concurrent batches are merged, each resolves once durable, and a bad one fails alone', async () => {
+    const inner = new MemoryKvStore()
+    const sizes: number[] = []
+    const counting: KvStore = {
+      get: (key) => inner.get(key),
+      entries: (prefix) => inner.entries(prefix),
+      close: () => inner.close(),
+      batch: async (ops) => { sizes.push(ops.length); await new Promise((resolve) => setTimeout(resolve, 5)); await inner.batch(ops) }
+    }
+    const store = new GroupCommitKvStore(counting)
+    const writes = Array.from({ length: 20 }, (_, i) => store.batch([{ type: 'put', key: ['k', String(i)], value: bytes(i) }]))
+    const bad = assert.rejects(store.batch([{ type: 'put', key: ['bad\u0000key'], value: bytes(1) }]), InvalidArgumentError)
+    await Promise.all(writes)
+    await bad
+    assert.equal((await keysUnder(store, ['k'])).length, 20)
+    assert.ok(sizes.length < 10, `20 concurrent batches were written in ${sizes.length} writes (${sizes.join(', ')})`)
+    await store.close()
+  })
 })
 
 describe('LevelKvStore only', () => {
