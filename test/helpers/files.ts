@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import type { TestContext } from 'node:test'
 
-export async function tempDir (t: TestContext, label = 'peerpacs-test-'): Promise<string> {
+export async function tempDir (t: Pick<TestContext, 'after'>, label = 'peerpacs-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), label))
   t.after(() => rm(dir, { recursive: true, force: true }))
   return dir

@@ -83,17 +83,7 @@ export class Rng {
   readonly random: RandomSource = (length) => this.bytes(length)
 }
 
-/** Cuts `data` into pieces of random sizes in [1, maxPiece] (subarrays, no copies). */
-export function randomPieces (data: Uint8Array, rng: Rng, maxPiece: number): Uint8Array[] {
-  const out: Uint8Array[] = []
-  let offset = 0
-  while (offset < data.length) {
-    const n = Math.min(data.length - offset, rng.int(1, maxPiece))
-    out.push(data.subarray(offset, offset + n))
-    offset += n
-  }
-  return out
-}
+export { randomPieces } from '../../helpers/pieces.ts'
 
 /** Cuts `data` into pieces of exactly `size` bytes (the last may be short). */
 export function fixedPieces (data: Uint8Array, size: number): Uint8Array[] {

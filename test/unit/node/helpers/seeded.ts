@@ -27,17 +27,7 @@ export function seeded (seed: number): Seeded {
   }
 }
 
-/** Cuts `data` into pieces of random sizes in [1, maxPiece] (subarrays, no copies). */
-export function randomPieces (data: Uint8Array, rng: Seeded, maxPiece: number): Uint8Array[] {
-  const out: Uint8Array[] = []
-  let offset = 0
-  while (offset < data.length) {
-    const n = Math.min(data.length - offset, rng.int(1, maxPiece))
-    out.push(data.subarray(offset, offset + n))
-    offset += n
-  }
-  return out
-}
+export { randomPieces } from '../../../helpers/pieces.ts'
 
 export function toHexString (bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
