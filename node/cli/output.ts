@@ -55,16 +55,22 @@ export class Output {
     const now = performance.now()
     if (!force && now - this.#lastProgress < 100) return
     this.#lastProgress = now
-    const width = Math.max(20, (this.#stderr.columns ?? 80) - 1)
+    const width = this.#width()
     this.#stderr.write('\r' + text.slice(0, width).padEnd(this.#progressShown ? width : 0))
     this.#progressShown = true
   }
 
   done (): void { this.#clearProgress() }
 
+  /** Usable line width; a terminal that reports no size (0) gets 80 columns. */
+  #width (): number {
+    const columns = this.#stderr.columns
+    return Math.max(20, (columns !== undefined && columns > 0 ? columns : 80) - 1)
+  }
+
   #clearProgress (): void {
     if (!this.#progressShown) return
-    this.#stderr.write('\r' + ' '.repeat(Math.max(20, (this.#stderr.columns ?? 80) - 1)) + '\r')
+    this.#stderr.write('\r' + ' '.repeat(this.#width()) + '\r')
     this.#progressShown = false
   }
 }
