@@ -57,9 +57,13 @@ async function * readSource (path: string): AsyncIterable<Uint8Array> {
 
 interface Candidate { path: string, size: number, problem?: string }
 
-/** Lists regular files under `paths` (recursively, in name order). */
+/**
+ * Lists regular files under `paths` (recursively, in name order). Symbolic links are followed,
+ * but each folder is visited once (by device and inode), so a link loop ends instead of recursing.
+ */
 export async function collectFiles (paths: readonly string[]): Promise<Candidate[]> {
   const out: Candidate[] = []
+  const seenFolders = new Set<string>()
   const visit = async (path: string): Promise<void> => {
     let info
     try {
@@ -69,6 +73,9 @@ export async function collectFiles (paths: readonly string[]): Promise<Candidate
       return
     }
     if (info.isDirectory()) {
+      const id = `${info.dev}:${info.ino}`
+      if (seenFolders.has(id)) return
+      seenFolders.add(id)
       let names: string[]
       try {
         names = (await readdir(path)).sort()

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { it } from 'node:test'
 import { runCli, show } from '../helpers/cli.ts'
@@ -82,6 +82,7 @@ it('bad files are skipped or rejected with a reason; nothing of them is stored; 
     { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.1.3.10' }, { tag: 0x00080018, vr: 'UI', value: '2.25.77' }
   ] }), 'skipped', /a DICOMDIR \(the index of a DICOM medium\), not an instance/)
   execFileSync('mkfifo', [join(bad, 'a-fifo')])
+  await symlink('..', join(bad, 'loop-to-parent')) // a folder link loop: visited once, not forever
   expect.push(['a-fifo', 'rejected', /not a regular file/])
 
   assert.equal((await runCli(['init', '--data', data])).code, 0)
@@ -99,6 +100,8 @@ it('bad files are skipped or rejected with a reason; nothing of them is stored; 
   assert.equal(gone.status, 'rejected')
   assert.match(gone.reason, /cannot open: ENOENT/)
   assert.equal(files.filter((x) => x.status === 'imported').length, good.instances.length)
+  assert.equal(files.filter((x) => x.status === 'duplicate').length, 0, 'no file was reached twice through the link loop')
+  assert.ok(files.every((x) => !x.path.includes('loop-to-parent/loop-to-parent')), 'the link loop was not followed twice')
   const summary = r.records.find((x) => x.type === 'summary')!
   assert.equal(summary.imported, good.instances.length)
   const skipped = expect.filter(([, status]) => status === 'skipped').length
