@@ -5,19 +5,21 @@
  * until closed.
  */
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
+import { PeerpacsError } from '../../protocol/errors.ts'
 import { utf8Decode, utf8Encode } from '../../protocol/bytes.ts'
 import type { RandomSource } from '../../protocol/random.ts'
 import { secretboxOpen, secretboxSeal } from '../../protocol/secretbox.ts'
 import { isStudyId, newStudyId, type StudyId } from '../../protocol/study-id.ts'
 import { KeyFileError } from '../keys/errors.ts'
 import { unlockKeyring, type Keyring } from '../keys/keyring.ts'
+import type { BlobStore } from '../store/blob-store.ts'
 import { FsBlobStore } from '../store/blob-store-fs.ts'
 import { clearHolder, DataDirError, dataDirLayout, readDataDirMeta, readHolder, writeHolder, type DataDirLayout, type DataDirMeta } from '../store/data-dir.ts'
 import { GroupCommitKvStore } from '../store/kv-group-commit.ts'
-import { LevelKvStore, StoreLockedError } from '../store/kv-level.ts'
+import { LevelKvStore, StoreLockedError, StoreMissingError } from '../store/kv-level.ts'
 import type { KvKey, KvOperation, KvStore } from '../store/kv.ts'
 import { isValidUid } from '../dicom/uid.ts'
-import { KeysNotLoadedError, StudyNotFoundError } from './errors.ts'
+import { IndexDamagedError, KeysNotLoadedError, StudyNotFoundError } from './errors.ts'
 import {
   decodeStudyAttributes, decodeStudyRecord, encodeStudyAttributes, encodeStudyRecord, keys, type StudyAttributes
 } from './index-layout.ts'
@@ -43,25 +45,41 @@ export interface OpenArchiveOptions {
   command: string
 }
 
+/** What an archive is made of; Archive.open assembles it from a data dir, tests from memory stores. */
+export interface ArchiveParts {
+  readonly layout: DataDirLayout
+  readonly meta: DataDirMeta
+  readonly keyring: Keyring | undefined
+  readonly kv: KvStore
+  readonly blobs: BlobStore
+  readonly provider: CryptoProvider
+  readonly random: RandomSource
+  /** Releases whatever holds the data dir, after the stores are closed. */
+  readonly release?: () => Promise<void>
+}
+
 export class Archive {
   readonly layout: DataDirLayout
   readonly meta: DataDirMeta
   readonly kv: KvStore
-  readonly blobs: FsBlobStore
+  readonly blobs: BlobStore
   readonly provider: CryptoProvider
   readonly random: RandomSource
   readonly #keyring: Keyring | undefined
+  readonly #release: (() => Promise<void>) | undefined
   readonly #studies = new Map<StudyId, StudyContext>()
   readonly #creating = new Map<string, Promise<StudyContext>>()
+  readonly #instanceLocks = new Map<string, Promise<void>>()
 
-  private constructor (layout: DataDirLayout, meta: DataDirMeta, keyring: Keyring | undefined, kv: KvStore, blobs: FsBlobStore, options: OpenArchiveOptions) {
-    this.layout = layout
-    this.meta = meta
-    this.#keyring = keyring
-    this.kv = kv
-    this.blobs = blobs
-    this.provider = options.provider
-    this.random = options.random
+  constructor (parts: ArchiveParts) {
+    this.layout = parts.layout
+    this.meta = parts.meta
+    this.#keyring = parts.keyring
+    this.kv = parts.kv
+    this.blobs = parts.blobs
+    this.provider = parts.provider
+    this.random = parts.random
+    this.#release = parts.release
   }
 
   static async open (root: string, options: OpenArchiveOptions): Promise<Archive> {
@@ -72,19 +90,29 @@ export class Archive {
     if (keyring !== undefined && (keyring.nodeId !== meta.nodeId || keyring.orgId !== meta.orgId)) {
       throw new KeyFileError(`the keys in ${layout.keysDir} belong to node ${keyring.nodeId}, but ${layout.metaFile} names node ${meta.nodeId}`)
     }
-    let kv: KvStore
+    let level: LevelKvStore
     try {
-      kv = new GroupCommitKvStore(await LevelKvStore.open(layout.indexDir))
+      level = await LevelKvStore.open(layout.indexDir)
     } catch (error) {
+      if (error instanceof StoreMissingError) {
+        throw new DataDirError('DATA_DIR_FORMAT', `the index of ${layout.root} (${layout.indexDir}) is missing: the data dir is incomplete`,
+          'restore the whole data dir from its backup; do not run `fsck --repair` on it, and do not import into it')
+      }
       if (!(error instanceof StoreLockedError)) throw error
       const holder = await readHolder(layout)
       const who = holder === undefined ? 'another process' : `another peerpacs process (pid ${holder.pid}, \`peerpacs ${holder.command}\`, since ${holder.since})`
       throw new DataDirError('DATA_DIR_BUSY', `data dir ${layout.root} is in use by ${who}`, 'wait for it to finish, or stop it, then try again')
     }
+    const kv = new GroupCommitKvStore(level)
     try {
+      const owner = await kv.get(keys.owner)
+      if (owner === undefined || utf8Decode(owner) !== meta.nodeId) {
+        throw new DataDirError('DATA_DIR_FORMAT', `the index in ${layout.indexDir} does not belong to this data dir (node ${meta.nodeId}): it was replaced or comes from elsewhere`,
+          'restore the whole data dir from its backup; do not run `fsck --repair` on it, and do not import into it')
+      }
       await writeHolder(layout, options.command)
-      const blobs = await FsBlobStore.open(layout.blobsDir, options.provider)
-      return new Archive(layout, meta, keyring, kv, blobs, options)
+      const blobs = await FsBlobStore.open(layout.blobsDir, options.provider, layout.quarantineDir)
+      return new Archive({ layout, meta, keyring, kv, blobs, provider: options.provider, random: options.random })
     } catch (error) {
       await kv.close()
       throw error
@@ -92,8 +120,10 @@ export class Archive {
   }
 
   async close (): Promise<void> {
+    // holder.json is cleared while the lock is still held, so it never erases the next holder's.
+    if (this.#release === undefined) await clearHolder(this.layout)
+    else await this.#release()
     await this.kv.close()
-    await clearHolder(this.layout)
   }
 
   get keyring (): Keyring {
@@ -102,6 +132,17 @@ export class Archive {
   }
 
   get hasKeys (): boolean { return this.#keyring !== undefined }
+
+  /**
+   * Holds one SOPInstanceUID (by its lookup) for the caller: a second ingest of the same instance
+   * (from any edge, at the same time) waits here, then finds the first one stored. Returns the release.
+   */
+  async lockInstance (sopLookup: string): Promise<() => void> {
+    for (let busy = this.#instanceLocks.get(sopLookup); busy !== undefined; busy = this.#instanceLocks.get(sopLookup)) await busy
+    let release!: () => void
+    this.#instanceLocks.set(sopLookup, new Promise<void>((resolve) => { release = resolve }))
+    return () => { this.#instanceLocks.delete(sopLookup); release() }
+  }
 
   lookup (kind: 'study' | 'sop', uid: string): string {
     return lookupOf(this.keyring.lookupKey, kind, uid)
@@ -121,13 +162,19 @@ export class Archive {
     if (cached !== undefined) return cached
     const bytes = await this.kv.get(keys.study(studyId))
     if (bytes === undefined) throw new StudyNotFoundError(`no study with id ${studyId}`)
-    const record = decodeStudyRecord(bytes)
     const keyring = this.keyring
-    const dataKey = unwrapStudyKey(this.provider, keyring.epochKey(record.epoch), record.wrappedKey, studyKeyAad(keyring.orgId, studyId, record.epoch))
-    const recordKey = recordKeyOf(dataKey)
-    const partial: StudyContext = { studyId, epoch: record.epoch, dataKey, recordKey, attributes: { studyInstanceUid: '' }, pendingCreation: undefined }
-    const attributes = decodeStudyAttributes(this.openRecord(partial, keys.study(studyId), record.sealedAttributes))
-    const context = { ...partial, attributes }
+    let context: StudyContext
+    try {
+      const record = decodeStudyRecord(bytes)
+      const dataKey = unwrapStudyKey(this.provider, keyring.epochKey(record.epoch), record.wrappedKey, studyKeyAad(keyring.orgId, studyId, record.epoch))
+      const recordKey = recordKeyOf(dataKey)
+      const partial: StudyContext = { studyId, epoch: record.epoch, dataKey, recordKey, attributes: { studyInstanceUid: '' }, pendingCreation: undefined }
+      const attributes = decodeStudyAttributes(this.openRecord(partial, keys.study(studyId), record.sealedAttributes))
+      context = { ...partial, attributes }
+    } catch (cause) {
+      if (!(cause instanceof PeerpacsError) || cause instanceof KeysNotLoadedError) throw cause
+      throw new IndexDamagedError(`the record of study ${studyId} does not open: ${cause.message}`, { cause })
+    }
     this.#studies.set(studyId, context)
     return context
   }

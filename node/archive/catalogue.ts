@@ -6,7 +6,9 @@ import type { BlobId } from '../../protocol/blob-id.ts'
 import type { StudyId } from '../../protocol/study-id.ts'
 import type { KvKey } from '../store/kv.ts'
 import type { Archive, StudyContext } from './archive.ts'
-import { decodeInstanceAttributes, decodeInstanceRecord, keys, type InstanceAttributes } from './index-layout.ts'
+import { decodeInstanceAttributes, decodeInstanceRecord, keys, type InstanceAttributes, type InstanceRecord } from './index-layout.ts'
+import { IndexDamagedError } from './errors.ts'
+import { PeerpacsError } from '../../protocol/errors.ts'
 
 export interface InstanceEntry {
   readonly lookup: string
@@ -14,10 +16,20 @@ export interface InstanceEntry {
   readonly attributes: InstanceAttributes
 }
 
-/** Decodes and opens one instance record of `study` stored under `key`. */
+/** Decodes and opens one instance record of `study` stored under `key`; IndexDamagedError if it does not. */
 export function openInstanceEntry (archive: Archive, study: StudyContext, key: KvKey, bytes: Uint8Array): InstanceEntry {
-  const record = decodeInstanceRecord(bytes)
-  const attributes = decodeInstanceAttributes(archive.openRecord(study, key, record.sealedAttributes))
+  let record: InstanceRecord
+  let attributes: InstanceAttributes
+  try {
+    record = decodeInstanceRecord(bytes)
+    attributes = decodeInstanceAttributes(archive.openRecord(study, key, record.sealedAttributes))
+  } catch (cause) {
+    if (!(cause instanceof PeerpacsError)) throw cause
+    throw new IndexDamagedError(`an instance record of study ${study.attributes.studyInstanceUid} does not open: ${cause.message}`, { cause })
+  }
+  if (attributes.blob !== record.blob) {
+    throw new IndexDamagedError(`the record of instance ${attributes.sopInstanceUid} points at blob ${record.blob}, but its sealed attributes name blob ${attributes.blob}`)
+  }
   return { lookup: key[2]!, blob: record.blob, attributes }
 }
 
@@ -44,15 +56,38 @@ export interface StudySummary {
   readonly bytes: number
 }
 
-export async function listStudies (archive: Archive): Promise<StudySummary[]> {
+export interface Catalogue {
+  readonly studies: StudySummary[]
+  /** Studies (or instances) whose records do not open: listed so a damaged index never hides silently. */
+  readonly unreadable: Array<{ studyId: StudyId, message: string }>
+}
+
+export async function listStudies (archive: Archive): Promise<Catalogue> {
   const out: StudySummary[] = []
+  const unreadable: Catalogue['unreadable'] = []
   for await (const [key] of archive.kv.entries(keys.studies)) {
-    const study = await archive.study(key[1] as StudyId)
+    const studyId = key[1] as StudyId
+    let study: StudyContext
+    try {
+      study = await archive.study(studyId)
+    } catch (error) {
+      if (!(error instanceof IndexDamagedError)) throw error
+      unreadable.push({ studyId, message: error.message })
+      continue
+    }
     const series = new Set<string>()
     const modalities = new Set<string>()
     let instances = 0
     let bytes = 0
-    for await (const entry of instancesOf(archive, study)) {
+    for await (const [instanceKey, value] of archive.kv.entries(keys.instancesOf(studyId))) {
+      let entry: InstanceEntry
+      try {
+        entry = openInstanceEntry(archive, study, instanceKey, value)
+      } catch (error) {
+        if (!(error instanceof IndexDamagedError)) throw error
+        unreadable.push({ studyId, message: error.message })
+        continue
+      }
       instances++
       bytes += entry.attributes.size
       series.add(entry.attributes.seriesInstanceUid)
@@ -77,5 +112,6 @@ export async function listStudies (archive: Archive): Promise<StudySummary[]> {
       bytes
     })
   }
-  return out.sort((x, y) => (y.studyDate ?? '').localeCompare(x.studyDate ?? '') || x.studyInstanceUid.localeCompare(y.studyInstanceUid))
+  out.sort((x, y) => (y.studyDate ?? '').localeCompare(x.studyDate ?? '') || x.studyInstanceUid.localeCompare(y.studyInstanceUid))
+  return { studies: out, unreadable }
 }

@@ -16,3 +16,11 @@ export class KeysNotLoadedError extends PeerpacsError {
   static readonly code = 'KEYS_NOT_LOADED'
   constructor (message: string) { super(KeysNotLoadedError.code, message) }
 }
+
+/** A record in the index that does not open or decode: the index is damaged there. */
+export class IndexDamagedError extends PeerpacsError {
+  static readonly code = 'INDEX_DAMAGED'
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(IndexDamagedError.code, message, { hint: 'run `peerpacs fsck` to see what is affected', ...(options ?? {}) })
+  }
+}

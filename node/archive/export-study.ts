@@ -54,6 +54,12 @@ export async function exportStudy (archive: Archive, reference: string, targetDi
   const dir = resolve(targetDir)
   if (inside(dir, archive.layout.root)) throw new ExportTargetError(`refusing to export into the data dir (${dir} is inside ${archive.layout.root})`)
   const study = await archive.resolveStudy(reference)
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ExportTargetError(code === 'EEXIST' || code === 'ENOTDIR' ? `${dir} exists and is not a folder` : `cannot create ${dir}: ${code ?? (error as Error).message}`)
+  }
   const entries: InstanceEntry[] = []
   for await (const entry of instancesOf(archive, study)) entries.push(entry)
   entries.sort(order)
@@ -83,7 +89,12 @@ export async function exportStudy (archive: Archive, reference: string, targetDi
       onEvent({ ...base, status: 'exported', path })
     } catch (error) {
       await rm(tmp, { force: true })
-      if (!(error instanceof PeerpacsError)) throw error
+      if (!(error instanceof PeerpacsError)) {
+        // The target, not the archive: out of space, no permission, a file where a folder goes.
+        const code = (error as NodeJS.ErrnoException).code
+        if (code !== undefined) throw new ExportTargetError(`cannot write ${path}: ${code}`)
+        throw error
+      }
       onEvent({ ...base, status: 'failed', reason: error.message })
     }
   }

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { InvalidDicomError, NotAnInstanceError, NotDicomError } from '../dicom/errors.ts'
 import type { Archive } from './archive.ts'
-import { InstanceConflictError } from './errors.ts'
+import { IndexDamagedError, InstanceConflictError } from './errors.ts'
 import { Ingester } from './ingest.ts'
 
 export type FileStatus = 'imported' | 'duplicate' | 'rejected' | 'skipped'
@@ -55,16 +55,20 @@ async function * readSource (path: string): AsyncIterable<Uint8Array> {
   }
 }
 
-interface Candidate { path: string, size: number, problem?: string }
+interface Candidate { path: string, size: number, problem?: string, skip?: string }
 
 /**
  * Lists regular files under `paths` (recursively, in name order). Symbolic links are followed,
  * but each folder is visited once (by device and inode), so a link loop ends instead of recursing.
  */
-export async function collectFiles (paths: readonly string[]): Promise<Candidate[]> {
+export async function collectFiles (paths: readonly string[], dataDir?: string): Promise<Candidate[]> {
   const out: Candidate[] = []
   const seenFolders = new Set<string>()
   const visit = async (path: string): Promise<void> => {
+    if (dataDir !== undefined && path === dataDir) {
+      out.push({ path, size: 0, skip: 'the peerpacs data dir itself (its files are not DICOM to import)' })
+      return
+    }
     let info
     try {
       info = await stat(path)
@@ -96,7 +100,7 @@ export async function collectFiles (paths: readonly string[]): Promise<Candidate
 
 export async function importPaths (archive: Archive, paths: readonly string[], onEvent: (event: ImportEvent) => void, concurrency = 3): Promise<ImportSummary> {
   const started = performance.now()
-  const files = await collectFiles(paths)
+  const files = await collectFiles(paths, archive.layout.root)
   onEvent({ type: 'scanned', files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) })
   const ingester = new Ingester(archive)
   const counts = { imported: 0, duplicate: 0, rejected: 0, skipped: 0 }
@@ -106,14 +110,18 @@ export async function importPaths (archive: Archive, paths: readonly string[], o
   let fatal: unknown
 
   const one = async (file: Candidate): Promise<FileOutcome> => {
+    if (file.skip !== undefined) return { type: 'file', path: file.path, status: 'skipped', size: 0, reason: file.skip }
     if (file.problem !== undefined) return { type: 'file', path: file.path, status: 'rejected', size: file.size, reason: file.problem }
     try {
       const result = await ingester.ingest(readSource(file.path), file.size)
       if (result.status === 'imported') bytesImported += file.size
-      return { type: 'file', path: file.path, status: result.status, size: file.size, studyInstanceUid: result.studyInstanceUid, sopInstanceUid: result.sopInstanceUid }
+      return {
+        type: 'file', path: file.path, status: result.status, size: file.size, studyInstanceUid: result.studyInstanceUid, sopInstanceUid: result.sopInstanceUid,
+        ...(result.replaced === undefined ? {} : { reason: 'replaced a damaged stored copy' })
+      }
     } catch (error) {
       if (error instanceof NotDicomError || error instanceof NotAnInstanceError) return { type: 'file', path: file.path, status: 'skipped', size: file.size, reason: error.message }
-      if (error instanceof InvalidDicomError || error instanceof InstanceConflictError || error instanceof SourceReadError) {
+      if (error instanceof InvalidDicomError || error instanceof InstanceConflictError || error instanceof IndexDamagedError || error instanceof SourceReadError) {
         return { type: 'file', path: file.path, status: 'rejected', size: file.size, reason: error.message }
       }
       throw error

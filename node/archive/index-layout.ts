@@ -18,6 +18,8 @@ import type { InstanceHeader } from '../dicom/instance-header.ts'
 import type { KvKey } from '../store/kv.ts'
 
 export const keys = {
+  /** The node id of the data dir this index belongs to, written by init. */
+  owner: ['meta', 'node'] as KvKey,
   blob: (id: BlobId): KvKey => ['blob', id],
   blobs: ['blob'] as KvKey,
   study: (id: StudyId): KvKey => ['study', id],
@@ -79,10 +81,15 @@ export const STUDY_FIELDS = ['studyInstanceUid', 'patientName', 'patientId', 'pa
 
 export type StudyAttributes = Pick<InstanceHeader, typeof STUDY_FIELDS[number]>
 
-/** What the index knows of one instance: its header plus the size and SHA-256 of the file as received. */
+/**
+ * What the index knows of one instance: its header, the size and SHA-256 of the file as received,
+ * and the blob that holds it — sealed with the rest, so the record's clear blob pointer is
+ * authenticated and cannot be re-pointed at another instance of the study.
+ */
 export interface InstanceAttributes extends InstanceHeader {
   readonly size: number
   readonly sha256: Uint8Array
+  readonly blob: BlobId
 }
 
 function pick (source: object, fields: readonly string[]): CanonicalMap {
@@ -115,7 +122,7 @@ export function decodeStudyAttributes (bytes: Uint8Array): StudyAttributes {
   return readFields(map, 'study attributes') as unknown as StudyAttributes
 }
 
-const INSTANCE_FIELDS = ['transferSyntaxUid', 'sopClassUid', 'sopInstanceUid', 'studyInstanceUid', 'seriesInstanceUid', 'modality',
+const INSTANCE_FIELDS = ['blob', 'transferSyntaxUid', 'sopClassUid', 'sopInstanceUid', 'studyInstanceUid', 'seriesInstanceUid', 'modality',
   'seriesNumber', 'seriesDescription', 'bodyPartExamined', 'instanceNumber', 'numberOfFrames', 'rows', 'columns', 'size', 'sha256', ...STUDY_FIELDS]
 
 export function encodeInstanceAttributes (a: InstanceAttributes): Uint8Array {
@@ -127,5 +134,6 @@ export function decodeInstanceAttributes (bytes: Uint8Array): InstanceAttributes
   for (const f of ['sopInstanceUid', 'sopClassUid', 'seriesInstanceUid', 'transferSyntaxUid']) textField(map, f, 'instance attributes')
   intField(map, 'size', 'instance attributes')
   bytesField(map, 'sha256', 'instance attributes', 32)
+  parseBlobId(textField(map, 'blob', 'instance attributes'))
   return readFields(map, 'instance attributes') as unknown as InstanceAttributes
 }

@@ -6,26 +6,30 @@
  * is written with sync, so an instance reported stored survives kill -9. A stream that turns out
  * malformed leaves nothing behind.
  *
- * The same SOPInstanceUID again is a duplicate when its bytes are identical, and a conflict
- * (rejected, the stored one kept) when they differ: nothing stored is ever silently replaced.
+ * The same SOPInstanceUID again is a duplicate when its bytes are identical and the stored copy
+ * is intact; a conflict (rejected, the stored one kept) when the bytes differ: nothing stored is
+ * ever silently replaced. When the stored copy is damaged, identical bytes replace it, so
+ * re-sending the original heals the archive.
  */
 import { StreamSealer } from '../../protocol/aead-stream.ts'
 import type { BlobId } from '../../protocol/blob-id.ts'
 import { equalBytes, utf8Decode, utf8Encode } from '../../protocol/bytes.ts'
+import { AuthenticationError, DecodeError, IntegrityError, NotCanonicalError, PeerpacsError } from '../../protocol/errors.ts'
 import type { StudyId } from '../../protocol/study-id.ts'
 import { Part10Inspector } from '../dicom/part10-inspector.ts'
 import type { InstanceHeader } from '../dicom/instance-header.ts'
 import type { BlobWriter } from '../store/blob-store.ts'
-import type { KvOperation } from '../store/kv.ts'
+import type { KvKey, KvOperation } from '../store/kv.ts'
+import { readVerified } from '../store/verified-read.ts'
 import type { Archive, StudyContext } from './archive.ts'
-import { InstanceConflictError } from './errors.ts'
-import {
-  decodeInstanceAttributes, decodeInstanceRecord, encodeBlobRecord, encodeInstanceAttributes, encodeInstanceRecord,
-  keys, studyAttributesOf
-} from './index-layout.ts'
+import { openInstanceEntry } from './catalogue.ts'
+import { IndexDamagedError, InstanceConflictError } from './errors.ts'
+import { decodeBlobRecord, encodeBlobRecord, encodeInstanceAttributes, encodeInstanceRecord, keys, studyAttributesOf } from './index-layout.ts'
 
 export interface IngestResult {
   readonly status: 'imported' | 'duplicate'
+  /** Set when this copy replaced a damaged stored one. */
+  readonly replaced?: BlobId
   readonly studyId: StudyId
   readonly studyInstanceUid: string
   readonly sopInstanceUid: string
@@ -33,14 +37,16 @@ export interface IngestResult {
   readonly size: number
 }
 
+interface Recorded { sha256: Uint8Array, size: number, blob: BlobId }
+
 type Claim =
-  | { kind: 'new', study: StudyContext, sopLookup: string }
-  | { kind: 'existing', studyId: StudyId, sha256: Uint8Array, size: number, blob: BlobId }
+  /** A new instance, or (with `damaged`) one whose stored copy is damaged and will be replaced. */
+  | { kind: 'store', study: StudyContext, sopLookup: string, damaged?: Recorded }
+  /** Stored and intact: compare, store nothing. */
+  | { kind: 'existing', studyId: StudyId, recorded: Recorded }
 
 export class Ingester {
   readonly #archive: Archive
-  /** SOP lookups being ingested now: a second copy waits, then meets the first as a duplicate. */
-  readonly #inFlight = new Map<string, Promise<void>>()
 
   constructor (archive: Archive) { this.#archive = archive }
 
@@ -56,7 +62,7 @@ export class Ingester {
 
     const decide = async (header: InstanceHeader): Promise<void> => {
       ({ claim, release } = await this.#claim(header))
-      if (claim.kind === 'new') {
+      if (claim.kind === 'store') {
         sealer = new StreamSealer({ dataKey: claim.study.dataKey, provider: archive.provider, random: archive.random })
         writer = await archive.blobs.create()
         await writer.write(sealer.header)
@@ -80,27 +86,34 @@ export class Ingester {
       if (claim === undefined) await decide(header)
       const sha256 = plainHash.digest()
       const decided = claim!
+      const same = (r: Recorded): boolean => r.size === size && equalBytes(r.sha256, sha256)
+      const base = { studyInstanceUid: header.studyInstanceUid, sopInstanceUid: header.sopInstanceUid, size }
       if (decided.kind === 'existing') {
-        if (decided.size === size && equalBytes(decided.sha256, sha256)) {
-          return { status: 'duplicate', studyId: decided.studyId, studyInstanceUid: header.studyInstanceUid, sopInstanceUid: header.sopInstanceUid, blob: decided.blob, size }
-        }
+        if (same(decided.recorded)) return { status: 'duplicate', studyId: decided.studyId, blob: decided.recorded.blob, ...base }
         throw new InstanceConflictError(`SOPInstanceUID ${header.sopInstanceUid} is already stored with different content; the stored instance was kept`)
+      }
+      if (decided.damaged !== undefined && !same(decided.damaged)) {
+        throw new InstanceConflictError(`SOPInstanceUID ${header.sopInstanceUid} is stored with different content (and that stored copy is damaged: run \`peerpacs fsck\`); nothing was changed`)
       }
       await writer!.write(sealer!.finish())
       const digest = await writer!.commit()
       writer = undefined
       const study = decided.study
       const instanceKey = keys.instance(study.studyId, decided.sopLookup)
-      const attributes = encodeInstanceAttributes({ ...header, size, sha256 })
+      const attributes = encodeInstanceAttributes({ ...header, size, sha256, blob: digest.id })
+      const old = decided.damaged?.blob
       const operations: KvOperation[] = [
         { type: 'put', key: keys.blob(digest.id), value: encodeBlobRecord(digest) },
         { type: 'put', key: instanceKey, value: encodeInstanceRecord({ blob: digest.id, sealedAttributes: archive.sealRecord(study, instanceKey, attributes) }) },
         { type: 'put', key: keys.sop(decided.sopLookup), value: utf8Encode(study.studyId) },
+        ...(old !== undefined && old !== digest.id ? [{ type: 'del' as const, key: keys.blob(old) }] : []),
         ...(study.pendingCreation ?? [])
       ]
       await archive.kv.batch(operations)
       study.pendingCreation = undefined
-      return { status: 'imported', studyId: study.studyId, studyInstanceUid: header.studyInstanceUid, sopInstanceUid: header.sopInstanceUid, blob: digest.id, size }
+      // The damaged copy is kept aside, not deleted; fsck lists nothing for it any more.
+      if (old !== undefined && old !== digest.id) await archive.blobs.quarantine(old).catch(() => undefined)
+      return { status: 'imported', studyId: study.studyId, blob: digest.id, ...(old === undefined ? {} : { replaced: old }), ...base }
     } catch (error) {
       await writer?.abort()
       throw error
@@ -112,10 +125,8 @@ export class Ingester {
   async #claim (header: InstanceHeader): Promise<{ claim: Claim, release: () => void }> {
     const archive = this.#archive
     const sopLookup = archive.lookup('sop', header.sopInstanceUid)
-    for (let busy = this.#inFlight.get(sopLookup); busy !== undefined; busy = this.#inFlight.get(sopLookup)) await busy
-    let release!: () => void
-    this.#inFlight.set(sopLookup, new Promise<void>((resolve) => { release = resolve }))
-    const done = (): void => { this.#inFlight.delete(sopLookup); release() }
+    // A second copy of this instance, from any edge, waits here and then meets the first as stored.
+    const done = await archive.lockInstance(sopLookup)
     try {
       const stored = await archive.kv.get(keys.sop(sopLookup))
       if (stored !== undefined) {
@@ -123,15 +134,33 @@ export class Ingester {
         const instanceKey = keys.instance(study.studyId, sopLookup)
         const recordBytes = await archive.kv.get(instanceKey)
         if (recordBytes !== undefined) {
-          const record = decodeInstanceRecord(recordBytes)
-          const attributes = decodeInstanceAttributes(archive.openRecord(study, instanceKey, record.sealedAttributes))
-          return { claim: { kind: 'existing', studyId: study.studyId, sha256: attributes.sha256, size: attributes.size, blob: record.blob }, release: done }
+          const entry = openInstanceEntry(archive, study, instanceKey, recordBytes)
+          const recorded = { sha256: entry.attributes.sha256, size: entry.attributes.size, blob: entry.blob }
+          const intact = await this.#intact(entry.blob, instanceKey)
+          return { claim: intact ? { kind: 'existing', studyId: study.studyId, recorded } : { kind: 'store', study, sopLookup, damaged: recorded }, release: done }
         }
       }
-      return { claim: { kind: 'new', study: await archive.studyFor(studyAttributesOf(header)), sopLookup }, release: done }
+      return { claim: { kind: 'store', study: await archive.studyFor(studyAttributesOf(header)), sopLookup }, release: done }
     } catch (error) {
       done()
+      if (error instanceof AuthenticationError || error instanceof DecodeError || error instanceof NotCanonicalError || error instanceof IntegrityError) {
+        throw new IndexDamagedError(`the stored records for this instance do not open: ${error.message}`, { cause: error })
+      }
       throw error
+    }
+  }
+
+  /** Whether the stored copy still matches its recorded hashes (read through, no key needed). */
+  async #intact (blob: BlobId, where: KvKey): Promise<boolean> {
+    const archive = this.#archive
+    const record = await archive.kv.get(keys.blob(blob))
+    if (record === undefined) return false
+    try {
+      for await (const _ of readVerified(archive.blobs, archive.provider, decodeBlobRecord(blob, record))) { /* verifying */ }
+      return true
+    } catch (error) {
+      if (error instanceof PeerpacsError) return false
+      throw new Error(`reading the stored copy of ${where.join('/')} failed`, { cause: error })
     }
   }
 }

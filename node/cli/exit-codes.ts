@@ -30,7 +30,11 @@ const BY_ERROR_CODE: Record<string, number> = {
   KEY_FILE: EXIT.KEYS,
   KEYS_NOT_LOADED: EXIT.KEYS,
   RECOVERY_KEY_OUT: EXIT.USAGE,
-  STUDY_NOT_FOUND: EXIT.NOT_FOUND
+  STUDY_NOT_FOUND: EXIT.NOT_FOUND,
+  // Damage found while reading: the command could not finish for that data.
+  INDEX_DAMAGED: EXIT.PROBLEMS,
+  INTEGRITY: EXIT.PROBLEMS,
+  AUTH_FAILED: EXIT.PROBLEMS
 }
 
 export function exitCodeFor (code: string | undefined): number {

@@ -4,8 +4,9 @@
  * that every length fits inside its container and the file, that delimiters match, and that the
  * file ends exactly at the end of the last element. dcmjs, which reads values, silently accepts
  * truncated files and impossible lengths; this walker is what rejects them, in bounded memory
- * whatever the file size. It also finds where the "header" ends: the first top-level element at
- * or after Pixel Data (7FE0,0010), so the attributes before it can be parsed from a small prefix.
+ * whatever the file size. It also finds where the "header" ends, so the attributes before it can
+ * be parsed from a small prefix: at the first top-level element of the pixel data group (7FE0),
+ * or at the first top-level value of 8 MiB or more (an encapsulated document, a waveform).
  */
 import { InvalidDicomError, tagString } from './errors.ts'
 import { IMPLICIT_LE, type DatasetEncoding } from './transfer-syntax.ts'
@@ -23,6 +24,10 @@ interface Container {
 
 const UNDEFINED_LENGTH = 0xffffffff
 const PIXEL_DATA = 0x7fe00010
+/** The first tag of the pixel data group: Float and Double Float Pixel Data sort before Pixel Data. */
+const PIXEL_GROUP = 0x7fe00000
+/** A top-level value this large is bulk data (an encapsulated document, a waveform) and ends the header too. */
+const BULK_VALUE = 8 << 20
 const ITEM = 0xfffee000
 const ITEM_DELIMITATION = 0xfffee00d
 const SEQUENCE_DELIMITATION = 0xfffee0dd
@@ -182,7 +187,9 @@ export class DatasetWalker {
       length = this.#u32(4)
       this.#pos += 8
     }
-    if (top.kind === 'dataset' && this.#headerEnd === undefined && tag >= PIXEL_DATA) this.#headerEnd = start
+    if (top.kind === 'dataset' && this.#headerEnd === undefined && (tag >= PIXEL_GROUP || (length !== UNDEFINED_LENGTH && length >= BULK_VALUE))) {
+      this.#headerEnd = start
+    }
 
     if (length === UNDEFINED_LENGTH) {
       if (vr === undefined || vr === 'SQ') {

@@ -28,16 +28,21 @@ export class FsBlobStore implements BlobStore {
   readonly root: string
   readonly #provider: CryptoProvider
   readonly #tmp: string
+  readonly #quarantineDir: string
 
-  private constructor (root: string, provider: CryptoProvider) {
+  private constructor (root: string, provider: CryptoProvider, quarantineDir: string) {
     this.root = root
     this.#provider = provider
     this.#tmp = join(root, 'tmp')
+    this.#quarantineDir = quarantineDir
   }
 
-  /** Opens (creating if needed) the store at `root`, and clears partial writes left by a killed process. */
-  static async open (root: string, provider: CryptoProvider): Promise<FsBlobStore> {
-    const store = new FsBlobStore(root, provider)
+  /**
+   * Opens (creating if needed) the store at `root`, and clears partial writes left by a killed
+   * process. Blobs set aside go to `quarantineDir` (default: beside the store).
+   */
+  static async open (root: string, provider: CryptoProvider, quarantineDir = join(root, '..', 'quarantine')): Promise<FsBlobStore> {
+    const store = new FsBlobStore(root, provider, quarantineDir)
     await mkdir(store.#tmp, { recursive: true, mode: 0o700 })
     for (const name of await readdir(store.#tmp)) await rm(join(store.#tmp, name), { force: true, recursive: true })
     const existing = new Set(await readdir(root))
@@ -139,13 +144,12 @@ export class FsBlobStore implements BlobStore {
     for (const { id } of await this.#scan()) if (id !== undefined) yield id
   }
 
-  /** Files under the shard folders that are not blobs at their right place (for fsck). */
   async strays (): Promise<string[]> {
     return (await this.#scan()).filter((entry) => entry.id === undefined).map((entry) => entry.path)
   }
 
-  /** Moves a blob aside to `dir` (for fsck --repair), keeping it for inspection. */
-  async quarantine (id: BlobId, dir: string): Promise<string | undefined> {
+  async quarantine (id: BlobId): Promise<string | undefined> {
+    const dir = this.#quarantineDir
     await mkdir(dir, { recursive: true, mode: 0o700 })
     const target = join(dir, `${id}.${Date.now()}`)
     try {
@@ -155,6 +159,7 @@ export class FsBlobStore implements BlobStore {
       throw error
     }
     await fsyncDirectory(dir)
+    await fsyncDirectory(join(this.root, id.slice(0, 2)))
     return target
   }
 

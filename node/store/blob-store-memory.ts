@@ -47,6 +47,18 @@ export class MemoryBlobStore implements BlobStore {
 
   async * list (): AsyncIterable<BlobId> { yield * [...this.#blobs.keys()].sort() }
 
+  readonly quarantined = new Map<BlobId, Uint8Array>()
+
+  async quarantine (id: BlobId): Promise<string | undefined> {
+    const bytes = this.#blobs.get(id)
+    if (bytes === undefined) return undefined
+    this.quarantined.set(id, bytes)
+    this.#blobs.delete(id)
+    return `memory quarantine/${id}`
+  }
+
+  async strays (): Promise<string[]> { return [] }
+
   /** Test hook: replaces a stored blob's bytes (to simulate damage). */
   tamper (id: BlobId, bytes: Uint8Array): void { this.#blobs.set(id, bytes) }
 }

@@ -31,4 +31,8 @@ export interface BlobStore {
   delete (id: BlobId): Promise<void>
   /** Every stored id. */
   list (): AsyncIterable<BlobId>
+  /** Moves a blob out of the store but keeps it for inspection (fsck --repair never deletes); says where, or undefined if absent. */
+  quarantine (id: BlobId): Promise<string | undefined>
+  /** Things in the store that are not blobs at their right place (for fsck). */
+  strays (): Promise<string[]>
 }

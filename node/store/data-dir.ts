@@ -61,11 +61,15 @@ export async function readDataDirMeta (layout: DataDirLayout): Promise<DataDirMe
   try {
     text = await readFile(layout.metaFile, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOTDIR') {
+      throw new DataDirError('NOT_INITIALISED', `${layout.root} is a file, not a peerpacs data dir`, 'point --data (or PEERPACS_DATA) at a data dir folder')
+    }
+    if (code === 'ENOENT') {
       throw new DataDirError('NOT_INITIALISED', `no peerpacs data dir at ${layout.root}`,
         `create one with \`peerpacs init --data ${layout.root}\`, or point --data (or PEERPACS_DATA) at an existing one`)
     }
-    throw error
+    throw new DataDirError('DATA_DIR_FORMAT', `cannot read ${layout.metaFile}: ${code ?? (error as Error).message}`)
   }
   let meta: DataDirMeta
   try {
@@ -88,10 +92,16 @@ export async function prepareNewDataDir (layout: DataDirLayout): Promise<void> {
   try {
     entries = await readdir(layout.root)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOTDIR') throw new DataDirError('DATA_DIR_NOT_EMPTY', `${layout.root} is a file`, 'choose an empty or new folder for --data')
+    if (code !== 'ENOENT') throw new DataDirError('DATA_DIR_FORMAT', `cannot read ${layout.root}: ${code ?? (error as Error).message}`)
   }
   if (entries.includes('peerpacs.json')) {
     throw new DataDirError('ALREADY_INITIALISED', `${layout.root} is already a peerpacs data dir`, 'use it as it is, or choose another --data')
+  }
+  if (entries.length > 0 && entries.every((e) => ['keys', 'index', 'blobs'].includes(e))) {
+    throw new DataDirError('DATA_DIR_NOT_EMPTY', `${layout.root} holds the start of a data dir but no peerpacs.json: an init was interrupted`,
+      `nothing in it was ever used; remove the folder (rm -r ${layout.root}) and run init again`)
   }
   if (entries.length > 0) {
     throw new DataDirError('DATA_DIR_NOT_EMPTY', `${layout.root} is not empty and is not a peerpacs data dir`, 'choose an empty or new folder for --data')

@@ -18,18 +18,30 @@ function plain (value: Uint8Array): Uint8Array {
   return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
 }
 
+/** There is no database at the location (and it was not to be created). */
+export class StoreMissingError extends PeerpacsError {
+  static readonly code = 'STORE_MISSING'
+  constructor (message: string) { super(StoreMissingError.code, message) }
+}
+
 export class LevelKvStore implements KvStore {
   readonly #db: ClassicLevel<string, Uint8Array>
 
   private constructor (db: ClassicLevel<string, Uint8Array>) { this.#db = db }
 
-  static async open (location: string): Promise<LevelKvStore> {
-    const db = new ClassicLevel<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  /**
+   * Opens the database at `location`. Only `init` creates one (`create: true`): an index that has
+   * gone missing must be noticed, not silently replaced by an empty one.
+   */
+  static async open (location: string, options: { create?: boolean } = {}): Promise<LevelKvStore> {
+    const create = options.create ?? false
+    const db = new ClassicLevel<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view', createIfMissing: create, errorIfExists: create })
     try {
       await db.open()
     } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause
-      if (/lock/i.test(cause?.message ?? '')) throw new StoreLockedError(`index ${location} is locked by another process`)
+      const cause = (error as { cause?: { message?: string } }).cause?.message ?? ''
+      if (/lock/i.test(cause)) throw new StoreLockedError(`index ${location} is locked by another process`)
+      if (!create && /does not exist|No such file|not found|CURRENT/i.test(cause)) throw new StoreMissingError(`index ${location} does not exist`)
       throw error
     }
     return new LevelKvStore(db)

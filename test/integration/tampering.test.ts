@@ -44,7 +44,7 @@ it('damaged blobs are reported, never exported, and repairable from the original
   for (const p of problems) {
     assert.equal(p.severity, 'error')
     assert.equal(p.kind, 'instance-damaged')
-    assert.match(p.action, /re-import the original/)
+    assert.match(p.action, /re-import the original file \(it replaces the damaged copy\)/)
     const id = /blob ([0-9a-f]{64})/.exec(p.object)![1]!
     named.add(id)
   }

@@ -16,9 +16,10 @@ export const fsckCommand: CommandSpec = {
 With the node's keys, every study key and record is opened and every instance is read back
 through all of its checks. With --keyless (no passphrase needed), every stored object is
 checked against its recorded block hashes only. Blobs that no record names (left by an
-interrupted import) are warnings. --repair sets damaged instances aside in quarantine/ and
-removes them from the index (re-import the originals to restore them), deletes unnamed
-blobs and mends lookups. Exit code 1 when any error was found (even if repaired).`,
+interrupted import) are warnings. --repair never deletes: it moves damaged and unnamed blobs
+to quarantine/, drops damaged instances from the index (re-import the originals to restore
+them) and mends lookups; when the index itself is damaged or missing it repairs nothing that
+could lose data. Exit code 1 when any error was found (even if repaired).`,
   options: {
     keyless: { type: 'boolean', help: 'check without keys: blob hashes only' },
     repair: { type: 'boolean', help: 'fix what can be fixed (see above)' }
@@ -38,7 +39,7 @@ blobs and mends lookups. Exit code 1 when any error was found (even if repaired)
         out.record({ type: 'problem', ...problem })
         out.line(`${problem.severity.toUpperCase()}: ${problem.object}: ${problem.message}`)
         out.line(`  what to do: ${problem.action}`)
-        if (problem.repaired !== undefined) out.line(`  repaired: ${problem.repaired}`)
+        if (problem.repaired !== undefined) out.line(`  repair: ${problem.repaired}`)
       }
       out.record({ type: 'summary', mode: report.mode, checked: report.checked, errors: report.errors, warnings: report.warnings, seconds: report.seconds })
       const c = report.checked

@@ -8,6 +8,8 @@ import { createKeyring } from '../../keys/keyring.ts'
 import { resolvePassphrase } from '../../keys/passphrase.ts'
 import { provider, random } from '../../runtime.ts'
 import { LevelKvStore } from '../../store/kv-level.ts'
+import { keys } from '../../archive/index-layout.ts'
+import { utf8Encode } from '../../../protocol/bytes.ts'
 import { DATA_DIR_FORMAT, DATA_DIR_VERSION, dataDirLayout, prepareNewDataDir, writeDataDirMeta } from '../../store/data-dir.ts'
 import type { CommandSpec } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
@@ -72,7 +74,9 @@ The node's keys are sealed with a passphrase when one is given (PEERPACS_PASSPHR
       recoverySeed.fill(0)
       nodeId = keyring.nodeId
       orgId = keyring.orgId
-      await (await LevelKvStore.open(layout.indexDir)).close()
+      const index = await LevelKvStore.open(layout.indexDir, { create: true })
+      await index.batch([{ type: 'put', key: keys.owner, value: utf8Encode(nodeId) }])
+      await index.close()
       if (keyFile !== undefined) {
         await keyFile.writeFile(recoveryKey + '\n')
         await keyFile.sync()

@@ -1,5 +1,5 @@
 /** `peerpacs studies`: lists the studies in the archive. */
-import { listStudies, type StudySummary } from '../../archive/catalogue.ts'
+import { listStudies } from '../../archive/catalogue.ts'
 import type { CommandSpec } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
 import { withArchive } from '../open-archive.ts'
@@ -29,18 +29,22 @@ JSON object per study with every catalogued attribute.`,
   async run (context) {
     const { out } = context
     return await withArchive(context, 'studies', 'required', async (archive) => {
-      const list: StudySummary[] = await listStudies(archive)
+      const { studies: list, unreadable } = await listStudies(archive)
       for (const study of list) out.record({ type: 'study', ...study })
+      for (const problem of unreadable) {
+        out.record({ type: 'unreadable', ...problem })
+        out.warn(`${problem.message} — run \`peerpacs fsck\``)
+      }
       if (list.length === 0) {
-        out.line('No studies yet. Import some with `peerpacs import PATH`.')
-        return EXIT.OK
+        out.line(unreadable.length === 0 ? 'No studies yet. Import some with `peerpacs import PATH`.' : 'No readable studies.')
+        return unreadable.length === 0 ? EXIT.OK : EXIT.PROBLEMS
       }
       const rows = [['PATIENT', 'PATIENT ID', 'DATE', 'DESCRIPTION', 'MODALITIES', 'SERIES', 'INSTANCES', 'STUDY INSTANCE UID']]
       for (const s of list) {
         rows.push([s.patientName ?? '', s.patientId ?? '', formatDate(s.studyDate), s.studyDescription ?? '', s.modalities.join(','), String(s.series), String(s.instances), s.studyInstanceUid])
       }
       for (const line of table(rows)) out.line(line)
-      return EXIT.OK
+      return unreadable.length === 0 ? EXIT.OK : EXIT.PROBLEMS
     })
   }
 }

@@ -97,16 +97,28 @@ describe('DatasetWalker on valid datasets', () => {
     assert.equal(walk(new Uint8Array(0), EXPLICIT_LE, undefined, 500), 500)
   })
 
-  test('only a top-level element at or after (7FE0,0010) ends the header, not one inside a sequence', () => {
+  test('only a top-level element of the pixel data group (7FE0) ends the header, not one inside a sequence', () => {
     const inner = rawElement(0x7fe0_0010, 'OB', new Uint8Array(4))
+    const floatPixels = rawElement(0x7fe0_0008, 'OF', new Uint8Array(8))
     const dataset = le(
       rawRequired(),
       rawHeader(0x0040_a730, 'SQ', UNDEFINED_LENGTH), rawDelimiter(ITEM, inner.length), inner, rawDelimiter(SEQUENCE_DELIMITER, 0),
-      rawElement(0x7fe0_0008, 'OF', new Uint8Array(8)),
+      floatPixels,
       rawElement(0xfffc_fffc, 'OB', new Uint8Array(6)) // dataset trailing padding
     )
     const headerEnd = walk(dataset, EXPLICIT_LE)
-    assert.equal(headerEnd, dataset.length - 18, 'header ends at the trailing padding, the first top-level tag ≥ (7FE0,0010)')
+    assert.equal(headerEnd, dataset.length - 18 - floatPixels.length, 'header ends at Float Pixel Data (7FE0,0008), the first top-level element of group 7FE0')
+  })
+
+  test('a top-level value of 8 MiB or more (an encapsulated document) ends the header too', () => {
+    const before = le(rawRequired(), rawElement(0x0042_0010, 'ST', 'Report'))
+    const document = rawHeader(0x0042_0011, 'OB', 8 << 20)
+    const walker = new DatasetWalker(0, before.length + document.length + (8 << 20), EXPLICIT_LE)
+    walker.push(before)
+    walker.push(document)
+    assert.equal(walker.headerEnd, before.length, 'known as soon as the large element header has gone by')
+    walker.push(new Uint8Array(8 << 20))
+    assert.equal(walker.finish(), before.length)
   })
 
   test('an undefined-length UN is walked as an implicit-LE sequence (CP-246), in explicit LE and BE', () => {

@@ -13,7 +13,7 @@ import { InvalidArgumentError } from '../../../protocol/errors.ts'
 import type { KvKey, KvStore } from '../../../node/store/kv.ts'
 import { MemoryKvStore } from '../../../node/store/kv-memory.ts'
 import { GroupCommitKvStore } from '../../../node/store/kv-group-commit.ts'
-import { LevelKvStore, StoreLockedError } from '../../../node/store/kv-level.ts'
+import { LevelKvStore, StoreLockedError, StoreMissingError } from '../../../node/store/kv-level.ts'
 import { seeded } from './helpers/seeded.ts'
 import { tempDir } from './helpers/temp.ts'
 
@@ -237,13 +237,13 @@ runKvStoreTests('memory', async () => {
 
 runKvStoreTests('level', async (t) => {
   const dir = await tempDir(t, 'peerpacs-kv-')
-  const store = await LevelKvStore.open(join(dir, 'index'))
+  const store = await LevelKvStore.open(join(dir, 'index'), { create: true })
   return { store, cleanup: async () => { await store.close().catch(() => {}) } }
 })
 
 runKvStoreTests('group commit over level', async (t) => {
   const dir = await tempDir(t, 'peerpacs-kv-')
-  const store = new GroupCommitKvStore(await LevelKvStore.open(join(dir, 'index')))
+  const store = new GroupCommitKvStore(await LevelKvStore.open(join(dir, 'index'), { create: true }))
   return { store, cleanup: async () => { await store.close().catch(() => {}) } }
 })
 
@@ -269,9 +269,17 @@ describe('GroupCommitKvStore', () => {
 })
 
 describe('LevelKvStore only', () => {
+  test('opening a database that does not exist is StoreMissingError unless asked to create it', async (t) => {
+    const location = join(await tempDir(t, 'peerpacs-kv-'), 'index')
+    await assert.rejects(LevelKvStore.open(location), StoreMissingError)
+    await (await LevelKvStore.open(location, { create: true })).close()
+    await assert.rejects(LevelKvStore.open(location, { create: true }), 'create refuses an existing database')
+    await (await LevelKvStore.open(location)).close()
+  })
+
   test('data survives close and reopen', async (t) => {
     const location = join(await tempDir(t, 'peerpacs-kv-'), 'index')
-    const first = await LevelKvStore.open(location)
+    const first = await LevelKvStore.open(location, { create: true })
     await first.batch([
       { type: 'put', key: ['a', '1'], value: bytes(1) },
       { type: 'put', key: ['a', '2'], value: bytes(2) },
@@ -291,7 +299,7 @@ describe('LevelKvStore only', () => {
 
   test('a second open in the same process while open throws StoreLockedError; after close it opens', async (t) => {
     const location = join(await tempDir(t, 'peerpacs-kv-'), 'index')
-    const first = await LevelKvStore.open(location)
+    const first = await LevelKvStore.open(location, { create: true })
     try {
       await assert.rejects(LevelKvStore.open(location), (error: unknown) => {
         assert.ok(error instanceof StoreLockedError)
@@ -315,7 +323,7 @@ describe('LevelKvStore only', () => {
     const moduleUrl = pathToFileURL(join(import.meta.dirname, '../../../node/store/kv-level.ts')).href
     const script = [
       `const { LevelKvStore } = await import(${JSON.stringify(moduleUrl)})`,
-      `const store = await LevelKvStore.open(${JSON.stringify(location)})`,
+      `const store = await LevelKvStore.open(${JSON.stringify(location)}, { create: true })`,
       "process.stdout.write('holding\\n')",
       'process.stdin.resume()',
       "process.stdin.on('end', async () => { await store.close(); process.exit(0) })"
