@@ -1,7 +1,8 @@
 /**
  * `npm start`, until the node has a daemon (`peerpacs start`): makes sure ./data (or
- * $PEERPACS_DATA) is a data dir, generates a small synthetic sample study into ./sample, imports
- * it, and lists the studies. Running it again changes nothing: the import finds duplicates.
+ * $PEERPACS_DATA) is a data dir, generates a small synthetic sample study into ./sample (or
+ * $PEERPACS_SAMPLE), imports it, and lists the studies. Running it again changes nothing: the
+ * import finds duplicates.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
@@ -11,7 +12,7 @@ import { syntheticStudy, KNOWN_PATIENTS } from '../test/synthetic/study.ts'
 
 process.umask(0o077)
 const data = process.env.PEERPACS_DATA ?? './data'
-const sample = './sample'
+const sample = process.env.PEERPACS_SAMPLE ?? './sample'
 
 if (!existsSync(join(data, 'peerpacs.json'))) {
   const code = await main(['init', '--data', data, '--name', 'peerpacs quick start'])

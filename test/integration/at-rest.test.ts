@@ -11,6 +11,7 @@ import { decodeRecoveryKey } from '../../protocol/recovery-key.ts'
 import { utf8Encode } from '../../protocol/bytes.ts'
 import { nobleProvider } from '../../protocol/crypto-provider.ts'
 import { openEpochWithRecoveryKey, readOrgFile, unlockKeyring } from '../../node/keys/keyring.ts'
+import { LevelKvStore } from '../../node/store/kv-level.ts'
 import { runCli, show } from '../helpers/cli.ts'
 import { writeStudies } from '../helpers/dataset.ts'
 import { findNeedles, listFiles, tempDir, type Needle } from '../helpers/files.ts'
@@ -68,6 +69,23 @@ it('no plaintext PHI, pixel data or key material anywhere in the data dir', asyn
   assert.ok(files.some((f) => f.includes(`${join(data, 'blobs')}`)), 'the blobs are part of the scan')
   const hits = await findNeedles(data, needles)
   assert.deepEqual(hits, [], `plaintext found at rest:\n${hits.map((h) => `${h.file}: ${h.label}`).join('\n')}`)
+
+  // LevelDB compresses its tables (snappy), so a raw file scan could miss a plaintext value in
+  // them: read every key and value back through level and scan those too.
+  const index = await LevelKvStore.open(join(data, 'index'))
+  const indexHits: string[] = []
+  let entries = 0
+  for await (const [key, value] of index.entries([])) {
+    entries++
+    const keyBytes = Buffer.from(key.join('/'))
+    for (const needle of needles) {
+      if (keyBytes.indexOf(needle.bytes) !== -1) indexHits.push(`key ${key.join('/')}: ${needle.label}`)
+      if (Buffer.from(value).indexOf(needle.bytes) !== -1) indexHits.push(`value of ${key.join('/')}: ${needle.label}`)
+    }
+  }
+  await index.close()
+  assert.ok(entries >= set.instances.length * 3, `the index was read (${entries} entries)`)
+  assert.deepEqual(indexHits, [], `plaintext in the index:\n${indexHits.join('\n')}`)
 
   // And the node can still read it all back with the passphrase.
   const list = await runCli(['studies', '--data', data, '--json'], env)

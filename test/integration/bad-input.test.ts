@@ -158,3 +158,31 @@ it('the command line itself: bad commands, options and data dirs get a clear mes
     assert.match(help.stdout, /Exit codes:/)
   }
 })
+
+it('data dir and export target mistakes: a file as --data, a file as the export folder, importing the data dir itself', async (t) => {
+  const root = await tempDir(t)
+  const data = join(root, 'data')
+  const aFile = join(root, 'a-file')
+  await writeFile(aFile, 'not a folder')
+  const asData = await runCli(['studies', '--data', aFile])
+  assert.equal(asData.code, 3, show(asData))
+  assert.match(asData.stderr, /is a file, not a peerpacs data dir/)
+  const initOnFile = await runCli(['init', '--data', aFile])
+  assert.equal(initOnFile.code, 3, show(initOnFile))
+
+  const good = await writeStudies(join(root, 'in'), [{ seed: 43, patient: KNOWN_PATIENTS[0]!, profile: 'mixed' }])
+  assert.equal((await runCli(['init', '--data', data])).code, 0)
+  assert.equal((await runCli(['import', '--data', data, good.dir])).code, 0)
+  const [uid] = good.studies.keys()
+  const intoFile = await runCli(['export', '--data', data, uid!, aFile])
+  assert.equal(intoFile.code, 2, show(intoFile))
+  assert.match(intoFile.stderr, /exists and is not a folder/)
+
+  // `peerpacs import .` from the folder that holds the data dir: the data dir is passed over.
+  const r = await runCli(['import', '--data', data, '--json', root])
+  assert.equal(r.code, 0, show(r))
+  const dataEntry = r.records.find((x) => x.type === 'file' && x.path === data)!
+  assert.equal(dataEntry.status, 'skipped')
+  assert.match(dataEntry.reason, /the peerpacs data dir itself/)
+  assert.ok(!r.records.some((x) => x.type === 'file' && x.path.startsWith(data + '/')), 'nothing inside the data dir was read')
+})

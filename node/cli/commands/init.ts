@@ -36,7 +36,10 @@ The node id is printed; the recovery key is shown once (or written to --recovery
 and never stored. Keep it offline: it is what restores the org from a backup.
 
 The node's keys are sealed with a passphrase when one is given (PEERPACS_PASSPHRASE or
---passphrase-file); every later command then needs the same passphrase.`,
+--passphrase-file); every later command then needs the same passphrase.
+
+With --json the recovery key is in the JSON record (unless --recovery-key-out is given): keep
+that output out of logs.`,
   options: {
     name: { type: 'string', value: 'NAME', help: 'the org\'s name (default: peerpacs-<hostname>)' },
     'recovery-key-out': { type: 'string', value: 'FILE', help: 'write the recovery key to FILE (mode 0600, must not exist) instead of showing it' }
