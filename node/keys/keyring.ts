@@ -63,14 +63,18 @@ function encodeOrgFile (genesisBytes: Uint8Array, epochs: readonly EpochWrap[]):
   })
 }
 
-export async function readOrgFile (keysDir: string, provider: CryptoProvider): Promise<OrgFile> {
-  const path = join(keysDir, ORG_FILE)
-  let bytes: Uint8Array
+/** Reads a key file, or says which one could not be read and why. */
+async function readKeyFile (path: string): Promise<Uint8Array> {
   try {
-    bytes = await readFile(path)
+    return await readFile(path)
   } catch (error) {
     throw new KeyFileError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
   }
+}
+
+export async function readOrgFile (keysDir: string, provider: CryptoProvider): Promise<OrgFile> {
+  const path = join(keysDir, ORG_FILE)
+  const bytes = await readKeyFile(path)
   try {
     const map = asMap(decodeCanonical(bytes), 'org file')
     const genesisBytes = bytesField(map, 'genesis', 'org file')
@@ -123,12 +127,7 @@ export async function createKeyring (keysDir: string, options: CreateKeyringOpti
 /** Opens the node's keys with the passphrase. Reads only; writes nothing, whatever happens. */
 export async function unlockKeyring (keysDir: string, passphrase: string | undefined, provider: CryptoProvider): Promise<Keyring> {
   const secretsPath = join(keysDir, SECRETS_FILE)
-  let file: Uint8Array
-  try {
-    file = await readFile(secretsPath)
-  } catch (error) {
-    throw new KeyFileError(`cannot read ${secretsPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
-  }
+  const file = await readKeyFile(secretsPath)
   const secrets = await openWithPassphrase(provider, file, passphrase, secretsPath)
   const sealed = isSealed(file)
   let nodeKey: NodeKeyPair
