@@ -50,7 +50,11 @@ export class Ingester {
 
   constructor (archive: Archive) { this.#archive = archive }
 
-  async ingest (source: AsyncIterable<Uint8Array>, size: number): Promise<IngestResult> {
+  /**
+   * Takes one Part 10 instance. `size`, when known (a file), is checked against what arrives;
+   * network edges leave it out and the instance ends where the stream ends.
+   */
+  async ingest (source: AsyncIterable<Uint8Array>, size?: number): Promise<IngestResult> {
     const archive = this.#archive
     const inspector = new Part10Inspector(size)
     const plainHash = archive.provider.createSha256()
@@ -83,11 +87,12 @@ export class Ingester {
         }
       }
       const header = inspector.finish()
+      const received = inspector.received
       if (claim === undefined) await decide(header)
       const sha256 = plainHash.digest()
       const decided = claim!
-      const same = (r: Recorded): boolean => r.size === size && equalBytes(r.sha256, sha256)
-      const base = { studyInstanceUid: header.studyInstanceUid, sopInstanceUid: header.sopInstanceUid, size }
+      const same = (r: Recorded): boolean => r.size === received && equalBytes(r.sha256, sha256)
+      const base = { studyInstanceUid: header.studyInstanceUid, sopInstanceUid: header.sopInstanceUid, size: received }
       if (decided.kind === 'existing') {
         if (same(decided.recorded)) return { status: 'duplicate', studyId: decided.studyId, blob: decided.recorded.blob, ...base }
         throw new InstanceConflictError(`SOPInstanceUID ${header.sopInstanceUid} is already stored with different content; the stored instance was kept`)
@@ -100,7 +105,7 @@ export class Ingester {
       writer = undefined
       const study = decided.study
       const instanceKey = keys.instance(study.studyId, decided.sopLookup)
-      const attributes = encodeInstanceAttributes({ ...header, size, sha256, blob: digest.id })
+      const attributes = encodeInstanceAttributes({ ...header, size: received, sha256, blob: digest.id })
       const old = decided.damaged?.blob
       const operations: KvOperation[] = [
         { type: 'put', key: keys.blob(digest.id), value: encodeBlobRecord(digest) },

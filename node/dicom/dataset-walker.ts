@@ -46,7 +46,7 @@ function describeContainer (c: Container): string {
 }
 
 export class DatasetWalker {
-  readonly #limit: number
+  #limit: number
   readonly #stack: Container[]
   readonly #header = new Uint8Array(12)
   #headerFill = 0
@@ -87,8 +87,16 @@ export class DatasetWalker {
     }
   }
 
-  /** Call at the end of input; throws unless the dataset ended cleanly. Returns where the header ends. */
-  finish (): number {
+  /**
+   * Call at the end of input; throws unless the dataset ended cleanly. Returns where the header
+   * ends. `end` is where the input actually stopped, for a walker started without knowing it.
+   */
+  finish (end?: number): number {
+    if (end !== undefined) {
+      if (end > this.#limit) throw this.#error(`dataset ended at byte ${end}, past its limit of byte ${this.#limit}`)
+      this.#limit = end
+      this.#stack[0] = { ...this.#stack[0]!, end }
+    }
     if (this.#headerFill > 0) throw this.#error(`file ends inside an element header at byte ${this.#pos}`)
     if (this.#skip > 0) throw this.#error(`file ends ${this.#skip} bytes short of the value that should end at byte ${this.#pos + this.#skip}`)
     this.#closeFinished()

@@ -21,8 +21,12 @@ export const MAX_HEADER_BYTES = 64 << 20
 export const MAX_DEFLATED_BYTES = 64 << 20
 export const MAX_INFLATED_BYTES = 512 << 20
 
+/** Bound for a stream whose length is known only at its end (a C-STORE or STOW-RS part). */
+const UNKNOWN_SIZE = Number.MAX_SAFE_INTEGER
+
 export class Part10Inspector {
   readonly #fileSize: number
+  readonly #sizeKnown: boolean
   #held: Uint8Array[] = []
   #heldLength = 0
   #meta: FileMeta | undefined
@@ -30,9 +34,14 @@ export class Part10Inspector {
   #header: InstanceHeader | undefined
   #received = 0
 
-  constructor (fileSize: number) {
-    this.#fileSize = fileSize
+  /** `fileSize` undefined: the length is learnt at finish() (network streams). */
+  constructor (fileSize?: number) {
+    this.#sizeKnown = fileSize !== undefined
+    this.#fileSize = fileSize ?? UNKNOWN_SIZE
   }
+
+  /** Bytes pushed so far. */
+  get received (): number { return this.#received }
 
   /** The instance's attributes, once the part before Pixel Data has been seen. */
   get header (): InstanceHeader | undefined { return this.#header }
@@ -61,17 +70,19 @@ export class Part10Inspector {
 
   /** Call at the end of the file: throws unless it was a whole, well-formed instance. */
   finish (): InstanceHeader {
-    if (this.#received !== this.#fileSize) {
+    if (this.#sizeKnown && this.#received !== this.#fileSize) {
       throw new InvalidDicomError(`file changed while it was being read: ${this.#received} bytes read, ${this.#fileSize} expected`)
     }
     if (this.#meta === undefined) {
-      this.#meta = parseFileMeta(this.#joined(), this.#fileSize)
+      this.#meta = parseFileMeta(this.#joined(), this.#received)
       if (this.#meta === undefined) throw new InvalidDicomError(`file ends at byte ${this.#fileSize} inside the file meta information`)
       if (this.#meta.mediaStorageSopClassUid === MEDIA_STORAGE_DIRECTORY) throw new NotAnInstanceError(DICOMDIR_REASON)
     }
     const ts = this.#meta.transferSyntaxUid
     if (isDeflated(ts)) return this.#finishDeflated(this.#meta)
-    const headerEnd = this.#walker!.finish()
+    // The walker exists once the meta is parsed, unless the meta ended exactly at the end of input.
+    if (this.#walker === undefined) this.#walker = new DatasetWalker(this.#meta.metaEnd, this.#received, encodingOf(ts))
+    const headerEnd = this.#walker.finish(this.#sizeKnown ? undefined : this.#received)
     if (this.#header === undefined) this.#parseHeader(headerEnd)
     return this.#header!
   }

@@ -1,0 +1,46 @@
+/**
+ * What a running node is configured with, after the config file, the environment and the flags
+ * have been merged and validated (config.ts). Each edge takes its own part.
+ */
+
+/** An application entity that may talk to this node over DIMSE. */
+export interface RemoteAe {
+  readonly aeTitle: string
+  /** The address it connects from (an IP or a host name; '*' for any). */
+  readonly host: string
+  /** Where it listens, for C-MOVE destinations; absent: it can't be a C-MOVE destination. */
+  readonly port?: number
+  /** What it may ask for. */
+  readonly store: boolean
+  readonly query: boolean
+  readonly retrieve: boolean
+}
+
+export interface DimseSettings {
+  readonly host: string
+  readonly port: number
+  readonly aeTitle: string
+  readonly remotes: readonly RemoteAe[]
+  /** Whether callers absent from `remotes` are accepted (development only; off by default). */
+  readonly acceptUnknown: boolean
+  /** Largest PDU this node receives. */
+  readonly maxPduLength: number
+  /** Seconds an association may sit idle before it is aborted. */
+  readonly idleTimeout: number
+}
+
+export interface HttpSettings {
+  readonly host: string
+  readonly port: number
+  /** Origins a browser viewer may call from ('*' for any); empty: CORS off. */
+  readonly corsOrigins: readonly string[]
+  /** Largest STOW-RS request body, in bytes. */
+  readonly maxStowBytes: number
+}
+
+export interface NodeSettings {
+  readonly dataDir: string
+  readonly dimse: DimseSettings
+  readonly http: HttpSettings
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
+}

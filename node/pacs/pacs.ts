@@ -1,0 +1,129 @@
+/**
+ * The running node's view of its archive, shared by every edge (DIMSE, DICOMweb, the control
+ * API): ingest from a Part 10 stream or from a bare dataset (C-STORE), the catalogue of every
+ * instance held decrypted in memory for queries, and verified reads. The catalogue is built once
+ * at start and kept current by each ingest; the index on disk stays the truth.
+ */
+import type { StudyId } from '../../protocol/study-id.ts'
+import type { Archive } from '../archive/archive.ts'
+import { instancesOf, openInstanceEntry, type InstanceEntry } from '../archive/catalogue.ts'
+import { IndexDamagedError } from '../archive/errors.ts'
+import { keys } from '../archive/index-layout.ts'
+import { Ingester, type IngestResult } from '../archive/ingest.ts'
+import { readInstance } from '../archive/read-instance.ts'
+import { buildFileMeta, type FileMetaFields } from '../dicom/file-meta-writer.ts'
+import type { CatalogInstance, QueryLevel } from '../query/attributes.ts'
+import { runQuery, type QueryOptions, type QueryResult } from '../query/query.ts'
+
+interface Held { readonly instance: CatalogInstance, readonly entry: InstanceEntry }
+
+export class Pacs {
+  readonly archive: Archive
+  readonly #ingester: Ingester
+  readonly #bySop = new Map<string, Held>()
+  readonly #inflight = new Set<Promise<unknown>>()
+  /** Records that did not open at load; reported by status and fsck, never hidden. */
+  readonly unreadable: Array<{ studyId: StudyId, message: string }> = []
+
+  private constructor (archive: Archive) {
+    this.archive = archive
+    this.#ingester = new Ingester(archive)
+  }
+
+  static async load (archive: Archive): Promise<Pacs> {
+    const pacs = new Pacs(archive)
+    for await (const [key] of archive.kv.entries(keys.studies)) {
+      const studyId = key[1] as StudyId
+      try {
+        const study = await archive.study(studyId)
+        for await (const [instanceKey, value] of archive.kv.entries(keys.instancesOf(studyId))) {
+          try {
+            pacs.#hold(studyId, openInstanceEntry(archive, study, instanceKey, value))
+          } catch (error) {
+            if (!(error instanceof IndexDamagedError)) throw error
+            pacs.unreadable.push({ studyId, message: error.message })
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof IndexDamagedError)) throw error
+        pacs.unreadable.push({ studyId, message: error.message })
+      }
+    }
+    return pacs
+  }
+
+  #hold (studyId: StudyId, entry: InstanceEntry): void {
+    this.#bySop.set(entry.attributes.sopInstanceUid, { instance: { ...entry.attributes, studyId }, entry })
+  }
+
+  async #remember (result: IngestResult): Promise<void> {
+    if (result.status !== 'imported') return
+    const study = await this.archive.study(result.studyId)
+    const key = keys.instance(result.studyId, this.archive.lookup('sop', result.sopInstanceUid))
+    const bytes = await this.archive.kv.get(key)
+    if (bytes !== undefined) this.#hold(result.studyId, openInstanceEntry(this.archive, study, key, bytes))
+  }
+
+  /** One Part 10 instance (STOW-RS part, file); `size` when known in advance. */
+  async ingest (source: AsyncIterable<Uint8Array>, size?: number): Promise<IngestResult> {
+    const work = this.#ingester.ingest(source, size).then(async (result) => { await this.#remember(result); return result })
+    this.#inflight.add(work)
+    try {
+      return await work
+    } finally {
+      this.#inflight.delete(work)
+    }
+  }
+
+  /** Waits for every ingest under way to finish or fail (graceful stop); their sources must end. */
+  async drain (): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight])
+  }
+
+  /**
+   * A bare dataset as DIMSE delivers it: stored as a Part 10 file whose meta peerpacs writes and
+   * whose dataset is exactly the bytes received.
+   */
+  async ingestDataset (dataset: AsyncIterable<Uint8Array>, fields: FileMetaFields): Promise<IngestResult> {
+    const meta = buildFileMeta(fields)
+    async function * withMeta (): AsyncIterable<Uint8Array> {
+      yield meta
+      yield * dataset
+    }
+    return await this.ingest(withMeta())
+  }
+
+  /** Every instance held, in no particular order. */
+  instances (): IterableIterator<CatalogInstance> {
+    return (function * (held: Map<string, Held>) { for (const h of held.values()) yield h.instance })(this.#bySop)
+  }
+
+  instance (sopInstanceUid: string): CatalogInstance | undefined {
+    return this.#bySop.get(sopInstanceUid)?.instance
+  }
+
+  /** The instances of a study, optionally of one series of it. */
+  instancesOf (studyInstanceUid: string, seriesInstanceUid?: string): CatalogInstance[] {
+    const out: CatalogInstance[] = []
+    for (const { instance } of this.#bySop.values()) {
+      if (instance.studyInstanceUid === studyInstanceUid && (seriesInstanceUid === undefined || instance.seriesInstanceUid === seriesInstanceUid)) out.push(instance)
+    }
+    return out.sort((a, b) => (a.seriesNumber ?? 0) - (b.seriesNumber ?? 0) || a.seriesInstanceUid.localeCompare(b.seriesInstanceUid) ||
+      (a.instanceNumber ?? 0) - (b.instanceNumber ?? 0) || a.sopInstanceUid.localeCompare(b.sopInstanceUid))
+  }
+
+  query (level: QueryLevel, matchingKeys: Readonly<Record<string, string>>, options?: QueryOptions): QueryResult {
+    return runQuery(this.instances(), level, matchingKeys, options)
+  }
+
+  /**
+   * The stored Part 10 file, verified as it is read (read-instance.ts): a damaged instance
+   * throws before its last piece, so callers must not treat a partial read as the instance.
+   */
+  async * read (instance: CatalogInstance): AsyncIterable<Uint8Array> {
+    const held = this.#bySop.get(instance.sopInstanceUid)
+    if (held === undefined) throw new IndexDamagedError(`instance ${instance.sopInstanceUid} is not in the catalogue`)
+    const study = await this.archive.study(held.instance.studyId)
+    yield * readInstance(this.archive, study, held.entry)
+  }
+}
