@@ -1,0 +1,202 @@
+/**
+ * The node's settings from, in rising precedence: defaults, a JSON config file (--config or
+ * $PEERPACS_CONFIG), the environment, and flags. Every value is validated, and an error names
+ * the key and where it came from ("config.json: dicom.remotes[1].port: ..."), so a typo never
+ * silently turns into a default.
+ */
+import { readFile } from 'node:fs/promises'
+import { isIP } from 'node:net'
+import { PeerpacsError } from '../../protocol/errors.ts'
+import type { DimseSettings, HttpSettings, NodeSettings, RemoteAe } from './settings.ts'
+
+export class ConfigError extends PeerpacsError {
+  static readonly code = 'CONFIG'
+  constructor (message: string, hint?: string) { super(ConfigError.code, message, hint === undefined ? {} : { hint }) }
+}
+
+export const DEFAULTS = {
+  dicom: '127.0.0.1:11112',
+  http: '127.0.0.1:8080',
+  aeTitle: 'PEERPACS',
+  maxPduLength: 256 * 1024,
+  idleTimeout: 120,
+  maxStowBytes: 4 * 1024 ** 3,
+  logLevel: 'info'
+} as const
+
+/** Flags and environment variables, as strings, before validation. */
+export interface ConfigSources {
+  readonly dataDir: string
+  readonly configFile?: string
+  readonly dicom?: string
+  readonly http?: string
+  readonly aeTitle?: string
+  readonly allowAe?: string
+  readonly acceptUnknownAe?: boolean
+  readonly cors?: string
+  readonly logLevel?: string
+}
+
+type Json = Record<string, unknown>
+
+function isObject (v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function closest (key: string, known: readonly string[]): string | undefined {
+  return known.find((k) => k.toLowerCase() === key.toLowerCase() || k.toLowerCase().replace(/_/g, '') === key.toLowerCase().replace(/[_-]/g, ''))
+}
+
+class Reader {
+  readonly #where: string
+  constructor (where: string) { this.#where = where }
+
+  fail (path: string, message: string): never {
+    throw new ConfigError(`${this.#where}: ${path}: ${message}`)
+  }
+
+  object (value: unknown, path: string, known: readonly string[]): Json {
+    if (!isObject(value)) this.fail(path, 'must be an object')
+    for (const key of Object.keys(value)) {
+      if (!known.includes(key)) {
+        const guess = closest(key, known)
+        this.fail(path === '' ? key : `${path}.${key}`, `unknown key${guess === undefined ? `; known keys: ${known.join(', ')}` : ` (did you mean "${guess}"?)`}`)
+      }
+    }
+    return value
+  }
+
+  string (value: unknown, path: string): string {
+    if (typeof value !== 'string' || value === '') this.fail(path, 'must be a non-empty string')
+    return value
+  }
+
+  boolean (value: unknown, path: string): boolean {
+    if (typeof value !== 'boolean') this.fail(path, 'must be true or false')
+    return value
+  }
+
+  integer (value: unknown, path: string, min: number, max: number): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) this.fail(path, `must be a whole number from ${min} to ${max}`)
+    return value
+  }
+}
+
+export function parseAddress (text: string, what: string): { host: string, port: number } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(text.trim())
+  if (match === null) throw new ConfigError(`${what}: "${text}" is not HOST:PORT`, 'for example 127.0.0.1:11112, or 0.0.0.0:11112 to listen on every interface')
+  const host = match[1]!.replace(/^\[|\]$/g, '')
+  const port = Number(match[2])
+  if (port > 65535) throw new ConfigError(`${what}: port ${port} is out of range (0-65535; 0 picks a free port)`)
+  if (isIP(host) === 0 && !/^[A-Za-z0-9.-]{1,253}$/.test(host)) throw new ConfigError(`${what}: "${host}" is not an IP address or host name`)
+  return { host, port }
+}
+
+/** AE titles: 1 to 16 characters of the default repertoire, no backslash or control characters (PS3.5 §6.2). */
+export function checkAeTitle (title: string, what: string): string {
+  if (title.length === 0 || title.length > 16 || /[\\\x00-\x1f\x7f-\uffff]/.test(title) || title.trim() === '') {
+    throw new ConfigError(`${what}: "${title.slice(0, 40)}" is not a valid AE title (1 to 16 printable ASCII characters, no backslash)`)
+  }
+  return title.trim()
+}
+
+/** `AET@HOST[:PORT]`, comma-separated, for --allow-ae: full rights (store, query, retrieve). */
+export function parseAllowList (text: string, what: string): RemoteAe[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '').map((entry) => {
+    const match = /^([^@]+)@(\[[0-9a-fA-F:.]+\]|[^:@\s]+|\*)(?::(\d{1,5}))?$/.exec(entry)
+    if (match === null) throw new ConfigError(`${what}: "${entry}" is not AET@HOST or AET@HOST:PORT`)
+    const port = match[3] === undefined ? undefined : Number(match[3])
+    if (port !== undefined && (port < 1 || port > 65535)) throw new ConfigError(`${what}: port ${port} is out of range`)
+    return { aeTitle: checkAeTitle(match[1]!, what), host: match[2]!.replace(/^\[|\]$/g, ''), ...(port === undefined ? {} : { port }), store: true, query: true, retrieve: true }
+  })
+}
+
+function remotesFrom (r: Reader, value: unknown, path: string): RemoteAe[] {
+  if (!Array.isArray(value)) r.fail(path, 'must be a list')
+  return value.map((item, i) => {
+    const p = `${path}[${i}]`
+    const o = r.object(item, p, ['aeTitle', 'host', 'port', 'store', 'query', 'retrieve'])
+    let aeTitle: string
+    try { aeTitle = checkAeTitle(r.string(o.aeTitle, `${p}.aeTitle`), `${p}.aeTitle`) } catch (e) { r.fail(`${p}.aeTitle`, (e as Error).message.replace(/^.*?: /, '')) }
+    const host = r.string(o.host, `${p}.host`)
+    const port = o.port === undefined ? undefined : r.integer(o.port, `${p}.port`, 1, 65535)
+    return {
+      aeTitle,
+      host,
+      ...(port === undefined ? {} : { port }),
+      store: o.store === undefined ? true : r.boolean(o.store, `${p}.store`),
+      query: o.query === undefined ? true : r.boolean(o.query, `${p}.query`),
+      retrieve: o.retrieve === undefined ? true : r.boolean(o.retrieve, `${p}.retrieve`)
+    }
+  })
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+
+function logLevelOf (text: string, what: string): NodeSettings['logLevel'] {
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new ConfigError(`${what}: "${text}" is not a log level (${LOG_LEVELS.join(', ')})`)
+  return text as NodeSettings['logLevel']
+}
+
+async function readConfigFile (path: string): Promise<Json> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  try {
+    return JSON.parse(text) as Json
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`)
+  }
+}
+
+export async function loadSettings (sources: ConfigSources): Promise<NodeSettings> {
+  const file = sources.configFile === undefined ? {} : await readConfigFile(sources.configFile)
+  const r = new Reader(sources.configFile ?? 'config')
+  const top = r.object(file, '', ['dicom', 'http', 'logLevel'])
+  const d = top.dicom === undefined ? {} : r.object(top.dicom, 'dicom', ['listen', 'aeTitle', 'acceptUnknown', 'maxPduLength', 'idleTimeout', 'remotes'])
+  const h = top.http === undefined ? {} : r.object(top.http, 'http', ['listen', 'cors', 'maxStowBytes'])
+
+  const dicomAddress = sources.dicom !== undefined
+    ? parseAddress(sources.dicom, '--dicom')
+    : parseAddress(d.listen === undefined ? DEFAULTS.dicom : r.string(d.listen, 'dicom.listen'), d.listen === undefined ? 'default' : `${sources.configFile}: dicom.listen`)
+  const httpAddress = sources.http !== undefined
+    ? parseAddress(sources.http, '--http')
+    : parseAddress(h.listen === undefined ? DEFAULTS.http : r.string(h.listen, 'http.listen'), h.listen === undefined ? 'default' : `${sources.configFile}: http.listen`)
+  const aeTitle = sources.aeTitle !== undefined
+    ? checkAeTitle(sources.aeTitle, '--ae-title')
+    : d.aeTitle === undefined ? DEFAULTS.aeTitle : checkAeTitle(r.string(d.aeTitle, 'dicom.aeTitle'), `${sources.configFile}: dicom.aeTitle`)
+  const remotes = [
+    ...(d.remotes === undefined ? [] : remotesFrom(r, d.remotes, 'dicom.remotes')),
+    ...(sources.allowAe === undefined ? [] : parseAllowList(sources.allowAe, '--allow-ae'))
+  ]
+  const dimse: DimseSettings = {
+    ...dicomAddress,
+    aeTitle,
+    remotes,
+    acceptUnknown: sources.acceptUnknownAe === true || (d.acceptUnknown !== undefined && r.boolean(d.acceptUnknown, 'dicom.acceptUnknown')),
+    maxPduLength: d.maxPduLength === undefined ? DEFAULTS.maxPduLength : r.integer(d.maxPduLength, 'dicom.maxPduLength', 4096, 16 * 1024 * 1024),
+    idleTimeout: d.idleTimeout === undefined ? DEFAULTS.idleTimeout : r.integer(d.idleTimeout, 'dicom.idleTimeout', 1, 86400)
+  }
+  let corsOrigins: string[] = []
+  if (sources.cors !== undefined) corsOrigins = sources.cors.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  else if (h.cors !== undefined) {
+    const list: unknown = h.cors
+    if (!Array.isArray(list)) r.fail('http.cors', 'must be a list of origins')
+    corsOrigins = (list as unknown[]).map((o: unknown, i: number) => r.string(o, `http.cors[${i}]`))
+  }
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError(`CORS origin "${origin}" is not an origin like https://viewer.example.org (scheme and host, no path), or *`)
+  }
+  const http: HttpSettings = {
+    ...httpAddress,
+    corsOrigins,
+    maxStowBytes: h.maxStowBytes === undefined ? DEFAULTS.maxStowBytes : r.integer(h.maxStowBytes, 'http.maxStowBytes', 1024, Number.MAX_SAFE_INTEGER)
+  }
+  const logLevel = sources.logLevel !== undefined
+    ? logLevelOf(sources.logLevel, '--log-level')
+    : top.logLevel === undefined ? DEFAULTS.logLevel : logLevelOf(r.string(top.logLevel, 'logLevel'), `${sources.configFile}: logLevel`)
+  return { dataDir: sources.dataDir, dimse, http, logLevel }
+}
