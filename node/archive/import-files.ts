@@ -12,7 +12,7 @@ import { PeerpacsError } from '../../protocol/errors.ts'
 import { InvalidDicomError, NotAnInstanceError, NotDicomError } from '../dicom/errors.ts'
 import type { Archive } from './archive.ts'
 import { IndexDamagedError, InstanceConflictError } from './errors.ts'
-import { Ingester } from './ingest.ts'
+import { Ingester, type IngestResult } from './ingest.ts'
 
 export type FileStatus = 'imported' | 'duplicate' | 'rejected' | 'skipped'
 
@@ -98,11 +98,15 @@ export async function collectFiles (paths: readonly string[], dataDir?: string):
   return out
 }
 
-export async function importPaths (archive: Archive, paths: readonly string[], onEvent: (event: ImportEvent) => void, concurrency = 3): Promise<ImportSummary> {
+/** How one file is taken in: the archive's own Ingester, or a running node's (which also catalogues it). */
+export type IngestFn = (source: AsyncIterable<Uint8Array>, size: number) => Promise<IngestResult>
+
+export async function importPaths (archive: Archive, paths: readonly string[], onEvent: (event: ImportEvent) => void, concurrency = 3, ingestFn?: IngestFn): Promise<ImportSummary> {
   const started = performance.now()
   const files = await collectFiles(paths, archive.layout.root)
   onEvent({ type: 'scanned', files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) })
   const ingester = new Ingester(archive)
+  const ingest: IngestFn = ingestFn ?? (async (source, size) => await ingester.ingest(source, size))
   const counts = { imported: 0, duplicate: 0, rejected: 0, skipped: 0 }
   let bytesImported = 0
   let bytesRead = 0
@@ -113,7 +117,7 @@ export async function importPaths (archive: Archive, paths: readonly string[], o
     if (file.skip !== undefined) return { type: 'file', path: file.path, status: 'skipped', size: 0, reason: file.skip }
     if (file.problem !== undefined) return { type: 'file', path: file.path, status: 'rejected', size: file.size, reason: file.problem }
     try {
-      const result = await ingester.ingest(readSource(file.path), file.size)
+      const result = await ingest(readSource(file.path), file.size)
       if (result.status === 'imported') bytesImported += file.size
       return {
         type: 'file', path: file.path, status: result.status, size: file.size, studyInstanceUid: result.studyInstanceUid, sopInstanceUid: result.sopInstanceUid,

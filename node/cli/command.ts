@@ -8,6 +8,14 @@ import { parseArgs } from 'node:util'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { EXIT_CODES_HELP } from './exit-codes.ts'
 import type { Output } from './output.ts'
+import type { Archive } from '../archive/archive.ts'
+import type { Pacs } from '../pacs/pacs.ts'
+
+/** A running node, when a command is executed inside it (through the CLI channel). */
+export interface NodeHandle {
+  readonly archive: Archive
+  readonly pacs: Pacs
+}
 
 export class UsageError extends PeerpacsError {
   static readonly code = 'USAGE'
@@ -43,6 +51,8 @@ export interface CommandContext {
   readonly dataDir: string
   readonly out: Output
   readonly env: NodeJS.ProcessEnv
+  /** Set when the command runs inside `peerpacs start`: use its open archive. */
+  readonly node?: NodeHandle
 }
 
 const COMMON: Record<string, OptionSpec> = {

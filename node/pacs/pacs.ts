@@ -22,6 +22,8 @@ export class Pacs {
   readonly #ingester: Ingester
   readonly #bySop = new Map<string, Held>()
   readonly #inflight = new Set<Promise<unknown>>()
+  /** Set while an exclusive task (fsck) runs: new ingests wait for it. */
+  #gate: Promise<void> | undefined
   /** Records that did not open at load; reported by status and fsck, never hidden. */
   readonly unreadable: Array<{ studyId: StudyId, message: string }> = []
 
@@ -32,6 +34,15 @@ export class Pacs {
 
   static async load (archive: Archive): Promise<Pacs> {
     const pacs = new Pacs(archive)
+    await pacs.#load()
+    return pacs
+  }
+
+  async #load (): Promise<void> {
+    const archive = this.archive
+    const pacs = this
+    this.#bySop.clear()
+    this.unreadable.length = 0
     for await (const [key] of archive.kv.entries(keys.studies)) {
       const studyId = key[1] as StudyId
       try {
@@ -49,7 +60,24 @@ export class Pacs {
         pacs.unreadable.push({ studyId, message: error.message })
       }
     }
-    return pacs
+  }
+
+  /**
+   * Runs `task` with no ingest under way and none starting (fsck must not meet a blob whose
+   * index record is not yet written), then reloads the catalogue from the index it may have changed.
+   */
+  async exclusive<T> (task: () => Promise<T>): Promise<T> {
+    while (this.#gate !== undefined) await this.#gate
+    let open!: () => void
+    this.#gate = new Promise<void>((resolve) => { open = resolve })
+    try {
+      await this.drain()
+      return await task()
+    } finally {
+      await this.#load().catch(() => undefined)
+      this.#gate = undefined
+      open()
+    }
   }
 
   #hold (studyId: StudyId, entry: InstanceEntry): void {
@@ -66,6 +94,7 @@ export class Pacs {
 
   /** One Part 10 instance (STOW-RS part, file); `size` when known in advance. */
   async ingest (source: AsyncIterable<Uint8Array>, size?: number): Promise<IngestResult> {
+    while (this.#gate !== undefined) await this.#gate
     const work = this.#ingester.ingest(source, size).then(async (result) => { await this.#remember(result); return result })
     this.#inflight.add(work)
     try {

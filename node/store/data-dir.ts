@@ -29,6 +29,8 @@ export interface DataDirLayout {
   readonly blobsDir: string
   readonly quarantineDir: string
   readonly holderFile: string
+  /** Written by a running node (`peerpacs start`): where and how the CLI reaches it. */
+  readonly controlFile: string
 }
 
 export function dataDirLayout (root: string): DataDirLayout {
@@ -40,7 +42,8 @@ export function dataDirLayout (root: string): DataDirLayout {
     indexDir: join(abs, 'index'),
     blobsDir: join(abs, 'blobs'),
     quarantineDir: join(abs, 'quarantine'),
-    holderFile: join(abs, 'holder.json')
+    holderFile: join(abs, 'holder.json'),
+    controlFile: join(abs, 'control.json')
   }
 }
 

@@ -48,7 +48,7 @@ With --json, one line per file ({"type":"file","status":...}) and a final summar
         else if (event.status === 'skipped') out.line(`skipped   ${event.path}: ${event.reason}`)
         out.progress(`importing ${done}/${total} files  ${formatBytes(bytes)}  ${formatRate(bytes, (performance.now() - started) / 1000)}`)
       }
-      const summary = await importPaths(archive, args, onEvent, concurrency)
+      const summary = await importPaths(archive, args, onEvent, concurrency, context.node === undefined ? undefined : async (source, size) => await context.node!.pacs.ingest(source, size))
       out.done()
       const maxRssBytes = process.resourceUsage().maxRSS * 1024
       out.record({ type: 'summary', ...summary, maxRssBytes })
