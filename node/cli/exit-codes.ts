@@ -30,6 +30,13 @@ const BY_ERROR_CODE: Record<string, number> = {
   KEY_FILE: EXIT.KEYS,
   KEYS_NOT_LOADED: EXIT.KEYS,
   RECOVERY_KEY_OUT: EXIT.USAGE,
+  // Bad settings (config file, flags, environment) and token requests are the caller's to fix.
+  CONFIG: EXIT.USAGE,
+  TOKEN: EXIT.USAGE,
+  LISTEN: EXIT.USAGE,
+  NOT_FOUND: EXIT.NOT_FOUND,
+  // A node runs on the data dir but cannot be reached: nothing was done.
+  NODE_UNREACHABLE: EXIT.DATA_DIR,
   STUDY_NOT_FOUND: EXIT.NOT_FOUND,
   // Damage found while reading: the command could not finish for that data.
   INDEX_DAMAGED: EXIT.PROBLEMS,
@@ -44,7 +51,7 @@ export function exitCodeFor (code: string | undefined): number {
 export const EXIT_CODES_HELP = `Exit codes:
   0   success
   1   completed, but something was wrong (problems found, files rejected, instances not exported)
-  2   usage error
+  2   usage error (including a bad config file or setting)
   3   data dir missing, already initialised, in use, or of an unknown format
   4   keys: passphrase required or wrong, key files damaged
   5   not found

@@ -107,6 +107,8 @@ export function parseAllowList (text: string, what: string): RemoteAe[] {
     if (match === null) throw new ConfigError(`${what}: "${entry}" is not AET@HOST or AET@HOST:PORT`)
     const port = match[3] === undefined ? undefined : Number(match[3])
     if (port !== undefined && (port < 1 || port > 65535)) throw new ConfigError(`${what}: port ${port} is out of range`)
+    const host = match[2]!.replace(/^\[|\]$/g, '')
+    if (host !== '*' && host !== 'localhost' && isIP(host) === 0) throw new ConfigError(`${what}: "${host}" must be an IP address, localhost or * (host names are not resolved)`)
     return { aeTitle: checkAeTitle(match[1]!, what), host: match[2]!.replace(/^\[|\]$/g, ''), ...(port === undefined ? {} : { port }), store: true, query: true, retrieve: true }
   })
 }
@@ -119,6 +121,8 @@ function remotesFrom (r: Reader, value: unknown, path: string): RemoteAe[] {
     let aeTitle: string
     try { aeTitle = checkAeTitle(r.string(o.aeTitle, `${p}.aeTitle`), `${p}.aeTitle`) } catch (e) { r.fail(`${p}.aeTitle`, (e as Error).message.replace(/^.*?: /, '')) }
     const host = r.string(o.host, `${p}.host`)
+    // The allow-list compares the peer's address; host names are not resolved per association.
+    if (host !== '*' && host !== 'localhost' && isIP(host) === 0) r.fail(`${p}.host`, `"${host}" must be an IP address, "localhost" or "*" (host names are not resolved)`)
     const port = o.port === undefined ? undefined : r.integer(o.port, `${p}.port`, 1, 65535)
     return {
       aeTitle,

@@ -51,12 +51,13 @@ test('each mistake is named with its key and file', async (t) => {
     [{ dicom: { listen: 'localhost' } }, /dicom\.listen: "localhost" is not HOST:PORT/],
     [{ dicom: { listen: '127.0.0.1:70000' } }, /out of range/],
     [{ dicom: { aeTitle: 'WAY_TOO_LONG_AE_TITLE' } }, /not a valid AE title/],
-    [{ dicom: { remotes: [{ aeTitle: 'A', host: 'h', port: 0 }] } }, /dicom\.remotes\[0\]\.port: must be a whole number from 1 to 65535/],
+    [{ dicom: { remotes: [{ aeTitle: 'A', host: '10.0.0.1', port: 0 }] } }, /dicom\.remotes\[0\]\.port: must be a whole number from 1 to 65535/],
     [{ dicom: { remotes: [{ aeTitle: 'A' }] } }, /dicom\.remotes\[0\]\.host: must be a non-empty string/],
     [{ dicom: { remotes: { aeTitle: 'A' } } }, /dicom\.remotes: must be a list/],
     [{ http: { cors: ['https://x.org/path'] } }, /not an origin/],
     [{ http: { maxStowBytes: -1 } }, /http\.maxStowBytes/],
     [{ logLevel: 'loud' }, /not a log level/],
+    [{ dicom: { remotes: [{ aeTitle: 'A', host: 'ct.example.org' }] } }, /dicom\.remotes\[0\]\.host: "ct\.example\.org" must be an IP address/],
     [{ extra: 1 }, /extra: unknown key/]
   ]
   for (const [content, pattern] of cases) {
@@ -77,5 +78,5 @@ test('--allow-ae entries: AET@HOST[:PORT], full rights', () => {
     { aeTitle: 'WS', host: '*', port: 104, store: true, query: true, retrieve: true }
   ])
   assert.throws(() => parseAllowList('CT', '--allow-ae'), /not AET@HOST/)
-  assert.throws(() => parseAllowList('A\\B@h', '--allow-ae'), /not a valid AE title/)
+  assert.throws(() => parseAllowList('A\\B@127.0.0.1', '--allow-ae'), /not a valid AE title/)
 })
