@@ -3,17 +3,17 @@
  * error into a message on stderr (a JSON error record on stdout with --json) and an exit code.
  */
 import { readFileSync } from 'node:fs'
-import { PeerpacsError } from '../../protocol/errors.ts'
-import { dataDirOf, helpOf, parse, UsageError, type CommandSpec } from './command.ts'
-import { exportCommand } from './commands/export.ts'
-import { fsckCommand } from './commands/fsck.ts'
-import { importCommand } from './commands/import.ts'
-import { init } from './commands/init.ts'
-import { studies } from './commands/studies.ts'
-import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts'
+import { helpOf, UsageError, type CommandSpec } from './command.ts'
+import { execute, reportError } from './execute.ts'
+import { runningNode, runThroughNode } from './remote.ts'
+import { COMMANDS } from './commands/index.ts'
+import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts'
 import { Output } from './output.ts'
 
-export const COMMANDS: readonly CommandSpec[] = [init, importCommand, studies, exportCommand, fsckCommand]
+export { COMMANDS }
+
+/** Commands that never go through a running node: they create or run one. */
+const LOCAL_ONLY = new Set(['init', 'start'])
 
 function version (): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -51,24 +51,20 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
   const json = rest.includes('--json')
   const out = new Output({ json })
   const spec = COMMANDS.find((c) => c.name === name)
-  try {
-    if (spec === undefined) throw new UsageError(`unknown command "${name}"`, `commands: ${COMMANDS.map((c) => c.name).join(', ')}; see \`peerpacs --help\``)
-    const { values, args } = parse(spec, rest)
-    if (values.help === true) {
-      process.stdout.write(helpOf(spec) + '\n')
-      return EXIT.OK
-    }
-    return await spec.run({ values, args, dataDir: dataDirOf(values, env), out, env })
-  } catch (error) {
-    const known = error instanceof PeerpacsError
-    const code = known ? error.code : 'INTERNAL'
-    const message = error instanceof Error ? error.message : String(error)
-    const hint = known ? error.hint : undefined
-    out.record({ type: 'error', code, message, ...(hint === undefined ? {} : { hint }) })
-    out.error(known ? message : `unexpected failure: ${message}`, hint)
-    if (!known && env.PEERPACS_DEBUG !== undefined && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`)
-    return exitCodeFor(known ? code : undefined)
+  if (spec === undefined) {
+    return reportError(new UsageError(`unknown command "${name}"`, `commands: ${COMMANDS.map((c) => c.name).join(', ')}; see \`peerpacs --help\``), out, env)
   }
+  // While a node runs on the data dir, commands go through it (it holds the data dir).
+  if (!LOCAL_ONLY.has(spec.name) && !rest.includes('--help') && !rest.includes('-h')) {
+    let remote
+    try {
+      remote = await runningNode(spec, rest, env)
+    } catch (error) {
+      return reportError(error, out, env)
+    }
+    if (remote !== undefined) return await runThroughNode(remote, spec, rest, out, env)
+  }
+  return await execute(spec, rest, { out, env, writeHelp: (text) => process.stdout.write(text) })
 }
 
 if (import.meta.main) {

@@ -1,0 +1,11 @@
+/** Every `peerpacs` command, in the order `peerpacs --help` lists them. */
+import type { CommandSpec } from '../command.ts'
+import { exportCommand } from './export.ts'
+import { fsckCommand } from './fsck.ts'
+import { importCommand } from './import.ts'
+import { init } from './init.ts'
+import { start } from './start.ts'
+import { studies } from './studies.ts'
+import { token } from './token.ts'
+
+export const COMMANDS: readonly CommandSpec[] = [init, start, importCommand, studies, exportCommand, fsckCommand, token]

@@ -1,0 +1,112 @@
+/** `peerpacs start`: runs the node (DIMSE and DICOMweb), initialising a fresh data dir first. */
+import { loadSettings, DEFAULTS } from '../../daemon/config.ts'
+import { createLogger } from '../../daemon/log.ts'
+import { runNode } from '../../daemon/node.ts'
+import { resolvePassphrase } from '../../keys/passphrase.ts'
+import { DataDirError, dataDirLayout, readDataDirMeta } from '../../store/data-dir.ts'
+import type { CommandSpec } from '../command.ts'
+import { EXIT } from '../exit-codes.ts'
+import { COMMANDS } from './index.ts'
+import { init } from './init.ts'
+
+function flagOrEnv (values: Record<string, string | boolean | undefined>, flag: string, env: NodeJS.ProcessEnv, variable: string): string | undefined {
+  const v = values[flag]
+  if (typeof v === 'string') return v
+  const e = env[variable]
+  return e === undefined || e === '' ? undefined : e
+}
+
+export const start: CommandSpec = {
+  name: 'start',
+  summary: 'Run the node: DIMSE (C-ECHO/STORE/FIND/MOVE/GET) and DICOMweb (STOW/QIDO/WADO).',
+  args: '',
+  minArgs: 0,
+  maxArgs: 0,
+  usesKeys: true,
+  description: `
+Runs until stopped with Ctrl-C or SIGTERM, which closes the listeners, lets in-flight
+transfers finish and releases the data dir. A fresh (empty or missing) data dir is
+initialised first, exactly as \`peerpacs init\` would: the recovery key is shown once.
+
+While the node runs, other commands (import, studies, export, fsck, token) go through it;
+a second \`start\` on the same data dir is refused.
+
+Settings come from, in rising precedence: defaults, the config file, the environment, flags.
+  --dicom HOST:PORT      $PEERPACS_DICOM      default ${DEFAULTS.dicom} (port 0: any free port)
+  --ae-title AET         $PEERPACS_AE_TITLE   default ${DEFAULTS.aeTitle}
+  --http HOST:PORT       $PEERPACS_HTTP       default ${DEFAULTS.http}
+  --allow-ae LIST        $PEERPACS_ALLOW_AE   AET@HOST[:PORT],... may store, query and retrieve
+                                              (PORT makes it a C-MOVE destination; HOST * = any)
+  --accept-unknown-ae    any calling AE is accepted (testing only: the allow-list is the access control)
+  --cors ORIGINS         $PEERPACS_CORS       browser origins allowed to call DICOMweb (or *)
+  --log-level LEVEL      $PEERPACS_LOG_LEVEL  debug, info (default), warn, error
+  --config FILE          $PEERPACS_CONFIG     JSON config file:
+
+  {
+    "dicom": {
+      "listen": "0.0.0.0:11112", "aeTitle": "PEERPACS", "acceptUnknown": false,
+      "maxPduLength": ${DEFAULTS.maxPduLength}, "idleTimeout": ${DEFAULTS.idleTimeout},
+      "remotes": [
+        { "aeTitle": "CT_ROOM1", "host": "10.0.0.21", "store": true, "query": false, "retrieve": false },
+        { "aeTitle": "WORKSTATION", "host": "10.0.0.30", "port": 104 }
+      ]
+    },
+    "http": { "listen": "127.0.0.1:8080", "cors": ["https://viewer.example.org"], "maxStowBytes": ${DEFAULTS.maxStowBytes} },
+    "logLevel": "info"
+  }
+
+Every DICOMweb route (/dicomweb, /wado) needs a bearer token: \`peerpacs token create --name NAME\`.
+Logs are JSON lines on stderr, one per event, and never carry patient data.`,
+  options: {
+    config: { type: 'string', value: 'FILE', help: 'JSON config file (default: $PEERPACS_CONFIG)' },
+    dicom: { type: 'string', value: 'HOST:PORT', help: `DIMSE listen address (default ${DEFAULTS.dicom})` },
+    'ae-title': { type: 'string', value: 'AET', help: `this node's AE title (default ${DEFAULTS.aeTitle})` },
+    http: { type: 'string', value: 'HOST:PORT', help: `HTTP listen address (default ${DEFAULTS.http})` },
+    'allow-ae': { type: 'string', value: 'LIST', help: 'AET@HOST[:PORT],... allowed to store, query and retrieve' },
+    'accept-unknown-ae': { type: 'boolean', help: 'accept associations from any AE (testing only)' },
+    cors: { type: 'string', value: 'ORIGINS', help: 'comma-separated browser origins allowed (or *)' },
+    'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn or error (default info)' },
+    name: { type: 'string', value: 'NAME', help: 'the org\'s name, when a fresh data dir is initialised' }
+  },
+
+  async run (context) {
+    const { values, env, out, dataDir } = context
+    const settings = await loadSettings({
+      dataDir,
+      configFile: flagOrEnv(values, 'config', env, 'PEERPACS_CONFIG'),
+      dicom: flagOrEnv(values, 'dicom', env, 'PEERPACS_DICOM'),
+      http: flagOrEnv(values, 'http', env, 'PEERPACS_HTTP'),
+      aeTitle: flagOrEnv(values, 'ae-title', env, 'PEERPACS_AE_TITLE'),
+      allowAe: flagOrEnv(values, 'allow-ae', env, 'PEERPACS_ALLOW_AE'),
+      acceptUnknownAe: values['accept-unknown-ae'] === true,
+      cors: flagOrEnv(values, 'cors', env, 'PEERPACS_CORS'),
+      logLevel: flagOrEnv(values, 'log-level', env, 'PEERPACS_LOG_LEVEL')
+    })
+    try {
+      await readDataDirMeta(dataDirLayout(dataDir))
+    } catch (error) {
+      if (!(error instanceof DataDirError) || error.code !== 'NOT_INITIALISED') throw error
+      const code = await init.run({ ...context, values: { ...(typeof values.name === 'string' ? { name: values.name } : {}), 'passphrase-file': values['passphrase-file'] } })
+      if (code !== EXIT.OK) return code
+      out.line('')
+    }
+    const log = createLogger({ level: settings.logLevel })
+    if (settings.dimse.acceptUnknown) log.warn('dimse.accept_unknown', { note: 'any calling AE is accepted: the AE allow-list is off' })
+    const passphraseFile = values['passphrase-file']
+    const passphrase = await resolvePassphrase(typeof passphraseFile === 'string' ? passphraseFile : undefined, env)
+    const node = await runNode({ settings, passphrase, log, commands: COMMANDS })
+    out.line(`peerpacs node running: DIMSE ${settings.dimse.aeTitle}@${settings.dimse.host}:${node.dicomPort}, HTTP http://${settings.http.host}:${node.httpPort}/dicomweb (Ctrl-C stops)`)
+    out.record({ type: 'started', dicomPort: node.dicomPort, httpPort: node.httpPort, aeTitle: settings.dimse.aeTitle, nodeId: node.archive.meta.nodeId })
+    const onSignal = (signal: NodeJS.Signals): void => {
+      void node.stop(signal)
+      // A second signal while stopping: the operator insists. Writes are crash-safe; leave now.
+      process.once(signal, () => { log.warn('node.stop.forced', { signal }); process.exit(EXIT.INTERNAL) })
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    await node.stopped
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
+    return EXIT.OK
+  }
+}

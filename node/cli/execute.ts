@@ -1,0 +1,44 @@
+/**
+ * Runs one parsed command and turns any error into a message on stderr (a JSON error record on
+ * stdout with --json) and an exit code. Shared by the CLI process and by a running node, which
+ * executes commands sent over its CLI channel with the same code and the same output.
+ */
+import { PeerpacsError } from '../../protocol/errors.ts'
+import { dataDirOf, helpOf, parse, type CommandSpec, type NodeHandle } from './command.ts'
+import { exitCodeFor, EXIT } from './exit-codes.ts'
+import type { Output } from './output.ts'
+
+export interface ExecuteOptions {
+  readonly out: Output
+  readonly env: NodeJS.ProcessEnv
+  readonly writeHelp: (text: string) => void
+  /** Inside a running node: its data dir (any --data given is the same one) and handle. */
+  readonly node?: NodeHandle & { readonly dataDir: string }
+}
+
+export function reportError (error: unknown, out: Output, env: NodeJS.ProcessEnv): number {
+  const known = error instanceof PeerpacsError
+  const code = known ? error.code : 'INTERNAL'
+  const message = error instanceof Error ? error.message : String(error)
+  const hint = known ? error.hint : undefined
+  out.record({ type: 'error', code, message, ...(hint === undefined ? {} : { hint }) })
+  out.error(known ? message : `unexpected failure: ${message}`, hint)
+  if (!known && env.PEERPACS_DEBUG !== undefined && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`)
+  return exitCodeFor(known ? code : undefined)
+}
+
+export async function execute (spec: CommandSpec, argv: string[], options: ExecuteOptions): Promise<number> {
+  const { out, env } = options
+  try {
+    const { values, args } = parse(spec, argv)
+    if (values.help === true) {
+      options.writeHelp(helpOf(spec) + '\n')
+      return EXIT.OK
+    }
+    const node = options.node
+    const dataDir = node !== undefined ? node.dataDir : dataDirOf(values, env)
+    return await spec.run({ values, args, dataDir, out, env, ...(node === undefined ? {} : { node: { archive: node.archive, pacs: node.pacs } }) })
+  } catch (error) {
+    return reportError(error, out, env)
+  }
+}

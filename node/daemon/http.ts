@@ -1,0 +1,128 @@
+/**
+ * The node's HTTP server (hono on node:http): CORS for browser viewers on other origins, bearer
+ * token authentication in front of every route, the DICOMweb and WADO-URI routes, and the
+ * node's own API. Two kinds of bearer are accepted: API tokens (`peerpacs token create`) for
+ * DICOMweb and status, and the control token (a secret in the data dir's control.json, readable
+ * only by whoever may open the data dir) for /api/cli, which runs CLI commands inside the node
+ * and is answered on loopback only.
+ */
+import { serve, type ServerType } from '@hono/node-server'
+import type { AddressInfo } from 'node:net'
+import { Hono, type Context } from 'hono'
+import { cors } from 'hono/cors'
+import { equalBytes, utf8Encode } from '../../protocol/bytes.ts'
+import type { Logger } from './log.ts'
+import type { HttpSettings } from './settings.ts'
+import type { TokenRecord, TokenStore } from './tokens.ts'
+
+export type Caller = { kind: 'control' } | { kind: 'token', token: TokenRecord }
+
+export interface HttpMounts {
+  /** Sub-apps by path prefix, e.g. '/dicomweb'. */
+  readonly [prefix: string]: Hono
+}
+
+export interface HttpAppOptions {
+  readonly settings: HttpSettings
+  readonly tokens: TokenStore
+  readonly controlToken: string
+  readonly log: Logger
+  readonly mounts: HttpMounts
+  /** Routes that need the control token (the CLI channel, admin). */
+  readonly control: Hono
+  /** Routes any valid bearer may use (status). */
+  readonly api: Hono
+}
+
+function unauthorized (c: Context, message: string): Response {
+  c.header('WWW-Authenticate', 'Bearer realm="peerpacs"')
+  return c.json({ error: 'unauthorized', message }, 401)
+}
+
+function isLoopback (address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'))
+}
+
+export function createHttpApp (options: HttpAppOptions): Hono {
+  const { settings, tokens, log } = options
+  const controlBytes = utf8Encode(options.controlToken)
+  const app = new Hono()
+
+  if (settings.corsOrigins.length > 0) {
+    app.use('*', cors({
+      origin: settings.corsOrigins.includes('*') ? '*' : [...settings.corsOrigins],
+      allowHeaders: ['Authorization', 'Content-Type', 'Accept'],
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      exposeHeaders: ['Content-Type', 'Content-Length', 'Warning'],
+      maxAge: 600
+    }))
+  }
+
+  app.use('*', async (c, next) => {
+    const header = c.req.header('authorization')
+    if (header === undefined) return unauthorized(c, 'this route needs a bearer token (Authorization: Bearer ...); create one with `peerpacs token create --name NAME`')
+    const match = /^Bearer\s+(\S+)$/i.exec(header)
+    if (match === null) return unauthorized(c, 'the Authorization header must be "Bearer TOKEN"')
+    const bearer = match[1]!
+    let caller: Caller | undefined
+    const bytes = utf8Encode(bearer)
+    if (bytes.length === controlBytes.length && equalBytes(bytes, controlBytes)) caller = { kind: 'control' }
+    else {
+      const token = await tokens.verify(bearer)
+      if (token !== undefined) caller = { kind: 'token', token }
+    }
+    if (caller === undefined) {
+      log.warn('http.auth.refused', { method: c.req.method, route: c.req.routePath, remote: remoteOf(c) })
+      return unauthorized(c, 'the bearer token is unknown or revoked')
+    }
+    c.set('caller' as never, caller as never)
+    await next()
+  })
+
+  app.use('/api/cli/*', async (c, next) => {
+    const caller = c.get('caller' as never) as Caller
+    if (caller.kind !== 'control') return c.json({ error: 'forbidden', message: 'this route needs the node\'s control token' }, 403)
+    if (!isLoopback(remoteOf(c))) return c.json({ error: 'forbidden', message: 'the CLI channel answers on loopback only' }, 403)
+    await next()
+  })
+  app.route('/api/cli', options.control)
+  app.route('/api', options.api)
+  for (const [prefix, sub] of Object.entries(options.mounts)) app.route(prefix, sub)
+
+  app.notFound((c) => c.json({ error: 'not found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}` }, 404))
+  app.onError((error, c) => {
+    log.error('http.error', { method: c.req.method, route: c.req.routePath, error: (error as { code?: string }).code ?? error.name })
+    return c.json({ error: 'internal error', message: 'the node failed to answer this request; see its log' }, 500)
+  })
+  return app
+}
+
+function remoteOf (c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
+  return env?.incoming?.socket?.remoteAddress
+}
+
+export interface HttpServer {
+  readonly port: number
+  close: () => Promise<void>
+}
+
+export async function startHttp (app: Hono, settings: HttpSettings, log: Logger): Promise<HttpServer> {
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, () => resolve(s))
+    s.once('error', reject)
+  })
+  const port = (server.address() as AddressInfo).port
+  server.on('connection', (socket) => { socket.setNoDelay(true) })
+  log.info('http.listening', { host: settings.host, port })
+  return {
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.() }, 5000)
+        server.close(() => { clearTimeout(timer); resolve() })
+        ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+      })
+    }
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * A running node (`peerpacs start`): holds the data dir, loads the catalogue, serves DIMSE and
+ * HTTP, and writes control.json so CLI commands reach it. Stopping (SIGINT/SIGTERM, or stop())
+ * closes the listeners first, lets in-flight writes finish (each is all-or-nothing anyway: an
+ * instance is either durable with its index record or absent), then releases the data dir.
+ */
+import { rm } from 'node:fs/promises'
+import { Hono } from 'hono'
+import { Archive } from '../archive/archive.ts'
+import type { CommandSpec } from '../cli/command.ts'
+import { Pacs } from '../pacs/pacs.ts'
+import { provider, random } from '../runtime.ts'
+import { writeFileAtomic } from '../store/atomic-file.ts'
+import { toHex } from '../../protocol/encoding.ts'
+import { PeerpacsError } from '../../protocol/errors.ts'
+import { startDimse, type DimseServer } from '../dimse/server.ts'
+import { dicomwebRoutes, wadoUriRoutes } from '../dicomweb/routes.ts'
+import { cliChannel } from './cli-channel.ts'
+import { createHttpApp, startHttp, type HttpServer } from './http.ts'
+import type { Logger } from './log.ts'
+import type { NodeSettings } from './settings.ts'
+import { TokenStore } from './tokens.ts'
+
+export class ListenError extends PeerpacsError {
+  static readonly code = 'LISTEN'
+  constructor (message: string, hint: string) { super(ListenError.code, message, { hint }) }
+}
+
+/** A listener that cannot bind says which address and why, and how to choose another. */
+async function listening<T> (what: string, host: string, port: number, flag: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open()
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') throw new ListenError(`cannot listen for ${what} on ${host}:${port}: the address is in use`, `stop what uses it, or choose another address with ${flag}`)
+    if (code === 'EACCES') throw new ListenError(`cannot listen for ${what} on ${host}:${port}: permission denied (ports below 1024 need privileges)`, `choose a port above 1023 with ${flag}`)
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ListenError(`cannot listen for ${what} on ${host}:${port}: no such local address`, `use an address of this machine with ${flag}`)
+    throw error
+  }
+}
+
+export interface RunningNode {
+  readonly archive: Archive
+  readonly pacs: Pacs
+  readonly dicomPort: number
+  readonly httpPort: number
+  /** Resolves once the node has stopped; stop() starts that. */
+  readonly stopped: Promise<void>
+  stop: (reason: string) => Promise<void>
+}
+
+export interface RunNodeOptions {
+  readonly settings: NodeSettings
+  readonly passphrase: string | undefined
+  readonly log: Logger
+  readonly commands: readonly CommandSpec[]
+}
+
+function urlHost (host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1'
+  if (host === '::') return '[::1]'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
+  const { settings, log } = options
+  const archive = await Archive.open(settings.dataDir, { keys: 'required', passphrase: options.passphrase, provider, random, command: 'start' })
+  let dimse: DimseServer | undefined
+  let http: HttpServer | undefined
+  const cleanup = async (): Promise<void> => {
+    await http?.close().catch(() => undefined)
+    await dimse?.close().catch(() => undefined)
+    await rm(archive.layout.controlFile, { force: true })
+    await archive.close()
+  }
+  try {
+    const started = performance.now()
+    const pacs = await Pacs.load(archive)
+    log.info('catalogue.loaded', { instances: [...pacs.instances()].length, unreadable: pacs.unreadable.length, ms: Math.round(performance.now() - started) })
+    for (const problem of pacs.unreadable) log.warn('catalogue.unreadable', { studyId: problem.studyId })
+    const tokens = new TokenStore(archive.kv, provider, random)
+    const controlToken = `ppc_${toHex(random(32))}`
+    const handle = { archive, pacs, dataDir: archive.layout.root }
+
+    const api = new Hono()
+    api.get('/status', (c) => c.json({
+      nodeId: archive.meta.nodeId,
+      orgId: archive.meta.orgId,
+      pid: process.pid,
+      dicom: { aeTitle: settings.dimse.aeTitle, port: dimse?.port },
+      http: { port: http?.port },
+      instances: [...pacs.instances()].length,
+      unreadable: pacs.unreadable.length
+    }))
+    const app = createHttpApp({
+      settings: settings.http,
+      tokens,
+      controlToken,
+      log: log.child({ component: 'http' }),
+      control: cliChannel(options.commands, handle, log.child({ component: 'cli' })),
+      api,
+      mounts: {
+        '/dicomweb': dicomwebRoutes(pacs, settings.http, log.child({ component: 'dicomweb' })),
+        '/wado': wadoUriRoutes(pacs, log.child({ component: 'wado' }))
+      }
+    })
+    dimse = await listening('DICOM', settings.dimse.host, settings.dimse.port, '--dicom', async () => await startDimse(pacs, settings.dimse, log.child({ component: 'dimse' })))
+    http = await listening('HTTP', settings.http.host, settings.http.port, '--http', async () => await startHttp(app, settings.http, log.child({ component: 'http' })))
+    await writeFileAtomic(archive.layout.controlFile, JSON.stringify({ pid: process.pid, url: `http://${urlHost(settings.http.host)}:${http.port}`, token: controlToken }) + '\n', 0o600)
+
+    let resolveStopped!: () => void
+    const stopped = new Promise<void>((resolve) => { resolveStopped = resolve })
+    let stopping: Promise<void> | undefined
+    const stop = async (reason: string): Promise<void> => {
+      stopping ??= (async () => {
+        log.info('node.stopping', { reason })
+        // No new work: listeners close first (in-flight associations and requests finish).
+        await http!.close().catch((error: unknown) => log.error('http.close.failed', { error: String(error) }))
+        await dimse!.close().catch((error: unknown) => log.error('dimse.close.failed', { error: String(error) }))
+        await pacs.drain()
+        await rm(archive.layout.controlFile, { force: true })
+        await archive.close()
+        log.info('node.stopped', { reason })
+        resolveStopped()
+      })()
+      await stopping
+    }
+    log.info('node.ready', {
+      nodeId: archive.meta.nodeId, aeTitle: settings.dimse.aeTitle, dicomHost: settings.dimse.host, dicomPort: dimse.port, httpHost: settings.http.host, httpPort: http.port
+    })
+    return { archive, pacs, dicomPort: dimse.port, httpPort: http.port, stopped, stop }
+  } catch (error) {
+    await cleanup()
+    throw error
+  }
+}
