@@ -1,8 +1,8 @@
 /**
- * `npm start`, until the node has a daemon (`peerpacs start`): makes sure ./data (or
- * $PEERPACS_DATA) is a data dir, generates a small synthetic sample study into ./sample (or
- * $PEERPACS_SAMPLE), imports it, and lists the studies. Running it again changes nothing: the
- * import finds duplicates.
+ * `npm start`: makes sure ./data (or $PEERPACS_DATA) is a data dir, generates a small synthetic
+ * sample study into ./sample (or $PEERPACS_SAMPLE), imports it, lists the studies, and then
+ * runs the node (`peerpacs start`, settings from $PEERPACS_DICOM, $PEERPACS_HTTP, ...) until
+ * Ctrl-C. Running it again imports nothing new: the import finds duplicates.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
@@ -28,5 +28,14 @@ if (!existsSync(sample)) {
 }
 let code = await main(['import', '--data', data, sample])
 if (code === 0) code = await main(['studies', '--data', data])
-if (code === 0) console.log(`\nNext: node node/cli/main.ts export --data ${data} STUDY_INSTANCE_UID ./exported   (or: npx peerpacs --help)`)
+if (code === 0) {
+  console.log(`
+Starting the node. While it runs, in another terminal:
+  npx peerpacs token create --name viewer --data ${data}      a bearer token for DICOMweb
+  echoscu -aec PEERPACS 127.0.0.1 11112                         check DICOM
+  storescu -aec PEERPACS 127.0.0.1 11112 +sd +r ${sample}       send studies (after --allow-ae or --accept-unknown-ae)
+  npx peerpacs --help                                           everything else
+`)
+  code = await main(['start', '--data', data])
+}
 process.exitCode = code

@@ -1,9 +1,11 @@
 /**
  * The README's first command ends in `npm start`: on a fresh folder it creates ./data, a sample
- * study in ./sample, imports and lists it; run again, it changes nothing.
+ * study in ./sample, imports and lists it, and runs the node until stopped; run again, it
+ * imports nothing new.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,16 +16,40 @@ import { tempDir } from '../helpers/files.ts'
 const QUICKSTART = fileURLToPath(new URL('../../scripts/quickstart.ts', import.meta.url))
 const PROJECT = fileURLToPath(new URL('../..', import.meta.url))
 
+/**
+ * Runs `command` in its own process group until the node logs node.ready, then stops the whole
+ * group with SIGTERM (npm sits between the test and the node) and returns what it printed.
+ */
+async function runUntilReady (command: string, args: string[], options: { cwd: string, env: NodeJS.ProcessEnv }): Promise<{ status: number | null, stdout: string, stderr: string }> {
+  const env = { ...options.env, PEERPACS_DICOM: '127.0.0.1:0', PEERPACS_HTTP: '127.0.0.1:0' }
+  const child = spawn(command, args, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+  const exited = once(child, 'exit')
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; if (stderr.includes('"event":"node.ready"')) resolve() })
+      void exited.then(() => reject(new Error(`exited before the node was ready:\n${stdout}\n${stderr}`)))
+    })
+    process.kill(-child.pid!, 'SIGTERM')
+    const [status] = await exited as [number | null]
+    return { status, stdout, stderr }
+  } finally {
+    try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ }
+  }
+}
+
 it('npm start initialises ./data, imports a sample study and lists it; a second run is idempotent', async (t) => {
   const cwd = await tempDir(t)
-  const first = spawnSync(process.execPath, [QUICKSTART], { cwd, env: childEnv(), encoding: 'utf8' })
+  const first = await runUntilReady(process.execPath, [QUICKSTART], { cwd, env: childEnv() })
   assert.equal(first.status, 0, first.stdout + first.stderr)
   assert.ok(existsSync(join(cwd, 'data', 'peerpacs.json')))
   assert.ok(existsSync(join(cwd, 'sample')))
   assert.match(first.stdout, /RECOVERY KEY/)
   assert.match(first.stdout, /imported 16, duplicates 0, rejected 0, skipped 0/)
   assert.match(first.stdout, /ZZTESTPATIENT\^JANE\^Q/)
-  const second = spawnSync(process.execPath, [QUICKSTART], { cwd, env: childEnv(), encoding: 'utf8' })
+  const second = await runUntilReady(process.execPath, [QUICKSTART], { cwd, env: childEnv() })
   assert.equal(second.status, 0, second.stdout + second.stderr)
   assert.match(second.stdout, /imported 0, duplicates 16/)
   assert.doesNotMatch(second.stdout, /RECOVERY KEY/)
@@ -32,8 +58,11 @@ it('npm start initialises ./data, imports a sample study and lists it; a second 
 it('`npm start` itself, as the README runs it, does the same through npm', async (t) => {
   const dir = await tempDir(t)
   const env = childEnv({ PEERPACS_DATA: join(dir, 'data'), PEERPACS_SAMPLE: join(dir, 'sample') })
-  const r = spawnSync('npm', ['start', '--silent'], { cwd: PROJECT, env, encoding: 'utf8' })
-  assert.equal(r.status, 0, r.stdout + r.stderr)
+  const r = await runUntilReady('npm', ['start', '--silent'], { cwd: PROJECT, env })
+  assert.ok(r.status === 0 || r.status === null, r.stdout + r.stderr)
+  // npm may exit before the node has finished stopping: wait for it to release the data dir.
+  for (let i = 0; i < 200 && existsSync(join(dir, 'data', 'control.json')); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  assert.ok(!existsSync(join(dir, 'data', 'control.json')), 'the node stopped and removed control.json')
   assert.match(r.stdout, /imported 16, duplicates 0, rejected 0, skipped 0/)
   assert.ok(existsSync(join(dir, 'data', 'peerpacs.json')))
 })

@@ -94,16 +94,28 @@ Logs are JSON lines on stderr, one per event, and never carry patient data.`,
     if (settings.dimse.acceptUnknown) log.warn('dimse.accept_unknown', { note: 'any calling AE is accepted: the AE allow-list is off' })
     const passphraseFile = values['passphrase-file']
     const passphrase = await resolvePassphrase(typeof passphraseFile === 'string' ? passphraseFile : undefined, env)
-    const node = await runNode({ settings, passphrase, log, commands: COMMANDS })
-    out.line(`peerpacs node running: DIMSE ${settings.dimse.aeTitle}@${settings.dimse.host}:${node.dicomPort}, HTTP http://${settings.http.host}:${node.httpPort}/dicomweb (Ctrl-C stops)`)
-    out.record({ type: 'started', dicomPort: node.dicomPort, httpPort: node.httpPort, aeTitle: settings.dimse.aeTitle, nodeId: node.archive.meta.nodeId })
+    // Signals are caught before anything listens, so a stop that arrives during start-up is a
+    // clean stop as soon as the node is up, never a kill halfway through.
+    let node: Awaited<ReturnType<typeof runNode>> | undefined
+    let stopRequested: NodeJS.Signals | undefined
     const onSignal = (signal: NodeJS.Signals): void => {
-      void node.stop(signal)
+      stopRequested = signal
+      if (node !== undefined) void node.stop(signal)
       // A second signal while stopping: the operator insists. Writes are crash-safe; leave now.
       process.once(signal, () => { log.warn('node.stop.forced', { signal }); process.exit(EXIT.INTERNAL) })
     }
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
+    try {
+      node = await runNode({ settings, passphrase, log, commands: COMMANDS })
+    } catch (error) {
+      process.removeListener('SIGINT', onSignal)
+      process.removeListener('SIGTERM', onSignal)
+      throw error
+    }
+    out.line(`peerpacs node running: DIMSE ${settings.dimse.aeTitle}@${settings.dimse.host}:${node.dicomPort}, HTTP http://${settings.http.host}:${node.httpPort}/dicomweb (Ctrl-C stops)`)
+    out.record({ type: 'started', dicomPort: node.dicomPort, httpPort: node.httpPort, aeTitle: settings.dimse.aeTitle, nodeId: node.archive.meta.nodeId })
+    if (stopRequested !== undefined) void node.stop(stopRequested)
     await node.stopped
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
