@@ -1,0 +1,50 @@
+/**
+ * WADO-URI (PS3.18 §9): one instance by its three UIDs in the query string, as the stored Part 10
+ * file (contentType=application/dicom) or rendered as PNG by the same renderer as WADO-RS. The
+ * standard's default for images is image/jpeg, which peerpacs does not encode: without a
+ * contentType it answers PNG, and a contentType it cannot produce is a 406.
+ */
+import type { Context } from 'hono'
+import type { Logger } from '../daemon/log.ts'
+import type { Pacs } from '../pacs/pacs.ts'
+import { badRequest, notAcceptable, uidParam } from './http-util.ts'
+import { openInstance } from './instance-data.ts'
+import { renderPng } from './render.ts'
+import { resolve, streamed } from './wado.ts'
+
+export async function wadoUri (c: Context, pacs: Pacs, log: Logger): Promise<Response> {
+  const requestType = c.req.query('requestType')
+  if (requestType !== 'WADO') throw badRequest('requestType=WADO is required')
+  const study = uidParam(c.req.query('studyUID'), 'studyUID')
+  const series = uidParam(c.req.query('seriesUID'), 'seriesUID')
+  const instance = uidParam(c.req.query('objectUID'), 'objectUID')
+  const contentTypes = (c.req.query('contentType') ?? 'image/png').split(',').map((t) => t.split(';')[0]!.trim().toLowerCase())
+  const [found] = resolve(pacs, { study, series, instance })
+  const wanted = c.req.query('transferSyntax')
+  if (wanted !== undefined) uidParam(wanted, 'transferSyntax')
+
+  if (contentTypes.includes('application/dicom')) {
+    if (wanted !== undefined && wanted !== found!.transferSyntaxUid) {
+      throw notAcceptable(`the instance is stored as ${found!.transferSyntaxUid} and peerpacs does not transcode; leave transferSyntax out or ask for that one`)
+    }
+    async function * body (): AsyncGenerator<Uint8Array> { yield * pacs.read(found!) }
+    log.info('wado-uri.retrieve', { contentType: 'application/dicom' })
+    return new Response(streamed(body(), log, 'wado-uri'), { status: 200, headers: { 'Content-Type': 'application/dicom' } })
+  }
+  if (contentTypes.some((t) => t === 'image/png' || t === 'image/*' || t === '*/*')) {
+    const frameText = c.req.query('frameNumber') ?? '1'
+    if (!/^\d{1,6}$/.test(frameText) || Number(frameText) < 1) throw badRequest('frameNumber must be a frame number starting at 1')
+    const center = c.req.query('windowCenter')
+    const width = c.req.query('windowWidth')
+    if ((center === undefined) !== (width === undefined)) throw badRequest('windowCenter and windowWidth go together')
+    const rows = c.req.query('rows')
+    const columns = c.req.query('columns')
+    const opened = await openInstance(pacs, found!)
+    const png = renderPng(opened, Number(frameText), {
+      ...(center !== undefined ? { window: `${center},${width}` } : {}),
+      ...(rows !== undefined || columns !== undefined ? { viewport: `${columns ?? rows},${rows ?? columns}` } : {})
+    })
+    return new Response(png, { status: 200, headers: { 'Content-Type': 'image/png' } })
+  }
+  throw notAcceptable('peerpacs answers WADO-URI with contentType=application/dicom or image/png')
+}

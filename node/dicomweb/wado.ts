@@ -1,0 +1,189 @@
+/**
+ * WADO-RS (PS3.18 §10.4): instances streamed as multipart/related, one stored instance read at a
+ * time straight through to the socket; metadata, frames, bulk data, rendered and thumbnail
+ * images from an instance opened whole. A stored instance that fails verification while it is
+ * being streamed aborts the response (the socket is destroyed before the closing delimiter), so a
+ * client can never take a cut-short part for a whole one.
+ */
+import type { Context } from 'hono'
+import type { Logger } from '../daemon/log.ts'
+import type { Pacs } from '../pacs/pacs.ts'
+import type { CatalogInstance } from '../query/attributes.ts'
+import { acceptsMultipart, acceptsSingle, parseAccept } from './accept.ts'
+import { codeOf, instancePath, notAcceptable, notFound, serviceRoot } from './http-util.ts'
+import { frameList, frameOf, NATIVE_SYNTAXES, openInstance, pixelLayout, type Frame } from './instance-data.ts'
+import { elementAt, metadataOf } from './metadata.ts'
+import { closing, newBoundary, partHeader, partSeparator } from './multipart.ts'
+import { renderPng, type RenderOptions } from './render.ts'
+
+export interface Target { readonly study: string, readonly series?: string, readonly instance?: string }
+
+/** The instances a path names, or a 404 that says which level was not found. */
+export function resolve (pacs: Pacs, target: Target): CatalogInstance[] {
+  if (target.instance !== undefined) {
+    const one = pacs.instance(target.instance)
+    if (one === undefined || one.studyInstanceUid !== target.study || (target.series !== undefined && one.seriesInstanceUid !== target.series)) {
+      throw notFound('no such instance in that study and series on this node')
+    }
+    return [one]
+  }
+  const list = pacs.instancesOf(target.study, target.series)
+  if (list.length === 0) throw notFound(target.series === undefined ? 'no such study on this node' : 'no such series in that study on this node')
+  return list
+}
+
+/** A response body from an async generator, pulled as the socket drains; a failure aborts it. */
+export function streamed (source: AsyncGenerator<Uint8Array>, log: Logger, what: string): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull (controller) {
+      try {
+        const next = await source.next()
+        if (next.done === true) controller.close()
+        else controller.enqueue(next.value)
+      } catch (error) {
+        log.error('wado.stream.aborted', { what, code: codeOf(error) })
+        controller.error(new Error('a stored instance failed verification while it was sent; the response was aborted'))
+      }
+    },
+    async cancel () { await source.return(undefined) }
+  }, { highWaterMark: 1 })
+}
+
+function dicomPartType (ts: string): string { return `application/dicom; transfer-syntax=${ts}` }
+
+export function retrieve (c: Context, pacs: Pacs, log: Logger, target: Target): Response {
+  const instances = resolve(pacs, target)
+  const accept = parseAccept(c.req.header('accept'))
+  // peerpacs does not transcode: an entry without transfer-syntax takes instances as stored.
+  const refused = instances.filter((i) => !acceptsMultipart(accept, 'application/dicom', i.transferSyntaxUid, i.transferSyntaxUid))
+  if (refused.length > 0) {
+    const syntaxes = [...new Set(refused.map((i) => i.transferSyntaxUid))].join(', ')
+    throw notAcceptable(`peerpacs sends instances as stored (it does not transcode); ${refused.length} instance(s) here are stored as ${syntaxes}, which the Accept header does not allow. Accept multipart/related; type="application/dicom"; transfer-syntax=* to take them as they are`)
+  }
+  const boundary = newBoundary()
+  async function * body (): AsyncGenerator<Uint8Array> {
+    for (const instance of instances) {
+      yield partHeader(boundary, dicomPartType(instance.transferSyntaxUid))
+      yield * pacs.read(instance)
+      yield partSeparator()
+    }
+    yield closing(boundary)
+  }
+  log.info('wado.retrieve', { instances: instances.length })
+  return new Response(streamed(body(), log, 'instances'), {
+    status: 200,
+    headers: { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}` }
+  })
+}
+
+function acceptJson (c: Context): void {
+  if (!acceptsSingle(parseAccept(c.req.header('accept')), 'application/dicom+json', 'application/json')) {
+    throw notAcceptable('metadata is sent as application/dicom+json (or application/json); the Accept header allows neither')
+  }
+}
+
+export async function metadata (c: Context, pacs: Pacs, log: Logger, target: Target): Promise<Response> {
+  acceptJson(c)
+  const instances = resolve(pacs, target)
+  const root = serviceRoot(c)
+  async function * body (): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('[')
+    let first = true
+    for (const instance of instances) {
+      const opened = await openInstance(pacs, instance)
+      const json = metadataOf(opened, instancePath(root, instance.studyInstanceUid, instance.seriesInstanceUid, instance.sopInstanceUid))
+      yield Buffer.from((first ? '' : ',') + JSON.stringify(json))
+      first = false
+    }
+    yield Buffer.from(']')
+  }
+  // A single instance is opened before answering, so its errors get a proper status.
+  if (instances.length === 1) {
+    const i = instances[0]!
+    const opened = await openInstance(pacs, i)
+    return new Response(JSON.stringify([metadataOf(opened, instancePath(root, i.studyInstanceUid, i.seriesInstanceUid, i.sopInstanceUid))]), {
+      status: 200, headers: { 'Content-Type': 'application/dicom+json' }
+    })
+  }
+  log.info('wado.metadata', { instances: instances.length })
+  return new Response(streamed(body(), log, 'metadata'), { status: 200, headers: { 'Content-Type': 'application/dicom+json' } })
+}
+
+/** How a frame may be sent under this Accept header: its part Content-Type, or a 406. */
+function framePartType (accept: ReturnType<typeof parseAccept>, frame: Frame): string {
+  if (frame.mediaType === 'application/octet-stream') {
+    if (acceptsMultipart(accept, 'application/octet-stream', frame.transferSyntaxUid, frame.transferSyntaxUid)) return `application/octet-stream; transfer-syntax=${frame.transferSyntaxUid}`
+    throw notAcceptable('uncompressed frames are sent as multipart/related; type="application/octet-stream" (explicit VR little endian); the Accept header does not allow that')
+  }
+  const types = [frame.mediaType, frame.mediaType.replace('image/', 'image/x-'), ...(frame.mediaType === 'image/dicom-rle' ? ['image/x-dicom-rle'] : []), ...(frame.mediaType === 'image/jls' ? ['image/x-jls'] : [])]
+  if (acceptsMultipart(accept.filter((e) => e.type !== '*/*' && e.params.type !== 'application/octet-stream'), types, frame.transferSyntaxUid, frame.transferSyntaxUid)) {
+    return `${frame.mediaType}; transfer-syntax=${frame.transferSyntaxUid}`
+  }
+  if (acceptsMultipart(accept.filter((e) => e.type !== '*/*'), 'application/octet-stream', frame.transferSyntaxUid, undefined) ||
+    accept.some((e) => e.type === '*/*')) return `application/octet-stream; transfer-syntax=${frame.transferSyntaxUid}`
+  throw notAcceptable(`this instance's frames are compressed (transfer syntax ${frame.transferSyntaxUid}) and peerpacs does not decompress them; accept multipart/related; type="${frame.mediaType}", or type="application/octet-stream"; transfer-syntax=* to take them as stored`)
+}
+
+export async function frames (c: Context, pacs: Pacs, target: Required<Target>, list: string): Promise<Response> {
+  const [instance] = resolve(pacs, target)
+  const opened = await openInstance(pacs, instance!)
+  const numbers = frameList(list, pixelLayout(opened.dataset).frames)
+  const accept = parseAccept(c.req.header('accept'))
+  const boundary = newBoundary()
+  const chunks: Uint8Array[] = []
+  let partsType: string | undefined
+  for (const n of numbers) {
+    const frame = frameOf(opened, n)
+    const type = framePartType(accept, frame)
+    partsType ??= type.split(';')[0]
+    chunks.push(partHeader(boundary, type, { 'Content-Location': `${instancePath(serviceRoot(c), target.study, target.series, target.instance)}/frames/${n}` }), frame.bytes, partSeparator())
+  }
+  chunks.push(closing(boundary))
+  return new Response(Buffer.concat(chunks), {
+    status: 200,
+    headers: { 'Content-Type': `multipart/related; type="${partsType ?? 'application/octet-stream'}"; boundary=${boundary}` }
+  })
+}
+
+export async function bulkdata (c: Context, pacs: Pacs, target: Required<Target>, path: string): Promise<Response> {
+  const [instance] = resolve(pacs, target)
+  const opened = await openInstance(pacs, instance!)
+  const { tag, element } = elementAt(opened.dataset, path)
+  const accept = parseAccept(c.req.header('accept'))
+  const boundary = newBoundary()
+  const parts: Array<{ type: string, bytes: Uint8Array }> = []
+  if (tag === '7FE00010' && !path.includes('/')) {
+    const count = pixelLayout(opened.dataset).frames
+    const list = Array.from({ length: count }, (_, i) => frameOf(opened, i + 1))
+    if (NATIVE_SYNTAXES.has(opened.transferSyntaxUid)) parts.push({ type: framePartType(accept, list[0]!), bytes: Buffer.concat(list.map((f) => f.bytes)) })
+    else for (const f of list) parts.push({ type: framePartType(accept, f), bytes: f.bytes })
+  } else {
+    const values = (element.Value ?? []).map((v) => v instanceof ArrayBuffer ? new Uint8Array(v) : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(0))
+    if (!acceptsMultipart(accept, 'application/octet-stream', undefined)) throw notAcceptable('bulk data is sent as multipart/related; type="application/octet-stream"')
+    parts.push({ type: 'application/octet-stream', bytes: Buffer.concat(values) })
+  }
+  const chunks: Uint8Array[] = []
+  for (const p of parts) chunks.push(partHeader(boundary, p.type), p.bytes, partSeparator())
+  chunks.push(closing(boundary))
+  return new Response(Buffer.concat(chunks), {
+    status: 200,
+    headers: { 'Content-Type': `multipart/related; type="${parts[0]?.type.split(';')[0] ?? 'application/octet-stream'}"; boundary=${boundary}` }
+  })
+}
+
+export async function rendered (c: Context, pacs: Pacs, target: Required<Target>, frameText: string | undefined, thumbnail: boolean): Promise<Response> {
+  if (!acceptsSingle(parseAccept(c.req.header('accept')), 'image/png')) {
+    throw notAcceptable('peerpacs renders image/png only; the Accept header does not allow it')
+  }
+  const [instance] = resolve(pacs, target)
+  const opened = await openInstance(pacs, instance!)
+  const count = pixelLayout(opened.dataset).frames
+  const numbers = frameText === undefined ? [1] : frameList(frameText, count)
+  if (numbers.length !== 1) throw notAcceptable('peerpacs renders one frame per request as image/png; ask for the frames one at a time')
+  const window = c.req.query('window')
+  const viewport = c.req.query('viewport')
+  const options: RenderOptions = { ...(window === undefined ? {} : { window }), ...(viewport === undefined ? {} : { viewport }), ...(thumbnail ? { fit: 128 } : {}) }
+  const png = renderPng(opened, numbers[0]!, options)
+  return new Response(png, { status: 200, headers: { 'Content-Type': 'image/png' } })
+}
+
