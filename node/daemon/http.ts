@@ -82,7 +82,10 @@ export function createHttpApp (options: HttpAppOptions): Hono {
   app.use('/api/cli/*', async (c, next) => {
     const caller = c.get('caller' as never) as Caller
     if (caller.kind !== 'control') return c.json({ error: 'forbidden', message: 'this route needs the node\'s control token' }, 403)
-    if (!isLoopback(remoteOf(c))) return c.json({ error: 'forbidden', message: 'the CLI channel answers on loopback only' }, 403)
+    // Loopback, or this machine talking to its own LAN address (a node bound to one address).
+    const socket = socketOf(c)
+    const local = isLoopback(socket?.remoteAddress) || (socket?.remoteAddress !== undefined && socket.remoteAddress === socket.localAddress)
+    if (!local) return c.json({ error: 'forbidden', message: 'the CLI channel answers only to this machine' }, 403)
     await next()
   })
   app.route('/api/cli', options.control)
@@ -97,9 +100,13 @@ export function createHttpApp (options: HttpAppOptions): Hono {
   return app
 }
 
+function socketOf (c: Context): { remoteAddress?: string, localAddress?: string } | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string, localAddress?: string } } } | undefined
+  return env?.incoming?.socket
+}
+
 function remoteOf (c: Context): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
-  return env?.incoming?.socket?.remoteAddress
+  return socketOf(c)?.remoteAddress
 }
 
 export interface HttpServer {
