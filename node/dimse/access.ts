@@ -1,0 +1,45 @@
+/**
+ * Who may associate and what they may do: the calling AE title and peer address must match a
+ * configured remote (host '*' matches any address) unless unknown callers are accepted, and the
+ * called AE title must be this node's. Permissions are per remote: store, query, retrieve.
+ */
+import { isIP } from 'node:net'
+import type { DimseSettings, RemoteAe } from '../daemon/settings.ts'
+
+export interface Permissions {
+  readonly store: boolean
+  readonly query: boolean
+  readonly retrieve: boolean
+}
+
+export type AccessDecision =
+  | { readonly ok: true, readonly permissions: Permissions, readonly remote: RemoteAe | undefined }
+  | { readonly ok: false, readonly reason: 'calling' | 'called' }
+
+const EVERYTHING: Permissions = { store: true, query: true, retrieve: true }
+
+/** IPv4 peers on a dual-stack socket show as ::ffff:a.b.c.d. */
+export function plainAddress (address: string | undefined): string {
+  const a = address ?? ''
+  return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a
+}
+
+function hostMatches (configured: string, address: string): boolean {
+  if (configured === '*') return true
+  if (plainAddress(configured) === address) return true
+  // 'localhost' names the loopback addresses; other host names would need a resolver the edge does not run per association.
+  return configured === 'localhost' && (address === '127.0.0.1' || address === '::1')
+}
+
+export function decideAccess (settings: DimseSettings, callingAe: string, calledAe: string, peerAddress: string | undefined): AccessDecision {
+  const address = plainAddress(peerAddress)
+  const remote = settings.remotes.find((r) => r.aeTitle === callingAe && hostMatches(r.host, address))
+  if (remote === undefined && !settings.acceptUnknown) return { ok: false, reason: 'calling' }
+  if (calledAe !== settings.aeTitle) return { ok: false, reason: 'called' }
+  return { ok: true, permissions: remote ?? EVERYTHING, remote }
+}
+
+/** A configured C-MOVE destination: it must have a port and a concrete host. */
+export function moveDestination (settings: DimseSettings, aeTitle: string): RemoteAe | undefined {
+  return settings.remotes.find((r) => r.aeTitle === aeTitle && r.port !== undefined && r.host !== '*')
+}

@@ -1,0 +1,468 @@
+/**
+ * One incoming association: dcmjs-dimse's Scp with peerpacs' rules. Negotiation applies the
+ * allow-list and the caller's permissions (access.ts) and accepts each proposed syntax as is
+ * (syntaxes.ts); C-STORE streams into the archive (store.ts); C-FIND answers from the catalogue
+ * (find.ts); C-MOVE and C-GET send stored bytes unchanged (retrieve.ts). Every handler catches
+ * its own failures: nothing that happens on one association may reach another, or the process.
+ */
+import type { Socket } from 'node:net'
+import { Writable } from 'node:stream'
+import type { DimseSettings } from '../daemon/settings.ts'
+import type { LogFields, Logger } from '../daemon/log.ts'
+import type { Pacs } from '../pacs/pacs.ts'
+import type { CatalogInstance } from '../query/attributes.ts'
+import { decideAccess, moveDestination, plainAddress, type Permissions } from './access.ts'
+import { ChunkQueue } from './chunk-queue.ts'
+import { find } from './find.ts'
+import { constants, Dataset, requests, responses, Scp, type DimseAssociation, type DimsePresentationContext, type DimseResponse } from './library.ts'
+import { OutboundAssociation } from './outbound.ts'
+import { finalStatus, readRaw, runSubOperations, selectInstances, type Progress, type RetrieveResult } from './retrieve.ts'
+import { STATUS } from './statuses.ts'
+import { storeDataset, StoreRefusedError, outcomeOfError, type StoreOutcome } from './store.ts'
+import { FIND, GET, isStorageClass, modelOf, MOVE, STORAGE_SYNTAXES, UNCOMPRESSED, VERIFICATION } from './syntaxes.ts'
+
+const { PresentationContextResult: PC, RejectResult, RejectSource, RejectReason, AbortSource, AbortReason } = constants
+
+type CStoreRequest = InstanceType<typeof requests.CStoreRequest>
+type CFindRequest = InstanceType<typeof requests.CFindRequest>
+type CMoveRequest = InstanceType<typeof requests.CMoveRequest>
+type CGetRequest = InstanceType<typeof requests.CGetRequest>
+type CEchoRequest = InstanceType<typeof requests.CEchoRequest>
+type CCancelRequest = InstanceType<typeof requests.CCancelRequest>
+
+/** What every association of one server shares. */
+export interface EdgeShared {
+  readonly pacs: Pacs
+  readonly settings: DimseSettings
+  readonly log: Logger
+  /** Ingests under way on any association, for a graceful close. */
+  readonly inflight: Set<Promise<unknown>>
+  readonly closing: () => boolean
+}
+
+/** Stands in for a C-STORE's dataset: the library hands it to cStoreRequest once the last PDV is in. */
+class PendingStore extends Dataset {
+  readonly outcome: Promise<StoreOutcome>
+  readonly bytes: () => number
+  constructor (outcome: Promise<StoreOutcome>, bytes: () => number) {
+    super({})
+    this.outcome = outcome
+    this.bytes = bytes
+  }
+}
+
+const FIND_CLASSES = new Set<string>([FIND.patientRoot, FIND.studyRoot])
+const MOVE_CLASSES = new Set<string>([MOVE.patientRoot, MOVE.studyRoot])
+const GET_CLASSES = new Set<string>([GET.patientRoot, GET.studyRoot])
+const SUB_OPERATION_TIMEOUT_MS = 120_000
+let nextAssociationId = 1
+
+export class PeerAssociation extends Scp {
+  readonly #shared: EdgeShared
+  readonly #socket: Socket
+  readonly #log: Logger
+  readonly #queues = new Map<Writable, { queue: ChunkQueue, outcome: Promise<StoreOutcome> }>()
+  readonly #active = new Set<ChunkQueue>()
+  readonly #cancelled = new Set<number>()
+  readonly #outbound = new Set<OutboundAssociation>()
+  #association: DimseAssociation | undefined
+  #permissions: Permissions = { store: false, query: false, retrieve: false }
+  #callingAe = ''
+  #busy = 0
+  #lastActivity = Date.now()
+  #idleTimer: NodeJS.Timeout | undefined
+  #closed = false
+
+  constructor (socket: Socket, shared: EdgeShared) {
+    const never = 2 ** 31 - 1
+    super(socket, { connectTimeout: never, associationTimeout: never, pduTimeout: never })
+    this.#socket = socket
+    this.#shared = shared
+    this.#log = shared.log.child({ association: nextAssociationId++, peer: plainAddress(socket.remoteAddress) })
+    // The library's own socket timeout is replaced by the idle check below, which knows when work is under way.
+    socket.setTimeout(0)
+    socket.on('data', () => { this.#lastActivity = Date.now() })
+    const idleMs = Math.max(1, shared.settings.idleTimeout) * 1000
+    this.#idleTimer = setInterval(() => {
+      if (this.#busy === 0 && Date.now() - this.#lastActivity > idleMs) {
+        this.#log.warn('dimse.association.idle', { idleSeconds: shared.settings.idleTimeout })
+        this.#abortAndClose()
+      }
+    }, Math.min(1000, idleMs / 4))
+    this.#idleTimer.unref()
+    this.on('networkError', (error: Error) => {
+      if (!this.#closed) this.#log.warn('dimse.association.network-error', { error: safeMessage(error) })
+      socket.destroy()
+    })
+    this.on('close', () => { this.#onClose() })
+  }
+
+  #fields (extra: LogFields = {}): LogFields {
+    return { callingAe: this.#callingAe, ...extra }
+  }
+
+  #abortAndClose (): void {
+    try {
+      if (this.#association !== undefined) this.sendAbort(AbortSource.ServiceProvider, AbortReason.NotSpecified)
+    } catch { /* the socket may already be gone */ }
+    this.#socket.destroy()
+  }
+
+  #onClose (): void {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#idleTimer)
+    for (const queue of this.#active) queue.fail(new Error('the association closed before the dataset was complete'))
+    for (const outbound of this.#outbound) outbound.destroy()
+    this.#log.debug('dimse.association.closed', this.#fields())
+  }
+
+  /** Aborts the association (server shutdown). */
+  shutdown (): void { this.#abortAndClose() }
+
+  get busy (): boolean { return this.#busy > 0 }
+
+  async #work<T> (task: () => Promise<T>): Promise<T> {
+    this.#busy++
+    try {
+      return await task()
+    } finally {
+      this.#busy--
+      this.#lastActivity = Date.now()
+    }
+  }
+
+  // ---- negotiation ----
+
+  override associationRequested (association: DimseAssociation): void {
+    this.#association = association
+    const { settings } = this.#shared
+    this.#callingAe = association.getCallingAeTitle()
+    const decision = decideAccess(settings, this.#callingAe, association.getCalledAeTitle(), this.#socket.remoteAddress)
+    if (!decision.ok || this.#shared.closing()) {
+      const reason = !decision.ok && decision.reason === 'called' ? RejectReason.CalledAeNotRecognized : RejectReason.CallingAeNotRecognized
+      if (this.#shared.closing()) {
+        this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.TemporaryCongestion)
+      } else {
+        this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, reason)
+      }
+      this.#log.warn('dimse.association.rejected', this.#fields({ calledAe: association.getCalledAeTitle(), reason: decision.ok ? 'closing' : `${decision.reason} AE not recognized` }))
+      this.#socket.end()
+      return
+    }
+    this.#permissions = decision.permissions
+    let accepted = 0
+    for (const { context } of association.getPresentationContexts()) {
+      const [result, syntax] = this.#negotiate(context)
+      if (result === PC.Accept) accepted++
+      context.setResult(result, syntax)
+    }
+    if (association.getMaxPduLength() === 0 || association.getMaxPduLength() > settings.maxPduLength) association.setMaxPduLength(settings.maxPduLength)
+    this.sendAssociationAccept()
+    this.#log.info('dimse.association.accepted', this.#fields({ contexts: association.getPresentationContexts().length, accepted }))
+  }
+
+  #negotiate (context: DimsePresentationContext): [number, string | undefined] {
+    const abstract = context.getAbstractSyntaxUid()
+    const proposed = context.getTransferSyntaxUids()
+    const p = this.#permissions
+    const firstOf = (allowed: ReadonlySet<string>): [number, string | undefined] => {
+      const syntax = proposed.find((ts) => allowed.has(ts))
+      return syntax === undefined ? [PC.RejectTransferSyntaxesNotSupported, undefined] : [PC.Accept, syntax]
+    }
+    if (abstract === VERIFICATION) return firstOf(UNCOMPRESSED)
+    if (FIND_CLASSES.has(abstract)) return p.query ? firstOf(UNCOMPRESSED) : [PC.RejectUser, undefined]
+    if (MOVE_CLASSES.has(abstract) || GET_CLASSES.has(abstract)) return p.retrieve ? firstOf(UNCOMPRESSED) : [PC.RejectUser, undefined]
+    if (isStorageClass(abstract)) {
+      // Proposed with the SCP role: the caller will receive C-STOREs of a C-GET on it.
+      const forGet = context.getProviderRole() === true
+      if (forGet && p.retrieve) return this.#getSyntax(abstract, proposed)
+      if (!p.store) return [PC.RejectUser, undefined]
+      return firstOf(STORAGE_SYNTAXES)
+    }
+    return [PC.RejectAbstractSyntaxNotSupported, undefined]
+  }
+
+  /**
+   * A storage context for C-GET takes one syntax, and nothing is transcoded, so it takes the
+   * proposed syntax most instances of that SOP class are stored in; the caller can propose the
+   * class again with other syntaxes to receive the rest.
+   */
+  #getSyntax (sopClassUid: string, proposed: readonly string[]): [number, string | undefined] {
+    const offered = proposed.filter((ts) => STORAGE_SYNTAXES.has(ts))
+    if (offered.length === 0) return [PC.RejectTransferSyntaxesNotSupported, undefined]
+    const taken = new Set(this.#association!.getPresentationContexts()
+      .filter(({ context }) => context.getAbstractSyntaxUid() === sopClassUid && context.getResult() === PC.Accept)
+      .map(({ context }) => context.getAcceptedTransferSyntaxUid()))
+    const counts = new Map<string, number>()
+    for (const i of this.#shared.pacs.instances()) if (i.sopClassUid === sopClassUid) counts.set(i.transferSyntaxUid, (counts.get(i.transferSyntaxUid) ?? 0) + 1)
+    const ranked = [...offered].sort((a, b) => Number(taken.has(a)) - Number(taken.has(b)) || (counts.get(b) ?? 0) - (counts.get(a) ?? 0))
+    return [PC.Accept, ranked[0]]
+  }
+
+  override associationReleaseRequested (): void {
+    this.sendAssociationReleaseResponse()
+    this.#log.debug('dimse.association.released', this.#fields())
+    // The requestor closes the connection; one that does not is closed for it.
+    setTimeout(() => { this.#socket.destroy() }, 5000).unref()
+  }
+
+  override abort (): void {
+    this.#log.info('dimse.association.aborted-by-peer', this.#fields())
+    this.#socket.destroy()
+  }
+
+  override cEchoRequest (request: CEchoRequest, callback: (response: InstanceType<typeof responses.CEchoResponse>) => void): void {
+    const response = responses.CEchoResponse.fromRequest(request)
+    response.setStatus(STATUS.success)
+    callback(response)
+  }
+
+  override cCancelRequest (request: CCancelRequest): void {
+    this.#cancelled.add(request.getMessageIdBeingRespondedTo())
+  }
+
+  // ---- C-STORE ----
+
+  override createStoreWritableStream (context: DimsePresentationContext, request: CStoreRequest): Writable {
+    const queue = new ChunkQueue({ pause: () => this.#socket.pause(), resume: () => this.#socket.resume() })
+    const writable = new Writable({
+      highWaterMark: 1 << 30,
+      write: (chunk: Buffer, _encoding, done) => { queue.push(chunk); done() },
+      final: (done) => { queue.end(); done() }
+    })
+    this.#log.debug('dimse.store.receiving', this.#fields())
+    const outcome = this.#work(async () => {
+      this.#active.add(queue)
+      try {
+        const refusal = this.#storeRefusal(context, request)
+        if (refusal !== undefined) throw refusal
+        return await storeDataset(this.#shared.pacs, queue, {
+          transferSyntaxUid: context.getAcceptedTransferSyntaxUid()!,
+          sopClassUid: request.getAffectedSopClassUid(),
+          sopInstanceUid: request.getAffectedSopInstanceUid(),
+          sourceAeTitle: this.#callingAe
+        })
+      } catch (error) {
+        return outcomeOfError(error)
+      } finally {
+        queue.discard()
+        this.#active.delete(queue)
+      }
+    })
+    this.#shared.inflight.add(outcome)
+    void outcome.finally(() => this.#shared.inflight.delete(outcome))
+    this.#queues.set(writable, { queue, outcome })
+    return writable
+  }
+
+  #storeRefusal (context: DimsePresentationContext, request: CStoreRequest): StoreRefusedError | undefined {
+    if (this.#shared.closing()) return new StoreRefusedError(STATUS.outOfResources, 'the node is shutting down; send again later')
+    if (!this.#permissions.store) return new StoreRefusedError(STATUS.notAuthorized, 'this AE may not store on this node')
+    if (context.getResult() !== PC.Accept || context.getAbstractSyntaxUid() !== request.getAffectedSopClassUid()) {
+      return new StoreRefusedError(STATUS.sopClassNotSupported, 'no accepted presentation context for this SOP class')
+    }
+    const sopClass = request.getAffectedSopClassUid()
+    const sopInstance = request.getAffectedSopInstanceUid()
+    if (typeof sopClass !== 'string' || sopClass === '' || typeof sopInstance !== 'string' || sopInstance === '') {
+      return new StoreRefusedError(STATUS.cannotUnderstand, 'the command lacks the Affected SOP Class or Instance UID')
+    }
+    return undefined
+  }
+
+  override createDatasetFromStoreWritableStream (writable: Writable, _context: DimsePresentationContext, callback: (dataset: InstanceType<typeof Dataset>) => void): void {
+    const entry = this.#queues.get(writable)
+    this.#queues.delete(writable)
+    if (entry === undefined) return
+    callback(new PendingStore(entry.outcome, () => entry.queue.received))
+  }
+
+  override cStoreRequest (request: CStoreRequest, callback: (response: InstanceType<typeof responses.CStoreResponse>) => void): void {
+    const dataset = request.getDataset()
+    const outcome: Promise<StoreOutcome> = dataset instanceof PendingStore
+      ? dataset.outcome
+      : Promise.resolve({ status: STATUS.cannotUnderstand, comment: 'the C-STORE request carries no dataset', code: 'NO_DATASET' })
+    void outcome.then((o) => {
+      if (this.#closed) return
+      const response = responses.CStoreResponse.fromRequest(request)
+      response.setStatus(o.status)
+      if (o.comment !== undefined) response.setErrorComment(o.comment)
+      callback(response)
+      const fields = this.#fields({ status: hex(o.status), bytes: dataset instanceof PendingStore ? dataset.bytes() : 0, code: o.code, result: o.result?.status, reason: o.comment })
+      if (o.status === STATUS.success) this.#log.info('dimse.store', fields)
+      else this.#log.warn('dimse.store.failed', fields)
+    }).catch((error: unknown) => { this.#log.error('dimse.store.respond-failed', this.#fields({ error: safeMessage(error) })) })
+  }
+
+  // ---- C-FIND ----
+
+  override cFindRequest (request: CFindRequest, callback: (out: Array<InstanceType<typeof responses.CFindResponse>>) => void): void {
+    const respond = (status: number, comment?: string, identifiers: Array<Record<string, unknown>> = []): void => {
+      const ts = request.getDataset()?.getTransferSyntaxUid()
+      const out = identifiers.map((identifier) => {
+        const r = responses.CFindResponse.fromRequest(request)
+        r.setAffectedSopClassUid(request.getAffectedSopClassUid())
+        r.setStatus(STATUS.pending)
+        r.setDataset(new Dataset(identifier, ts))
+        return r
+      })
+      const final = responses.CFindResponse.fromRequest(request)
+      final.setAffectedSopClassUid(request.getAffectedSopClassUid())
+      final.setStatus(status)
+      if (comment !== undefined) final.setErrorComment(comment)
+      callback([...out, final])
+      this.#log.info('dimse.find', this.#fields({ status: hex(status), matches: identifiers.length }))
+    }
+    try {
+      if (!this.#permissions.query) return respond(STATUS.notAuthorized, 'this AE may not query this node')
+      const model = modelOf(request.getAffectedSopClassUid())
+      if (model === undefined || !FIND_CLASSES.has(request.getAffectedSopClassUid())) return respond(STATUS.sopClassNotSupported, 'unsupported query model')
+      const answer = find(this.#shared.pacs, model, request.getDataset()?.getElements() ?? {})
+      if ('status' in answer) return respond(answer.status, answer.comment)
+      respond(STATUS.success, undefined, answer.identifiers)
+    } catch (error) {
+      this.#log.error('dimse.find.failed', this.#fields({ error: safeMessage(error) }))
+      respond(STATUS.processingFailure, 'the query failed')
+    }
+  }
+
+  // ---- C-MOVE and C-GET ----
+
+  /*
+   * The library hands each handler an async-event-emitter "next" as its callback, which may be
+   * called once only; a retrieve answers many times (pending responses), so it sends each
+   * response itself through Network.sendResponse and never calls the callback.
+   */
+  override cMoveRequest (request: CMoveRequest): void {
+    const send = (status: number, p: Partial<Progress>, comment?: string): void => {
+      const r = responses.CMoveResponse.fromRequest(request)
+      r.setAffectedSopClassUid(request.getAffectedSopClassUid())
+      fillProgress(r, status, p, comment)
+      if (!this.#closed) this.sendResponse(request, r)
+    }
+    void this.#work(async () => {
+      const destinationAe = String(request.getCommandDataset().getElement('MoveDestination') ?? '').trim()
+      const result = await this.#retrieve(request, send, async (instances) => {
+        const { settings } = this.#shared
+        const destination = moveDestination(settings, destinationAe)
+        if (destination === undefined) return { status: STATUS.moveDestinationUnknown, comment: 'move destination is not a configured remote with a port' }
+        let outbound: OutboundAssociation
+        try {
+          outbound = await OutboundAssociation.open({
+            host: destination.host, port: destination.port!, callingAe: settings.aeTitle, calledAe: destination.aeTitle,
+            timeoutMs: Math.max(5, settings.idleTimeout) * 1000, maxPduLength: settings.maxPduLength
+          }, instances.map((i) => ({ sopClassUid: i.sopClassUid, transferSyntaxUid: i.transferSyntaxUid })))
+        } catch (error) {
+          this.#log.warn('dimse.move.destination-failed', this.#fields({ destinationAe, error: safeMessage(error) }))
+          return { status: STATUS.subOperationsImpossible, comment: safeMessage(error).slice(0, 64), failed: instances.length }
+        }
+        this.#outbound.add(outbound)
+        try {
+          return await runSubOperations(instances, async (instance) => {
+            const dataset = await readRaw(this.#shared.pacs, instance)
+            return await outbound.store(instance, dataset, { aeTitle: this.#callingAe, messageId: request.getMessageId() }, SUB_OPERATION_TIMEOUT_MS)
+          }, (p) => { send(STATUS.pending, p) }, () => this.#cancelled.has(request.getMessageId()) || this.#closed)
+        } finally {
+          await outbound.release(5000).catch(() => undefined)
+          this.#outbound.delete(outbound)
+        }
+      })
+      this.#log.info('dimse.move', this.#fields({ destinationAe, ...result }))
+    }).catch((error: unknown) => { this.#log.error('dimse.move.failed', this.#fields({ error: safeMessage(error) })) })
+  }
+
+  override cGetRequest (request: CGetRequest): void {
+    const send = (status: number, p: Partial<Progress>, comment?: string): void => {
+      const r = responses.CGetResponse.fromRequest(request)
+      r.setAffectedSopClassUid(request.getAffectedSopClassUid())
+      fillProgress(r, status, p, comment)
+      if (!this.#closed) this.sendResponse(request, r)
+    }
+    void this.#work(async () => {
+      const result = await this.#retrieve(request, send, async (instances) => await runSubOperations(instances, async (instance) => {
+        const dataset = await readRaw(this.#shared.pacs, instance)
+        if (!this.#acceptedFor(instance.sopClassUid, dataset.getTransferSyntaxUid())) return STATUS.sopClassNotSupported
+        return await this.#storeBack(instance, dataset)
+      }, (p) => { send(STATUS.pending, p) }, () => this.#cancelled.has(request.getMessageId()) || this.#closed))
+      this.#log.info('dimse.get', this.#fields(result))
+    }).catch((error: unknown) => { this.#log.error('dimse.get.failed', this.#fields({ error: safeMessage(error) })) })
+  }
+
+  #acceptedFor (sopClassUid: string, transferSyntaxUid: string): boolean {
+    return this.#association!.getPresentationContexts().some(({ context }) => context.getAbstractSyntaxUid() === sopClassUid &&
+      context.getResult() === PC.Accept && context.getAcceptedTransferSyntaxUid() === transferSyntaxUid)
+  }
+
+  /** A C-STORE sub-operation of a C-GET, on this association. */
+  async #storeBack (instance: CatalogInstance, dataset: InstanceType<typeof Dataset>): Promise<number> {
+    const request = new requests.CStoreRequest(dataset)
+    request.setAffectedSopClassUid(instance.sopClassUid)
+    request.setAffectedSopInstanceUid(instance.sopInstanceUid)
+    return await new Promise<number>((resolve) => {
+      const timer = setTimeout(() => { resolve(STATUS.processingFailure); this.#abortAndClose() }, SUB_OPERATION_TIMEOUT_MS)
+      const onClose = (): void => { clearTimeout(timer); resolve(STATUS.processingFailure) }
+      this.#socket.once('close', onClose)
+      request.on('response', (response: DimseResponse) => {
+        clearTimeout(timer)
+        this.#socket.off('close', onClose)
+        resolve(response.getStatus())
+      })
+      this.sendRequests(request)
+    })
+  }
+
+  /** The common frame: permission, identifier, the sub-operations, the final response. */
+  async #retrieve (
+    request: CMoveRequest | CGetRequest,
+    send: (status: number, p: Partial<Progress>, comment?: string) => void,
+    perform: (instances: CatalogInstance[]) => Promise<RetrieveResult | { status: number, comment: string, failed?: number }>
+  ): Promise<Record<string, string | number>> {
+    if (!this.#permissions.retrieve) {
+      send(STATUS.notAuthorized, {}, 'this AE may not retrieve from this node')
+      return { status: hex(STATUS.notAuthorized) }
+    }
+    const model = modelOf(request.getAffectedSopClassUid())
+    if (model === undefined) {
+      send(STATUS.sopClassNotSupported, {}, 'unsupported retrieve model')
+      return { status: hex(STATUS.sopClassNotSupported) }
+    }
+    const selected = selectInstances(this.#shared.pacs, model, request.getDataset()?.getElements() ?? {})
+    if ('status' in selected) {
+      send(selected.status, {}, selected.comment)
+      return { status: hex(selected.status) }
+    }
+    if (selected.length === 0) {
+      send(STATUS.success, { remaining: 0, completed: 0, failed: 0, warnings: 0 })
+      return { status: hex(STATUS.success), instances: 0 }
+    }
+    const outcome = await perform(selected)
+    if ('cancelled' in outcome) {
+      const status = finalStatus(outcome)
+      send(status, outcome)
+      return { status: hex(status), instances: selected.length, completed: outcome.completed, failed: outcome.failed, warnings: outcome.warnings }
+    }
+    send(outcome.status, { failed: outcome.failed ?? 0, completed: 0, warnings: 0 }, outcome.comment)
+    return { status: hex(outcome.status), instances: selected.length }
+  }
+}
+
+type ProgressResponse = InstanceType<typeof responses.CMoveResponse> | InstanceType<typeof responses.CGetResponse>
+
+function fillProgress (r: ProgressResponse, status: number, p: Partial<Progress>, comment?: string): void {
+  r.setStatus(status)
+  if (status === STATUS.pending) r.setRemaining(p.remaining ?? 0)
+  if (p.completed !== undefined) r.setCompleted(p.completed)
+  if (p.failed !== undefined) r.setFailures(p.failed)
+  if (p.warnings !== undefined) r.setWarnings(p.warnings)
+  if (comment !== undefined) r.setErrorComment(comment)
+}
+
+function hex (status: number): string {
+  return '0x' + status.toString(16).toUpperCase().padStart(4, '0')
+}
+
+/** Error messages from the network layer name addresses and PDU types, not dataset content; still capped. */
+function safeMessage (error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
+}
+

@@ -1,0 +1,124 @@
+/**
+ * The association peerpacs opens to a C-MOVE destination: its own socket (so TCP_NODELAY is set,
+ * which dcmjs-dimse's Client cannot do before it connects) driven by the library's network
+ * layer (an Scp instance is a Network with no request handlers needed here). It proposes each
+ * (SOP class, stored transfer syntax) pair once, with that syntax only: nothing is transcoded.
+ */
+import { connect, type Socket } from 'node:net'
+import type { CatalogInstance } from '../query/attributes.ts'
+import { association as assoc, constants, requests, Scp, type DimseAssociation, type DimseResponse } from './library.ts'
+import type { RawDataset } from './raw-dataset.ts'
+import { STATUS } from './statuses.ts'
+
+const { PresentationContextResult } = constants
+
+export interface OutboundOptions {
+  readonly host: string
+  readonly port: number
+  readonly callingAe: string
+  readonly calledAe: string
+  readonly timeoutMs: number
+  readonly maxPduLength: number
+}
+
+class Requestor extends Scp {
+  override abort (): void { /* handled through the events below */ }
+}
+
+export class OutboundAssociation {
+  readonly #socket: Socket
+  readonly #network: Requestor
+  readonly #association: DimseAssociation
+  #closed = false
+  #closeWaiters: Array<() => void> = []
+
+  private constructor (socket: Socket, network: Requestor, association: DimseAssociation) {
+    this.#socket = socket
+    this.#network = network
+    this.#association = association
+    const closed = (): void => {
+      this.#closed = true
+      for (const w of this.#closeWaiters.splice(0)) w()
+    }
+    socket.once('close', closed)
+    network.on('networkError', () => { socket.destroy() })
+    network.on('abort', () => { socket.destroy() })
+  }
+
+  /** Connects and negotiates; rejects with a message fit for an Error Comment. */
+  static async open (options: OutboundOptions, pairs: ReadonlyArray<{ sopClassUid: string, transferSyntaxUid: string }>): Promise<OutboundAssociation> {
+    const association = new assoc.Association(options.callingAe, options.calledAe)
+    association.setMaxPduLength(options.maxPduLength)
+    const seen = new Set<string>()
+    for (const { sopClassUid, transferSyntaxUid } of pairs) {
+      const key = `${sopClassUid} ${transferSyntaxUid}`
+      if (seen.has(key)) continue
+      seen.add(key)
+      if (seen.size > 128) throw new Error('more than 128 SOP class and transfer syntax pairs to propose')
+      const pcId = association.addPresentationContext(sopClassUid)
+      association.addTransferSyntaxToPresentationContext(pcId, transferSyntaxUid)
+    }
+    const socket = connect({ host: options.host, port: options.port })
+    socket.setNoDelay(true)
+    const network = new Requestor(socket, { connectTimeout: options.timeoutMs, associationTimeout: options.timeoutMs, pduTimeout: options.timeoutMs })
+    const outbound = new OutboundAssociation(socket, network, association)
+    await new Promise<void>((resolve, reject) => {
+      const fail = (message: string): void => { socket.destroy(); reject(new Error(message)) }
+      const timer = setTimeout(() => fail('destination did not answer the association request'), options.timeoutMs)
+      socket.once('error', (e: NodeJS.ErrnoException) => { clearTimeout(timer); fail(`cannot connect to destination (${e.code ?? 'error'})`) })
+      socket.once('close', () => { clearTimeout(timer); reject(new Error('destination closed the connection')) })
+      network.once('connect', () => { network.sendAssociationRequest(association) })
+      network.once('associationAccepted', () => { clearTimeout(timer); resolve() })
+      network.once('associationRejected', (r: { result: number, source: number, reason: number }) => {
+        clearTimeout(timer)
+        fail(`destination rejected the association (reason ${r.reason})`)
+      })
+    })
+    return outbound
+  }
+
+  /** Whether an instance in this syntax can go out untouched. */
+  accepts (sopClassUid: string, transferSyntaxUid: string): boolean {
+    return this.#association.getPresentationContexts().some(({ context }) =>
+      context.getAbstractSyntaxUid() === sopClassUid && context.getResult() === PresentationContextResult.Accept &&
+      context.getAcceptedTransferSyntaxUid() === transferSyntaxUid)
+  }
+
+  get closed (): boolean { return this.#closed }
+
+  /** One C-STORE sub-operation; resolves to the destination's status. */
+  async store (instance: CatalogInstance, dataset: RawDataset, originator: { aeTitle: string, messageId: number }, timeoutMs: number): Promise<number> {
+    if (this.#closed) return STATUS.processingFailure
+    if (!this.accepts(instance.sopClassUid, dataset.getTransferSyntaxUid())) return STATUS.sopClassNotSupported
+    const request = new requests.CStoreRequest(dataset)
+    request.setAffectedSopClassUid(instance.sopClassUid)
+    request.setAffectedSopInstanceUid(instance.sopInstanceUid)
+    request.getCommandDataset().setElement('MoveOriginatorApplicationEntityTitle', originator.aeTitle)
+    request.getCommandDataset().setElement('MoveOriginatorMessageID', originator.messageId as unknown as string)
+    return await new Promise<number>((resolve) => {
+      const timer = setTimeout(() => { this.#socket.destroy(); finish(STATUS.processingFailure) }, timeoutMs)
+      const finish = (status: number): void => {
+        clearTimeout(timer)
+        this.#closeWaiters = this.#closeWaiters.filter((w) => w !== onClose)
+        resolve(status)
+      }
+      const onClose = (): void => { finish(STATUS.processingFailure) }
+      this.#closeWaiters.push(onClose)
+      request.on('response', (response: DimseResponse) => { finish(response.getStatus()) })
+      this.#network.sendRequests(request)
+    })
+  }
+
+  /** Releases (or, failing that, drops) the association. */
+  async release (timeoutMs: number): Promise<void> {
+    if (this.#closed) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { this.#socket.destroy(); resolve() }, timeoutMs)
+      this.#closeWaiters.push(() => { clearTimeout(timer); resolve() })
+      this.#network.once('associationReleaseResponse', () => { this.#socket.end() })
+      this.#network.sendAssociationReleaseRequest()
+    })
+  }
+
+  destroy (): void { this.#socket.destroy() }
+}

@@ -1,0 +1,107 @@
+/**
+ * C-STORE into the archive, streamed: the dataset's bytes go from the PDVs into
+ * pacs.ingestDataset as they arrive (chunk-queue.ts), and the response is sent only once the
+ * ingest has resolved, that is once the instance is durable. On the way the dataset's own SOP
+ * Class and Instance UIDs are compared with the command's before anything is claimed, so a
+ * mismatched dataset stores nothing. Every failure maps to a PS3.4 status with a reason.
+ */
+import { PeerpacsError } from '../../protocol/errors.ts'
+import { buildFileMeta, type FileMetaFields } from '../dicom/file-meta-writer.ts'
+import { Part10Inspector } from '../dicom/part10-inspector.ts'
+import type { IngestResult } from '../archive/ingest.ts'
+import type { Pacs } from '../pacs/pacs.ts'
+import { STATUS } from './statuses.ts'
+
+/** The dataset names another SOP Class or Instance than the C-STORE command that carries it. */
+export class DatasetMismatchError extends PeerpacsError {
+  static readonly code = 'DATASET_MISMATCH'
+  constructor (message: string) { super(DatasetMismatchError.code, message) }
+}
+
+/** A C-STORE refused before its dataset was read (permission, presentation context). */
+export class StoreRefusedError extends PeerpacsError {
+  static readonly code = 'STORE_REFUSED'
+  readonly status: number
+  constructor (status: number, message: string) { super(StoreRefusedError.code, message); this.status = status }
+}
+
+/**
+ * The dataset bytes, passed through while a second inspector reads the header: the UIDs are
+ * compared before the chunk that completes the header is handed on, so the ingest never claims
+ * (nor stores) an instance whose dataset disagrees with its command.
+ */
+export async function * checkedAgainstCommand (dataset: AsyncIterable<Uint8Array>, fields: FileMetaFields): AsyncIterable<Uint8Array> {
+  const inspector = new Part10Inspector()
+  inspector.push(buildFileMeta(fields))
+  let checked = false
+  const check = (): void => {
+    const header = inspector.header
+    if (checked || header === undefined) return
+    checked = true
+    if (header.sopClassUid !== fields.sopClassUid) {
+      throw new DatasetMismatchError('the dataset\'s SOP Class UID (0008,0016) differs from the command\'s Affected SOP Class UID')
+    }
+    if (header.sopInstanceUid !== fields.sopInstanceUid) {
+      throw new DatasetMismatchError('the dataset\'s SOP Instance UID (0008,0018) differs from the command\'s Affected SOP Instance UID')
+    }
+  }
+  for await (const chunk of dataset) {
+    inspector.push(chunk)
+    check()
+    yield chunk
+  }
+  inspector.finish()
+  check()
+}
+
+export interface StoreOutcome {
+  readonly status: number
+  readonly comment?: string
+  readonly result?: IngestResult
+  /** For logs: an error code, never a message that could carry PHI. */
+  readonly code?: string
+}
+
+const RESOURCE_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE', 'ENOMEM'])
+
+function errnoOf (error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (typeof code === 'string' && RESOURCE_ERRNOS.has(code)) return code
+  }
+  return undefined
+}
+
+/** Ingest messages name what was wrong and where (offsets, tags): fit for an Error Comment (64 chars max). */
+function comment (text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?')
+  return ascii.length <= 64 ? ascii : ascii.slice(0, 61) + '...'
+}
+
+export function outcomeOfError (error: unknown): StoreOutcome {
+  if (error instanceof StoreRefusedError) return { status: error.status, comment: comment(error.message), code: error.code }
+  if (error instanceof DatasetMismatchError) return { status: STATUS.doesNotMatch, comment: comment(error.message), code: error.code }
+  const errno = errnoOf(error)
+  if (errno !== undefined) return { status: STATUS.outOfResources, comment: comment(`storage failed (${errno}); nothing was stored`), code: errno }
+  if (error instanceof PeerpacsError) {
+    if (error.code === 'INSTANCE_CONFLICT') {
+      return { status: STATUS.duplicateInstance, comment: 'SOP Instance UID already stored with different content', code: error.code }
+    }
+    if (error.code === 'INVALID_DICOM' || error.code === 'NOT_DICOM' || error.code === 'NOT_AN_INSTANCE') {
+      // Ingest messages may quote a UID that failed validation; keep them out of the comment then.
+      const safe = /\d+\.\d+\.\d+/.test(error.message) ? 'the dataset is malformed' : error.message
+      return { status: STATUS.cannotUnderstand, comment: comment(safe), code: error.code }
+    }
+    return { status: STATUS.processingFailure, comment: comment(`not stored: ${error.code}`), code: error.code }
+  }
+  return { status: STATUS.processingFailure, comment: 'not stored: internal error', code: 'INTERNAL' }
+}
+
+export async function storeDataset (pacs: Pacs, dataset: AsyncIterable<Uint8Array>, fields: FileMetaFields): Promise<StoreOutcome> {
+  try {
+    const result = await pacs.ingestDataset(checkedAgainstCommand(dataset, fields), fields)
+    return { status: STATUS.success, result }
+  } catch (error) {
+    return outcomeOfError(error)
+  }
+}
