@@ -121,8 +121,11 @@ export class Part10Inspector {
     } catch (cause) {
       throw new InvalidDicomError(`deflated dataset does not inflate: ${(cause as Error).message}`, { cause })
     }
-    // inflate stops at the end of the deflate stream and ignores what follows; a file may not.
-    if (consumed !== compressed.length) {
+    // inflate stops at the end of the deflate stream and ignores what follows; a file may not,
+    // except the single NUL that pads an odd-length deflate stream to even length (PS3.5 A.5;
+    // dcmtk sends it over the network).
+    const padded = compressed.length - consumed === 1 && compressed[consumed] === 0 && consumed % 2 === 1
+    if (consumed !== compressed.length && !padded) {
       throw new InvalidDicomError(`${compressed.length - consumed} bytes follow the end of the deflated dataset (trailing garbage)`)
     }
     const walker = new DatasetWalker(0, dataset.length, EXPLICIT_LE)
