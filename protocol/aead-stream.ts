@@ -58,7 +58,11 @@ export interface StreamSealerOptions {
   chunkSize?: number
 }
 
-/** Encrypts a plaintext pushed in pieces of any size. Write `header`, then every returned chunk. */
+/**
+ * Encrypts a plaintext pushed in pieces of any size. Write `header`, then every returned piece,
+ * in order. With a provider that has chachaSealParts a chunk comes back as two pieces
+ * (ciphertext, then tag): the same bytes, one copy less.
+ */
 export class StreamSealer {
   readonly header: Uint8Array
   readonly #provider: CryptoProvider
@@ -86,7 +90,7 @@ export class StreamSealer {
     let offset = 0
     while (offset < data.length) {
       // A full buffer is sealed only once more data arrives: then we know it is not the last.
-      if (this.#fill === this.#buffer.length) out.push(this.#seal(false))
+      if (this.#fill === this.#buffer.length) this.#sealInto(out, false)
       const n = Math.min(data.length - offset, this.#buffer.length - this.#fill)
       this.#buffer.set(data.subarray(offset, offset + n), this.#fill)
       this.#fill += n
@@ -101,11 +105,29 @@ export class StreamSealer {
     return this.#seal(true)
   }
 
+  /** The final chunk as pieces (see push); finish() is the same bytes in one array. */
+  finishParts (): Uint8Array[] {
+    if (this.#finished) throw new InvalidArgumentError('StreamSealer.finish called twice')
+    this.#finished = true
+    const out: Uint8Array[] = []
+    this.#sealInto(out, true)
+    return out
+  }
+
   #seal (last: boolean): Uint8Array {
     const sealed = this.#provider.chachaSeal(this.#subkey, chunkNonce(this.#index, last), this.#buffer.subarray(0, this.#fill), this.header)
     this.#index++
     this.#fill = 0
     return sealed
+  }
+
+  #sealInto (out: Uint8Array[], last: boolean): void {
+    if (this.#provider.chachaSealParts === undefined) { out.push(this.#seal(last)); return }
+    // The plaintext buffer is reused for the next chunk, so a provider must not return views of it.
+    const [ciphertext, tag] = this.#provider.chachaSealParts(this.#subkey, chunkNonce(this.#index, last), this.#buffer.subarray(0, this.#fill), this.header)
+    this.#index++
+    this.#fill = 0
+    out.push(ciphertext, tag)
   }
 }
 

@@ -24,6 +24,11 @@ export interface CryptoProvider {
   createSha256 (): Hasher
   /** RFC 8439 ChaCha20-Poly1305 with a 32-byte key and 12-byte nonce; returns ciphertext ‖ 16-byte tag. */
   chachaSeal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array
+  /**
+   * Optional: chachaSeal's output as [ciphertext, tag], not copied together. A sealer that
+   * writes both in order produces exactly chachaSeal's bytes with one copy of each chunk less.
+   */
+  chachaSealParts?: (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array) => [Uint8Array, Uint8Array]
   /** Inverse of chachaSeal; throws AuthenticationError when the tag does not verify. */
   chachaOpen (key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array
   /**

@@ -123,6 +123,7 @@ export class Archive {
     // holder.json is cleared while the lock is still held, so it never erases the next holder's.
     if (this.#release === undefined) await clearHolder(this.layout)
     else await this.#release()
+    await this.blobs.close?.()
     await this.kv.close()
   }
 

@@ -37,6 +37,9 @@ export interface IngestResult {
   readonly size: number
 }
 
+/** How much of an instance may wait in memory for its claim before reading pauses. */
+const MAX_HELD = 4 << 20
+
 interface Recorded { sha256: Uint8Array, size: number, blob: BlobId }
 
 type Claim =
@@ -59,33 +62,54 @@ export class Ingester {
     const inspector = new Part10Inspector(size)
     const plainHash = archive.provider.createSha256()
     let held: Uint8Array[] = []
+    let heldBytes = 0
     let claim: Claim | undefined
     let release: (() => void) | undefined
     let sealer: StreamSealer | undefined
     let writer: BlobWriter | undefined
+    let deciding: Promise<void> | undefined
+    let failed: { error: unknown } | undefined
 
+    // Runs while the stream goes on being read, inspected and hashed (the claim waits on the
+    // index): pieces arriving meanwhile are held, sealed in order once the blob is ready, and
+    // `sealer` is set only when nothing is held any more.
     const decide = async (header: InstanceHeader): Promise<void> => {
-      ({ claim, release } = await this.#claim(header))
-      if (claim.kind === 'store') {
-        sealer = new StreamSealer({ dataKey: claim.study.dataKey, provider: archive.provider, random: archive.random })
+      const decided = await this.#claim(header)
+      release = decided.release
+      if (decided.claim.kind === 'store') {
+        const s = new StreamSealer({ dataKey: decided.claim.study.dataKey, provider: archive.provider, random: archive.random })
         writer = await archive.blobs.create()
-        await writer.write(sealer.header)
-        for (const piece of held) for (const sealed of sealer.push(piece)) await writer.write(sealed)
+        await writer.write(s.header)
+        while (held.length > 0) {
+          const piece = held.shift()!
+          for (const sealed of s.push(piece)) await writer.write(sealed)
+        }
+        sealer = s
       }
+      claim = decided.claim
       held = []
+      heldBytes = 0
     }
 
     try {
       for await (const chunk of source) {
+        if (failed !== undefined) throw failed.error
         inspector.push(chunk)
         plainHash.update(chunk)
         if (sealer !== undefined) {
           for (const sealed of sealer.push(chunk)) await writer!.write(sealed)
         } else if (claim === undefined) {
           held.push(chunk)
-          if (inspector.header !== undefined) await decide(inspector.header)
+          heldBytes += chunk.length
+          if (deciding === undefined && inspector.header !== undefined) {
+            deciding = decide(inspector.header)
+            deciding.catch((error: unknown) => { failed = { error } })
+          }
+          // Memory stays bounded when the claim is slow (a concurrent copy of this instance holds it).
+          if (deciding !== undefined && heldBytes >= MAX_HELD) await deciding
         }
       }
+      if (deciding !== undefined) await deciding
       const header = inspector.finish()
       const received = inspector.received
       if (claim === undefined) await decide(header)
@@ -100,7 +124,7 @@ export class Ingester {
       if (decided.damaged !== undefined && !same(decided.damaged)) {
         throw new InstanceConflictError(`SOPInstanceUID ${header.sopInstanceUid} is stored with different content (and that stored copy is damaged: run \`peerpacs fsck\`); nothing was changed`)
       }
-      await writer!.write(sealer!.finish())
+      for (const sealed of sealer!.finishParts()) await writer!.write(sealed)
       const digest = await writer!.commit()
       writer = undefined
       const study = decided.study
@@ -120,6 +144,8 @@ export class Ingester {
       if (old !== undefined && old !== digest.id) await archive.blobs.quarantine(old).catch(() => undefined)
       return { status: 'imported', studyId: study.studyId, blob: digest.id, ...(old === undefined ? {} : { replaced: old }), ...base }
     } catch (error) {
+      // A claim still under way must settle first: it may yet open a writer or take the lock.
+      await deciding?.catch(() => {})
       await writer?.abort()
       throw error
     } finally {

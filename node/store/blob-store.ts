@@ -24,6 +24,8 @@ export interface ReadRange {
 
 export interface BlobStore {
   create (): Promise<BlobWriter>
+  /** Releases what the store holds open (the fs store's shard folder handles). */
+  close? (): Promise<void>
   /** Stored size in bytes, or undefined when absent. */
   size (id: BlobId): Promise<number | undefined>
   /** The stored bytes, unverified, in pieces. Throws BlobMissingError when absent. */
