@@ -22,9 +22,9 @@ import type { BlobWriter } from '../store/blob-store.ts'
 import type { KvKey, KvOperation } from '../store/kv.ts'
 import { readVerified } from '../store/verified-read.ts'
 import type { Archive, StudyContext } from './archive.ts'
-import { openInstanceEntry } from './catalogue.ts'
+import { openInstanceEntry, type InstanceEntry } from './catalogue.ts'
 import { IndexDamagedError, InstanceConflictError } from './errors.ts'
-import { decodeBlobRecord, encodeBlobRecord, encodeInstanceAttributes, encodeInstanceRecord, keys, studyAttributesOf } from './index-layout.ts'
+import { decodeBlobRecord, encodeBlobRecord, encodeInstanceAttributes, encodeInstanceRecord, keys, studyAttributesOf, type InstanceAttributes } from './index-layout.ts'
 
 export interface IngestResult {
   readonly status: 'imported' | 'duplicate'
@@ -35,6 +35,8 @@ export interface IngestResult {
   readonly sopInstanceUid: string
   readonly blob: BlobId
   readonly size: number
+  /** For a newly stored instance: its catalogue entry, as written (so callers need not read it back). */
+  readonly entry?: InstanceEntry
 }
 
 /** How much of an instance may wait in memory for its claim before reading pauses. */
@@ -129,7 +131,8 @@ export class Ingester {
       writer = undefined
       const study = decided.study
       const instanceKey = keys.instance(study.studyId, decided.sopLookup)
-      const attributes = encodeInstanceAttributes({ ...header, size: received, sha256, blob: digest.id })
+      const stored: InstanceAttributes = { ...header, size: received, sha256, blob: digest.id }
+      const attributes = encodeInstanceAttributes(stored)
       const old = decided.damaged?.blob
       const operations: KvOperation[] = [
         { type: 'put', key: keys.blob(digest.id), value: encodeBlobRecord(digest) },
@@ -142,7 +145,8 @@ export class Ingester {
       study.pendingCreation = undefined
       // The damaged copy is kept aside, not deleted; fsck lists nothing for it any more.
       if (old !== undefined && old !== digest.id) await archive.blobs.quarantine(old).catch(() => undefined)
-      return { status: 'imported', studyId: study.studyId, blob: digest.id, ...(old === undefined ? {} : { replaced: old }), ...base }
+      const entry: InstanceEntry = { lookup: decided.sopLookup, blob: digest.id, attributes: stored }
+      return { status: 'imported', studyId: study.studyId, blob: digest.id, entry, ...(old === undefined ? {} : { replaced: old }), ...base }
     } catch (error) {
       // A claim still under way must settle first: it may yet open a writer or take the lock.
       await deciding?.catch(() => {})

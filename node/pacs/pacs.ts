@@ -84,18 +84,15 @@ export class Pacs {
     this.#bySop.set(entry.attributes.sopInstanceUid, { instance: { ...entry.attributes, studyId }, entry })
   }
 
-  async #remember (result: IngestResult): Promise<void> {
-    if (result.status !== 'imported') return
-    const study = await this.archive.study(result.studyId)
-    const key = keys.instance(result.studyId, this.archive.lookup('sop', result.sopInstanceUid))
-    const bytes = await this.archive.kv.get(key)
-    if (bytes !== undefined) this.#hold(result.studyId, openInstanceEntry(this.archive, study, key, bytes))
+  /** A new instance joins the catalogue from the entry ingest wrote (not read back: this is the hot path). */
+  #remember (result: IngestResult): void {
+    if (result.entry !== undefined) this.#hold(result.studyId, result.entry)
   }
 
   /** One Part 10 instance (STOW-RS part, file); `size` when known in advance. */
   async ingest (source: AsyncIterable<Uint8Array>, size?: number): Promise<IngestResult> {
     while (this.#gate !== undefined) await this.#gate
-    const work = this.#ingester.ingest(source, size).then(async (result) => { await this.#remember(result); return result })
+    const work = this.#ingester.ingest(source, size).then((result) => { this.#remember(result); return result })
     this.#inflight.add(work)
     try {
       return await work
