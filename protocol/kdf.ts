@@ -14,7 +14,11 @@ export const LABELS = {
   /** Key and nonce of an X25519 sealed box. */
   sealedBox: 'peerpacs/v1/sealed-box',
   /** Key that encrypts a study's index records (attributes, instance records). */
-  recordKey: 'peerpacs/v1/record-key'
+  recordKey: 'peerpacs/v1/record-key',
+  /** Key that seals a study's case-document updates (Yjs), from the study data key. */
+  caseUpdateKey: 'peerpacs/v1/case-update-key',
+  /** Key that seals audit records (`audit.event` ops), from the org's epoch key. */
+  auditKey: 'peerpacs/v1/audit-key'
 } as const
 
 export type KdfLabel = typeof LABELS[keyof typeof LABELS]
