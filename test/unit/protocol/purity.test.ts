@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const protocolDir = join(root, 'protocol')
 const tsc = join(root, 'node_modules', '.bin', 'tsc')
-const files = readdirSync(protocolDir).filter(name => name.endsWith('.ts')).sort()
+// Every .ts file under protocol/, subfolders included (protocol/log/op.ts, …), as paths relative to it.
+const files = (readdirSync(protocolDir, { recursive: true }) as string[]).map(name => name.split('\\').join('/')).filter(name => name.endsWith('.ts')).sort()
 const builtins = new Set(builtinModules.flatMap(name => [name, name.replace(/^node:/, '')]))
 const dependencies = Object.keys((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies)
 
@@ -44,15 +45,25 @@ const GLOBALS: Array<[RegExp, string]> = [
   [/\bmodule\.exports\b/, 'module.exports']
 ]
 
-/** Every reason `source` is not portable protocol code. */
-function violations (source: string): string[] {
+/** Whether relative import `spec` in protocol/`file` stays inside protocol/. */
+function insideProtocol (file: string, spec: string): boolean {
+  const parts = file.split('/').slice(0, -1)
+  for (const part of spec.split('/').slice(0, -1)) {
+    if (part === '.') continue
+    if (part === '..') { if (parts.length === 0) return false; parts.pop() } else parts.push(part)
+  }
+  return true
+}
+
+/** Every reason `source` (protocol/`file`) is not portable protocol code. */
+function violations (source: string, file = 'probe.ts'): string[] {
   const out: string[] = []
   for (const spec of specifiers(source)) {
     const base = spec.split('/')[0]!
     if (spec.startsWith('node:') || builtins.has(spec) || builtins.has(base)) out.push(`imports the Node built-in '${spec}'`)
-    else if (spec.startsWith('.') && !spec.startsWith('./')) out.push(`imports '${spec}', outside protocol/`)
+    else if (spec.startsWith('.') && !insideProtocol(file, spec)) out.push(`imports '${spec}', outside protocol/`)
     else if (/(^|\/)(node|viewer)(\/|$)/.test(spec) && spec.startsWith('.')) out.push(`imports '${spec}'`)
-    else if (spec.startsWith('./') && !spec.endsWith('.ts')) out.push(`imports '${spec}' without its .ts extension`)
+    else if (spec.startsWith('.') && !spec.endsWith('.ts')) out.push(`imports '${spec}' without its .ts extension`)
     else if (!spec.startsWith('.')) {
       const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : base
       if (!dependencies.includes(pkg)) out.push(`imports '${spec}', which is not a dependency in package.json`)
@@ -92,14 +103,19 @@ test('the scanner catches what it is meant to catch (positive control)', () => {
     "import type { RandomSource } from './random.ts'"
   ]
   for (const source of fine) assert.deepEqual(violations(source), [], source)
+  // In a subfolder, '../' reaches protocol/ itself, and one more level leaves it.
+  assert.deepEqual(violations("import { x } from '../bytes.ts'", 'log/op.ts'), [])
+  assert.ok(violations("import { x } from '../bytes'", 'log/op.ts').some(v => /extension/.test(v)))
+  assert.ok(violations("import { Store } from '../../node/store/kv.ts'", 'log/op.ts').some(v => /outside protocol/.test(v)))
+  assert.ok(violations("import { x } from '../bytes.ts'", 'bytes2.ts').some(v => /outside protocol/.test(v)))
 })
 
 test('no file in protocol/ imports Node built-ins, leaves protocol/, or uses Node globals', () => {
   assert.ok(files.length >= 17, `found ${files.length} files in protocol/`)
-  for (const expected of ['bytes.ts', 'canonical.ts', 'aead-stream.ts', 'identity.ts', 'genesis.ts']) assert.ok(files.includes(expected), expected)
+  for (const expected of ['bytes.ts', 'canonical.ts', 'aead-stream.ts', 'identity.ts', 'genesis.ts', 'log/op.ts', 'log/op-log.ts']) assert.ok(files.includes(expected), expected)
   const report: string[] = []
   for (const file of files) {
-    for (const v of violations(readFileSync(join(protocolDir, file), 'utf8'))) report.push(`protocol/${file} ${v}`)
+    for (const v of violations(readFileSync(join(protocolDir, file), 'utf8'), file)) report.push(`protocol/${file} ${v}`)
   }
   assert.deepEqual(report, [])
 })

@@ -1,0 +1,113 @@
+/**
+ * The org's state: a pure function of the op set (docs/log.md), built by replaying the applied
+ * ops in the deterministic topological order. Lists whose order replay would not fix (audit ops,
+ * case updates, instances) are kept in a canonical order (seq, id), so the state is the same
+ * however the ops arrived. `levelOf` answers "what may this member do here".
+ */
+import type { BlobInfo } from './body-content.ts'
+import type { EpochBody } from './epoch.ts'
+import type { RejectReason } from './errors.ts'
+import { maxLevel, type Level, type Role, type Scope } from './levels.ts'
+import type { OpIdHex } from './op.ts'
+import type { NodeId } from '../identity.ts'
+import type { OrgId } from '../genesis.ts'
+import type { StudyId } from '../study-id.ts'
+
+export interface MemberState {
+  readonly id: NodeId
+  readonly publicKey: Uint8Array
+  readonly role: Role
+  /** Current grants by scope (none once removed at org scope). */
+  readonly levels: Map<Scope, Level>
+  /** Removed at org scope: permanent, the key is never a member again. */
+  removed: boolean
+  /** Scopes the member was removed from ('org' included when `removed`). */
+  readonly removedScopes: Set<Scope>
+  addresses: readonly string[]
+  /** The op that first added it (the genesis op for the founder). */
+  readonly addedBy: OpIdHex
+}
+
+export interface EpochState {
+  /** The id of the op that started it (genesis, epoch.start, or a member.remove carrying one). */
+  readonly id: OpIdHex
+  /** 0 for the genesis epoch, then in replay order. */
+  readonly index: number
+  readonly author: NodeId
+  readonly body: EpochBody
+}
+
+export interface InstanceState {
+  readonly op: OpIdHex
+  readonly author: NodeId
+  readonly blob: BlobInfo
+  readonly sealed: Uint8Array
+}
+
+export interface StudyState {
+  readonly id: StudyId
+  readonly registerOp: OpIdHex
+  readonly registeredBy: NodeId
+  readonly epoch: OpIdHex
+  readonly wrappedKey: Uint8Array
+  readonly sealed: Uint8Array
+  /** By op id. */
+  readonly instances: Map<OpIdHex, InstanceState>
+}
+
+export interface ForkState {
+  /** The lowest seq at which the author signed two different ops; from it on, nothing of it applies. */
+  readonly seq: number
+  /** Ids of the ops at that seq (sorted). */
+  readonly evidence: OpIdHex[]
+}
+
+export interface OrgState {
+  readonly orgId: OrgId
+  readonly genesis: OpIdHex
+  readonly name: string
+  /** The recovery key's public half (Ed25519). */
+  readonly recovery: Uint8Array
+  readonly members: Map<NodeId, MemberState>
+  /** Epochs in replay order; the last is the current one. */
+  readonly epochs: EpochState[]
+  readonly studies: Map<StudyId, StudyState>
+  /** Applied audit.event op ids per author, by seq. */
+  readonly audit: Map<NodeId, OpIdHex[]>
+  /** Applied case.update op ids per study, by id. */
+  readonly caseUpdates: Map<StudyId, OpIdHex[]>
+  readonly forks: Map<NodeId, ForkState>
+  /** Ops in the set that do not apply, with why. */
+  readonly rejected: Map<OpIdHex, RejectReason>
+}
+
+export function currentEpoch (state: OrgState): EpochState {
+  return state.epochs[state.epochs.length - 1]!
+}
+
+/** The member's level in `scope` (an org-scope level holds in every study); null when it has none or was removed. */
+export function levelOf (state: Pick<OrgState, 'members'>, member: NodeId, scope: Scope): Level | null {
+  const m = state.members.get(member)
+  if (m === undefined || m.removed) return null
+  const org = m.levels.get('org') ?? null
+  return scope === 'org' ? org : maxLevel(org, m.levels.get(scope) ?? null)
+}
+
+/** True when the member is in the org (not removed) with any grant. */
+export function isActiveMember (state: Pick<OrgState, 'members'>, member: NodeId): boolean {
+  const m = state.members.get(member)
+  return m !== undefined && !m.removed && m.levels.size > 0
+}
+
+/** Inserts `value` into a list kept sorted by `key`, unless present. */
+export function insertSorted<T> (list: T[], value: T, compare: (a: T, b: T) => number): void {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (compare(list[mid]!, value) < 0) lo = mid + 1
+    else hi = mid
+  }
+  if (lo < list.length && compare(list[lo]!, value) === 0) return
+  list.splice(lo, 0, value)
+}
