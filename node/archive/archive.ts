@@ -23,16 +23,24 @@ import { IndexDamagedError, KeysNotLoadedError, StudyNotFoundError } from './err
 import {
   decodeStudyAttributes, decodeStudyRecord, encodeStudyAttributes, encodeStudyRecord, keys, type StudyAttributes
 } from './index-layout.ts'
-import { lookupOf, recordAad, recordKeyOf, studyKeyAad, unwrapStudyKey, wrapStudyKey } from './study-keys.ts'
+import { lookupOf, recordAad, recordKeyOf, studyKeyAad, studyManifestAad, unwrapStudyKey, wrapStudyKey } from './study-keys.ts'
+import { fromHex } from '../../protocol/encoding.ts'
+import type { StudyRegisterBody } from '../../protocol/log/index.ts'
+import { NodeLog } from '../log/node-log.ts'
+import { Auditor } from '../audit/auditor.ts'
+import { auditWriter } from '../audit/audit-trail.ts'
+import { createLogger, type Logger } from '../daemon/log.ts'
 
 export interface StudyContext {
   readonly studyId: StudyId
-  readonly epoch: number
+  readonly epoch: string
   readonly dataKey: Uint8Array
   readonly recordKey: Uint8Array
   readonly attributes: StudyAttributes
   /** Index writes that create the study, until a batch carrying them has been committed. */
   pendingCreation: KvOperation[] | undefined
+  /** The study's `study.register` op body, until the first instance's batch takes it. */
+  pendingRegistration?: StudyRegisterBody | undefined
 }
 
 export interface OpenArchiveOptions {
@@ -70,6 +78,9 @@ export class Archive {
   readonly #studies = new Map<StudyId, StudyContext>()
   readonly #creating = new Map<string, Promise<StudyContext>>()
   readonly #instanceLocks = new Map<string, Promise<void>>()
+  #log: Promise<NodeLog> | undefined
+  #auditor: Auditor | undefined
+  #logger: Logger = createLogger({ level: 'warn' })
 
   constructor (parts: ArchiveParts) {
     this.layout = parts.layout
@@ -112,7 +123,10 @@ export class Archive {
       }
       await writeHolder(layout, options.command)
       const blobs = await FsBlobStore.open(layout.blobsDir, options.provider, layout.quarantineDir)
-      return new Archive({ layout, meta, keyring, kv, blobs, provider: options.provider, random: options.random })
+      const archive = new Archive({ layout, meta, keyring, kv, blobs, provider: options.provider, random: options.random })
+      // The log loads (and every op is verified) at open, so a damaged log stops the open, not a later write.
+      if (keyring !== undefined) await archive.log()
+      return archive
     } catch (error) {
       await kv.close()
       throw error
@@ -120,6 +134,7 @@ export class Archive {
   }
 
   async close (): Promise<void> {
+    await this.#auditor?.flush()
     // holder.json is cleared while the lock is still held, so it never erases the next holder's.
     if (this.#release === undefined) await clearHolder(this.layout)
     else await this.#release()
@@ -133,6 +148,28 @@ export class Archive {
   }
 
   get hasKeys (): boolean { return this.#keyring !== undefined }
+
+  /** Where the archive reports problems that do not fail the caller (a failed audit write). */
+  set logger (logger: Logger) { this.#logger = logger }
+
+  /** Writes audit records into the log as this node (needs the keys). */
+  get auditor (): Auditor {
+    this.#auditor ??= new Auditor(auditWriter(this), this.#logger)
+    return this.#auditor
+  }
+
+  /** The org's signed log as this node holds it (loaded once; needs the node's keys to write). */
+  async log (): Promise<NodeLog> {
+    this.#log ??= this.#openLog()
+    return await this.#log
+  }
+
+  async #openLog (): Promise<NodeLog> {
+    const keyring = this.keyring
+    const log = await NodeLog.open(this.kv, this.provider, keyring.org.genesisBytes, keyring.nodeKey)
+    keyring.learnEpochs(log.oplog.state)
+    return log
+  }
 
   /**
    * Holds one SOPInstanceUID (by its lookup) for the caller: a second ingest of the same instance
@@ -214,16 +251,21 @@ export class Archive {
   async #studyFor (lookup: string, attributes: StudyAttributes): Promise<StudyContext> {
     const existing = await this.kv.get(keys.studyUid(lookup))
     if (existing !== undefined) return await this.study(utf8Decode(existing) as StudyId)
+    await this.log()
     const keyring = this.keyring
     const studyId = newStudyId(this.random)
     const epoch = keyring.currentEpoch
     const dataKey = this.random(32)
     const context: StudyContext = { studyId, epoch, dataKey, recordKey: recordKeyOf(dataKey), attributes, pendingCreation: undefined }
-    const record = encodeStudyRecord({
-      epoch,
-      wrappedKey: wrapStudyKey(this.provider, this.random, keyring.epochKey(epoch), dataKey, studyKeyAad(keyring.orgId, studyId, epoch)),
-      sealedAttributes: this.sealRecord(context, keys.study(studyId), encodeStudyAttributes(attributes))
-    })
+    const wrappedKey = wrapStudyKey(this.provider, this.random, keyring.epochKey(epoch), dataKey, studyKeyAad(keyring.orgId, studyId, epoch))
+    const encoded = encodeStudyAttributes(attributes)
+    const record = encodeStudyRecord({ epoch, wrappedKey, sealedAttributes: this.sealRecord(context, keys.study(studyId), encoded) })
+    context.pendingRegistration = {
+      study: studyId,
+      epoch: fromHex(epoch),
+      wrappedKey,
+      sealed: secretboxSeal(this.provider, this.random, context.recordKey, encoded, studyManifestAad(keyring.orgId, studyId))
+    }
     context.pendingCreation = [
       { type: 'put', key: keys.study(studyId), value: record },
       { type: 'put', key: keys.studyUid(lookup), value: utf8Encode(studyId) }

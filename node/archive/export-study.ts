@@ -11,6 +11,8 @@ import { isValidUid } from '../dicom/uid.ts'
 import type { Archive } from './archive.ts'
 import { instancesOf, type InstanceEntry } from './catalogue.ts'
 import { readInstance } from './read-instance.ts'
+import { exportEvent, MEDIA_TYPE, nodeSource, OUTCOME } from '../../protocol/audit/index.ts'
+import { cliUser, studyRefs } from '../audit/actors.ts'
 
 export interface InstanceExport {
   readonly type: 'instance'
@@ -98,6 +100,16 @@ export async function exportStudy (archive: Archive, reference: string, targetDi
       onEvent({ ...base, status: 'failed', reason: error.message })
     }
   }
+  // One 110106 Export per run: who wrote which study out of the archive, and where.
+  const written = entries.map((e) => e.attributes)
+  await archive.auditor.record(exportEvent({
+    time: Date.now(),
+    source: nodeSource(archive.keyring.nodeId),
+    ...(exported === entries.length ? {} : { outcome: exported === 0 ? OUTCOME.seriousFailure : OUTCOME.minorFailure, outcomeDescription: `${entries.length - exported} of ${entries.length} instances failed` }),
+    exporter: cliUser(),
+    media: { id: `file://${dir}`.slice(0, 4000), type: MEDIA_TYPE.uri },
+    studies: studyRefs(written)
+  }))
   return {
     studyInstanceUid: study.attributes.studyInstanceUid,
     dir,

@@ -13,6 +13,9 @@ import { InvalidDicomError, NotAnInstanceError, NotDicomError } from '../dicom/e
 import type { Archive } from './archive.ts'
 import { IndexDamagedError, InstanceConflictError } from './errors.ts'
 import { Ingester, type IngestResult } from './ingest.ts'
+import { importEvent, nodeSource, MEDIA_TYPE, OUTCOME } from '../../protocol/audit/index.ts'
+import { cliUser, studyRefs } from '../audit/actors.ts'
+import type { InstanceHeader } from '../dicom/instance-header.ts'
 
 export type FileStatus = 'imported' | 'duplicate' | 'rejected' | 'skipped'
 
@@ -112,6 +115,7 @@ export async function importPaths (archive: Archive, paths: readonly string[], o
   let bytesRead = 0
   let next = 0
   let fatal: unknown
+  const imported: InstanceHeader[] = []
 
   const one = async (file: Candidate): Promise<FileOutcome> => {
     if (file.skip !== undefined) return { type: 'file', path: file.path, status: 'skipped', size: 0, reason: file.skip }
@@ -119,6 +123,7 @@ export async function importPaths (archive: Archive, paths: readonly string[], o
     try {
       const result = await ingest(readSource(file.path), file.size)
       if (result.status === 'imported') bytesImported += file.size
+      if (result.status === 'imported' && result.entry !== undefined) imported.push(result.entry.attributes)
       return {
         type: 'file', path: file.path, status: result.status, size: file.size, studyInstanceUid: result.studyInstanceUid, sopInstanceUid: result.sopInstanceUid,
         ...(result.replaced === undefined ? {} : { reason: 'replaced a damaged stored copy' })
@@ -147,6 +152,17 @@ export async function importPaths (archive: Archive, paths: readonly string[], o
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))
+  // One 110107 Import per run, naming every study and patient brought in (sealed in the log).
+  if (imported.length > 0 || fatal !== undefined) {
+    await archive.auditor.record(importEvent({
+      time: Date.now(),
+      source: nodeSource(archive.keyring.nodeId),
+      ...(fatal === undefined ? {} : { outcome: OUTCOME.seriousFailure, outcomeDescription: 'the import stopped on an archive error' }),
+      importer: cliUser(),
+      media: { id: paths.map((p) => `file://${resolve(p)}`).join(' ').slice(0, 4000), type: MEDIA_TYPE.uri },
+      studies: studyRefs(imported)
+    }))
+  }
   if (fatal !== undefined) throw fatal
   return {
     files: files.length,

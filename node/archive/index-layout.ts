@@ -43,7 +43,7 @@ export function decodeBlobRecord (id: BlobId, bytes: Uint8Array): BlobDigest {
 }
 
 export interface StudyRecord {
-  readonly epoch: number
+  readonly epoch: string
   /** The study's data key, sealed with the epoch key (secretbox, AAD = study-keys.ts studyKeyAad). */
   readonly wrappedKey: Uint8Array
   /** StudyAttributes, sealed with the study's record key. */
@@ -56,7 +56,7 @@ export function encodeStudyRecord (r: StudyRecord): Uint8Array {
 
 export function decodeStudyRecord (bytes: Uint8Array): StudyRecord {
   const map = asMap(decodeCanonical(bytes), 'study record')
-  return { epoch: intField(map, 'epoch', 'study record'), wrappedKey: bytesField(map, 'wrappedKey', 'study record'), sealedAttributes: bytesField(map, 'attributes', 'study record') }
+  return { epoch: textField(map, 'epoch', 'study record'), wrappedKey: bytesField(map, 'wrappedKey', 'study record'), sealedAttributes: bytesField(map, 'attributes', 'study record') }
 }
 
 export interface InstanceRecord {

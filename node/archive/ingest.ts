@@ -24,6 +24,9 @@ import { readVerified } from '../store/verified-read.ts'
 import type { Archive, StudyContext } from './archive.ts'
 import { openInstanceEntry, type InstanceEntry } from './catalogue.ts'
 import { IndexDamagedError, InstanceConflictError } from './errors.ts'
+import { instanceManifestAad } from './study-keys.ts'
+import { secretboxSeal } from '../../protocol/secretbox.ts'
+import type { PreparedOp } from '../log/node-log.ts'
 import { decodeBlobRecord, encodeBlobRecord, encodeInstanceAttributes, encodeInstanceRecord, keys, studyAttributesOf, type InstanceAttributes } from './index-layout.ts'
 
 export interface IngestResult {
@@ -141,7 +144,32 @@ export class Ingester {
         ...(old !== undefined && old !== digest.id ? [{ type: 'del' as const, key: keys.blob(old) }] : []),
         ...(study.pendingCreation ?? [])
       ]
-      await archive.kv.batch(operations)
+      // The signed ops that register the study (first instance only) and this instance go in the
+      // same batch as the index records, so the index never runs ahead of the log or behind it.
+      const log = await archive.log()
+      const prepared: Array<PreparedOp<'study.register' | 'study.instance'>> = []
+      const registration = study.pendingRegistration
+      // Taken before any await: a concurrent instance of the same new study must not register it again.
+      study.pendingRegistration = undefined
+      try {
+        if (registration !== undefined) prepared.push(log.prepare('study.register', registration))
+        prepared.push(log.prepare('study.instance', {
+          study: study.studyId,
+          blob: { id: digest.id, size: digest.size, blockSize: digest.blockSize, blockHashes: digest.blockHashes },
+          sealed: secretboxSeal(archive.provider, archive.random, study.recordKey, attributes, instanceManifestAad(archive.keyring.orgId, study.studyId, digest.id))
+        }))
+      } catch (error) {
+        if (prepared.length === 0) study.pendingRegistration = registration
+        for (const p of prepared) p.failed(error)
+        throw error
+      }
+      operations.push(...prepared.map((p) => p.write))
+      try {
+        await archive.kv.batch(operations)
+      } catch (error) {
+        for (const p of prepared) p.failed(error)
+        throw error
+      }
       study.pendingCreation = undefined
       // The damaged copy is kept aside, not deleted; fsck lists nothing for it any more.
       if (old !== undefined && old !== digest.id) await archive.blobs.quarantine(old).catch(() => undefined)

@@ -15,7 +15,7 @@ import type { StudyId } from '../../protocol/study-id.ts'
 import { utf8Encode } from '../../protocol/bytes.ts'
 import type { KvKey } from '../store/kv.ts'
 
-export function studyKeyAad (orgId: OrgId, studyId: StudyId, epoch: number): Uint8Array {
+export function studyKeyAad (orgId: OrgId, studyId: StudyId, epoch: string): Uint8Array {
   return encodeCanonical(['peerpacs/study-key/v1', orgId, studyId, epoch])
 }
 
@@ -38,4 +38,14 @@ export function recordAad (orgId: OrgId, key: KvKey): Uint8Array {
 /** Keyed hash of a UID for index lookups: finds an instance without writing its UID down. */
 export function lookupOf (lookupKey: Uint8Array, kind: 'study' | 'sop', uid: string): string {
   return toHex(hmacSha256(lookupKey, utf8Encode(`${kind}\u0000${uid}`)))
+}
+
+/** AAD of a study's attributes as sealed into its `study.register` op: bound to the org and the study, portable to every replica. */
+export function studyManifestAad (orgId: OrgId, studyId: StudyId): Uint8Array {
+  return encodeCanonical(['peerpacs/study/v1', orgId, studyId])
+}
+
+/** AAD of an instance's attributes as sealed into its `study.instance` op: bound to its study and its blob. */
+export function instanceManifestAad (orgId: OrgId, studyId: StudyId, blob: string): Uint8Array {
+  return encodeCanonical(['peerpacs/instance/v1', orgId, studyId, blob])
 }

@@ -32,6 +32,8 @@ export interface HttpAppOptions {
   readonly control: Hono
   /** Routes any valid bearer may use (status). */
   readonly api: Hono
+  /** Told of each accepted API token and each refused bearer (the node audits them). */
+  readonly onAuth?: (event: { ok: true, token: { id: string, name: string }, remote: string | undefined } | { ok: false, remote: string | undefined }) => void
 }
 
 function unauthorized (c: Context, message: string): Response {
@@ -73,8 +75,10 @@ export function createHttpApp (options: HttpAppOptions): Hono {
     }
     if (caller === undefined) {
       log.warn('http.auth.refused', { method: c.req.method, route: c.req.routePath, remote: remoteOf(c) })
+      options.onAuth?.({ ok: false, remote: socketOf(c)?.remoteAddress })
       return unauthorized(c, 'the bearer token is unknown or revoked')
     }
+    if (caller.kind === 'token') options.onAuth?.({ ok: true, token: caller.token, remote: socketOf(c)?.remoteAddress })
     c.set('caller' as never, caller as never)
     await next()
   })

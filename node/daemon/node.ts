@@ -20,6 +20,9 @@ import { createHttpApp, startHttp, type HttpServer } from './http.ts'
 import type { Logger } from './log.ts'
 import type { NodeSettings } from './settings.ts'
 import { TokenStore } from './tokens.ts'
+import { applicationActivityEvent, nodeSource } from '../../protocol/audit/index.ts'
+import { thisNode } from '../audit/actors.ts'
+import { httpAuthAudit } from '../audit/http-auth.ts'
 
 export class ListenError extends PeerpacsError {
   static readonly code = 'LISTEN'
@@ -73,6 +76,8 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     await rm(archive.layout.controlFile, { force: true })
     await archive.close()
   }
+  archive.logger = log.child({ component: 'audit' })
+  const application = thisNode(archive.keyring.nodeId, settings.dimse.aeTitle)
   try {
     const started = performance.now()
     const pacs = await Pacs.load(archive)
@@ -99,6 +104,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       log: log.child({ component: 'http' }),
       control: cliChannel(options.commands, handle, log.child({ component: 'cli' })),
       api,
+      onAuth: httpAuthAudit(archive),
       mounts: {
         '/dicomweb': dicomwebRoutes(pacs, settings.http, log.child({ component: 'dicomweb' })),
         '/wado': wadoUriRoutes(pacs, log.child({ component: 'wado' }))
@@ -118,6 +124,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
         await http!.close().catch((error: unknown) => log.error('http.close.failed', { error: String(error) }))
         await dimse!.close().catch((error: unknown) => log.error('dimse.close.failed', { error: String(error) }))
         await pacs.drain()
+        await archive.auditor.record(applicationActivityEvent({ time: Date.now(), source: nodeSource(archive.keyring.nodeId), kind: 'stop', application }))
         await rm(archive.layout.controlFile, { force: true })
         await archive.close()
         log.info('node.stopped', { reason })
@@ -125,6 +132,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       })()
       await stopping
     }
+    archive.auditor.emit(applicationActivityEvent({ time: Date.now(), source: nodeSource(archive.keyring.nodeId), kind: 'start', application }))
     log.info('node.ready', {
       nodeId: archive.meta.nodeId, aeTitle: settings.dimse.aeTitle, dicomHost: settings.dimse.host, dicomPort: dimse.port, httpHost: settings.http.host, httpPort: http.port
     })

@@ -11,6 +11,7 @@ import type { HttpSettings } from '../daemon/settings.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import { codeOf, HttpProblem, notFound, problemResponse, uidParam } from './http-util.ts'
 import { qido } from './qido.ts'
+import { dicomwebAudit } from './audit.ts'
 import { stow } from './stow.ts'
 import { wadoUri } from './wado-uri.ts'
 import { bulkdata, frames, metadata, rendered, retrieve } from './wado.ts'
@@ -55,6 +56,7 @@ export function dicomwebRoutes (pacs: Pacs, settings: HttpSettings, log: Logger)
   const app = new Hono()
   const l = log.child({ component: 'dicomweb' })
   handleErrors(app, l)
+  app.use('*', dicomwebAudit(pacs, '/dicomweb'))
 
   // STOW-RS
   app.post('/studies', (c) => stow(c, pacs, settings, l, undefined))
@@ -96,6 +98,7 @@ export function wadoUriRoutes (pacs: Pacs, log: Logger): Hono {
   const app = new Hono()
   const l = log.child({ component: 'wado-uri' })
   handleErrors(app, l)
+  app.use('*', dicomwebAudit(pacs, '/wado'))
   app.get('/', (c) => wadoUri(c, pacs, l))
   return app
 }

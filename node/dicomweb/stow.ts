@@ -15,6 +15,7 @@ import { Part10Inspector } from '../dicom/part10-inspector.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import { codeOf, HttpProblem, instancePath, messageOf, serviceRoot } from './http-util.ts'
 import { MultipartError, parseMediaType, readMultipart } from './multipart.ts'
+import { auditStored } from './audit.ts'
 
 /** FailureReason values (PS3.18 Table I.2-1, PS3.4 Annex B.2.3). */
 const REASON = {
@@ -169,6 +170,7 @@ export async function stow (c: Context, pacs: Pacs, settings: HttpSettings, log:
       try {
         const result = await pacs.ingest(watched(part.body, requiredStudy, seen))
         stored.push({ sopClassUid: seen.sopClassUid, sopInstanceUid: result.sopInstanceUid, studyInstanceUid: result.studyInstanceUid, seriesInstanceUid: seen.seriesInstanceUid } as Stored)
+        auditStored(c, result.sopInstanceUid)
         log.debug('stow.part', { part: parts, status: result.status, studyId: result.studyId })
       } catch (error) {
         if (error instanceof TooLargeError) throw error

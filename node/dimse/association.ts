@@ -20,6 +20,9 @@ import { finalStatus, readRaw, runSubOperations, selectInstances, type Progress,
 import { STATUS } from './statuses.ts'
 import { storeDataset, StoreRefusedError, outcomeOfError, type StoreOutcome } from './store.ts'
 import { FIND, GET, isStorageClass, modelOf, MOVE, STORAGE_SYNTAXES, UNCOMPRESSED, VERIFICATION } from './syntaxes.ts'
+import type { Actor } from '../../protocol/audit/index.ts'
+import { remoteAe } from '../audit/actors.ts'
+import { auditQuery, auditReceived, auditRefusedAe, auditSent } from './audit.ts'
 
 const { PresentationContextResult: PC, RejectResult, RejectSource, RejectReason, AbortSource, AbortReason } = constants
 
@@ -72,6 +75,9 @@ export class PeerAssociation extends Scp {
   #lastActivity = Date.now()
   #idleTimer: NodeJS.Timeout | undefined
   #closed = false
+  /** What this association stored, for its one audit record (written when it closes). */
+  readonly #received: CatalogInstance[] = []
+  #storeFailures = 0
 
   constructor (socket: Socket, shared: EdgeShared) {
     const never = 2 ** 31 - 1
@@ -97,6 +103,8 @@ export class PeerAssociation extends Scp {
     this.on('close', () => { this.#onClose() })
   }
 
+  #peer (): Actor { return remoteAe(this.#callingAe, this.#socket.remoteAddress) }
+
   #fields (extra: LogFields = {}): LogFields {
     return { callingAe: this.#callingAe, ...extra }
   }
@@ -114,6 +122,9 @@ export class PeerAssociation extends Scp {
     clearInterval(this.#idleTimer)
     for (const queue of this.#active) queue.fail(new Error('the association closed before the dataset was complete'))
     for (const outbound of this.#outbound) outbound.destroy()
+    if (this.#received.length > 0 || this.#storeFailures > 0) {
+      auditReceived(this.#shared.pacs.archive, this.#shared.settings.aeTitle, this.#peer(), this.#received, this.#storeFailures)
+    }
     this.#log.debug('dimse.association.closed', this.#fields())
   }
 
@@ -147,6 +158,7 @@ export class PeerAssociation extends Scp {
         this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, reason)
       }
       this.#log.warn('dimse.association.rejected', this.#fields({ calledAe: association.getCalledAeTitle(), reason: decision.ok ? 'closing' : `${decision.reason} AE not recognized` }))
+      if (!decision.ok) auditRefusedAe(this.#shared.pacs.archive, settings.aeTitle, this.#peer(), `association refused: ${decision.reason} AE not recognized`)
       this.#socket.end()
       return
     }
@@ -288,6 +300,13 @@ export class PeerAssociation extends Scp {
       response.setStatus(o.status)
       if (o.comment !== undefined) response.setErrorComment(o.comment)
       callback(response)
+      if (o.status === STATUS.success) {
+        const sop = o.result?.sopInstanceUid
+        const held = sop === undefined ? undefined : this.#shared.pacs.instance(sop)
+        if (held !== undefined) this.#received.push(held)
+      } else {
+        this.#storeFailures++
+      }
       const fields = this.#fields({ status: hex(o.status), bytes: dataset instanceof PendingStore ? dataset.bytes() : 0, code: o.code, result: o.result?.status, reason: o.comment })
       if (o.status === STATUS.success) this.#log.info('dimse.store', fields)
       else this.#log.warn('dimse.store.failed', fields)
@@ -312,6 +331,8 @@ export class PeerAssociation extends Scp {
       if (comment !== undefined) final.setErrorComment(comment)
       callback([...out, final])
       this.#log.info('dimse.find', this.#fields({ status: hex(status), matches: identifiers.length }))
+      auditQuery(this.#shared.pacs.archive, this.#shared.settings.aeTitle, this.#peer(), request.getAffectedSopClassUid(), request.getDataset()?.getElements() ?? {},
+        status === STATUS.success || status === STATUS.pending ? 'ok' : 'failed')
     }
     try {
       if (!this.#permissions.query) return respond(STATUS.notAuthorized, 'this AE may not query this node')
@@ -342,7 +363,7 @@ export class PeerAssociation extends Scp {
     }
     void this.#work(async () => {
       const destinationAe = String(request.getCommandDataset().getElement('MoveDestination') ?? '').trim()
-      const result = await this.#retrieve(request, send, async (instances) => {
+      const result = await this.#retrieve(request, send, remoteAe(destinationAe, moveDestination(this.#shared.settings, destinationAe)?.host), this.#peer(), async (instances) => {
         const { settings } = this.#shared
         const destination = moveDestination(settings, destinationAe)
         if (destination === undefined) return { status: STATUS.moveDestinationUnknown, comment: 'move destination is not a configured remote with a port' }
@@ -379,7 +400,7 @@ export class PeerAssociation extends Scp {
       if (!this.#closed) this.sendResponse(request, r)
     }
     void this.#work(async () => {
-      const result = await this.#retrieve(request, send, async (instances) => await runSubOperations(instances, async (instance) => {
+      const result = await this.#retrieve(request, send, this.#peer(), 'to', async (instances) => await runSubOperations(instances, async (instance) => {
         const dataset = await readRaw(this.#shared.pacs, instance)
         if (!this.#acceptedFor(instance.sopClassUid, dataset.getTransferSyntaxUid())) return STATUS.sopClassNotSupported
         return await this.#storeBack(instance, dataset)
@@ -415,6 +436,8 @@ export class PeerAssociation extends Scp {
   async #retrieve (
     request: CMoveRequest | CGetRequest,
     send: (status: number, p: Partial<Progress>, comment?: string) => void,
+    to: Actor,
+    requestedBy: 'to' | Actor,
     perform: (instances: CatalogInstance[]) => Promise<RetrieveResult | { status: number, comment: string, failed?: number }>
   ): Promise<Record<string, string | number>> {
     if (!this.#permissions.retrieve) {
@@ -436,6 +459,8 @@ export class PeerAssociation extends Scp {
       return { status: hex(STATUS.success), instances: 0 }
     }
     const outcome = await perform(selected)
+    const failed = 'cancelled' in outcome ? outcome.failed : (outcome.failed ?? selected.length)
+    auditSent(this.#shared.pacs.archive, this.#shared.settings.aeTitle, to, requestedBy, selected, failed)
     if ('cancelled' in outcome) {
       const status = finalStatus(outcome)
       send(status, outcome)

@@ -56,9 +56,9 @@ it('no plaintext PHI, pixel data or key material anywhere in the data dir', asyn
   const keyring = await unlockKeyring(keysDir, PASSPHRASE, nobleProvider)
   needles.push({ label: 'node secret key', bytes: keyring.nodeKey.secretKey })
   needles.push({ label: 'index lookup key', bytes: keyring.lookupKey })
-  needles.push({ label: 'epoch key', bytes: keyring.epochKey(0) })
+  needles.push({ label: 'epoch key', bytes: keyring.epochKey(keyring.orgId) })
   // The recovery key really is what opens the org's content key.
-  assert.deepEqual(openEpochWithRecoveryKey(nobleProvider, await readOrgFile(keysDir, nobleProvider), seed, 0), keyring.epochKey(0))
+  assert.deepEqual(openEpochWithRecoveryKey(nobleProvider, await readOrgFile(keysDir, nobleProvider), seed), keyring.epochKey(keyring.orgId))
 
   // The needles are really there in what was imported (the scan would find them).
   const sourceHits = await findNeedles(set.dir, needles.filter((n) => n.label.startsWith('patient name ZZ') || n.label === 'known pixel pattern'))

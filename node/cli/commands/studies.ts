@@ -1,5 +1,8 @@
 /** `peerpacs studies`: lists the studies in the archive. */
 import { listStudies } from '../../archive/catalogue.ts'
+import { nodeSource, queryEvent, STUDY_ROOT_FIND } from '../../../protocol/audit/index.ts'
+import { utf8Encode } from '../../../protocol/bytes.ts'
+import { cliUser, thisNode } from '../../audit/actors.ts'
 import type { CommandSpec } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
 import { withArchive } from '../open-archive.ts'
@@ -30,6 +33,11 @@ JSON object per study with every catalogued attribute.`,
     const { out } = context
     return await withArchive(context, 'studies', 'required', async (archive) => {
       const { studies: list, unreadable } = await listStudies(archive)
+      // Listing shows patients: a 110112 Query by whoever ran it.
+      await archive.auditor.record(queryEvent({
+        time: Date.now(), source: nodeSource(archive.keyring.nodeId), from: cliUser(), to: thisNode(archive.keyring.nodeId),
+        sopClassUid: STUDY_ROOT_FIND, query: utf8Encode('peerpacs studies')
+      }))
       for (const study of list) out.record({ type: 'study', ...study })
       for (const problem of unreadable) {
         out.record({ type: 'unreadable', ...problem })

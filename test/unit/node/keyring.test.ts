@@ -37,13 +37,13 @@ async function create (keysDir: string, passphrase: string | undefined, seed: nu
 function assertSameKeyring (unlocked: Keyring, created: Keyring): void {
   assert.equal(unlocked.nodeId, created.nodeId)
   assert.equal(unlocked.orgId, created.orgId)
-  assert.equal(unlocked.currentEpoch, 0)
-  assert.equal(toHexString(unlocked.epochKey(0)), toHexString(created.epochKey(0)))
+  assert.equal(unlocked.currentEpoch, unlocked.orgId)
+  assert.equal(toHexString(unlocked.epochKey(unlocked.orgId)), toHexString(created.epochKey(created.orgId)))
   assert.equal(toHexString(unlocked.lookupKey), toHexString(created.lookupKey))
   assert.equal(toHexString(unlocked.nodeKey.publicKey), toHexString(created.nodeKey.publicKey))
   assert.equal(toHexString(unlocked.nodeKey.secretKey), toHexString(created.nodeKey.secretKey))
-  assert.equal(unlocked.org.genesis.name, 'Praxis am See')
-  assert.equal(unlocked.org.genesis.created, NOW)
+  assert.equal(unlocked.org.name, 'Praxis am See')
+  assert.equal(unlocked.org.created, NOW)
 }
 
 async function filesContain (keysDir: string, needle: Uint8Array): Promise<string[]> {
@@ -57,7 +57,7 @@ test('createKeyring then unlockKeyring (fast scrypt) gives the same node id, org
   const { keyring } = await create(keysDir, 'hunter2 but longer', 70)
   assert.match(keyring.nodeId, /^12D3KooW/)
   assert.match(keyring.orgId, /^[0-9a-f]{64}$/)
-  assert.equal(keyring.epochKey(0).length, 32)
+  assert.equal(keyring.epochKey(keyring.orgId).length, 32)
   assertSameKeyring(await unlockKeyring(keysDir, 'hunter2 but longer', provider), keyring)
   // The reference provider reads the same files the same way.
   assertSameKeyring(await unlockKeyring(keysDir, 'hunter2 but longer', nobleProvider), keyring)
@@ -81,13 +81,13 @@ test('the recovery seed opens the epoch key; another seed does not', async (t) =
   const keysDir = await newKeysDir(t)
   const { keyring, recoverySeed } = await create(keysDir, 'pw', 73)
   assert.equal(recoverySeed.length, 32)
-  assert.equal(toHexString(openEpochWithRecoveryKey(provider, keyring.org, recoverySeed, 0)), toHexString(keyring.epochKey(0)))
+  assert.equal(toHexString(openEpochWithRecoveryKey(provider, keyring.org, recoverySeed)), toHexString(keyring.epochKey(keyring.orgId)))
   const unlocked = await unlockKeyring(keysDir, 'pw', provider)
-  assert.equal(toHexString(openEpochWithRecoveryKey(nobleProvider, unlocked.org, recoverySeed, 0)), toHexString(keyring.epochKey(0)))
-  assert.throws(() => openEpochWithRecoveryKey(provider, keyring.org, seeded(74).bytes(32), 0))
+  assert.equal(toHexString(openEpochWithRecoveryKey(nobleProvider, unlocked.org, recoverySeed)), toHexString(keyring.epochKey(keyring.orgId)))
+  assert.throws(() => openEpochWithRecoveryKey(provider, keyring.org, seeded(74).bytes(32)))
   // The node key cannot stand in for the recovery key.
-  assert.throws(() => openEpochWithRecoveryKey(provider, keyring.org, keyring.nodeKey.secretKey, 0))
-  assert.throws(() => openEpochWithRecoveryKey(provider, keyring.org, recoverySeed, 1), KeyFileError)
+  assert.throws(() => openEpochWithRecoveryKey(provider, keyring.org, keyring.nodeKey.secretKey))
+  assert.throws(() => openEpochWithRecoveryKey(provider, keyring.org, recoverySeed, 'ff'.repeat(32)), KeyFileError)
 })
 
 test('no file under the keys dir holds the recovery seed, its X25519 key, the epoch key, or (sealed) the node secret', async (t) => {
@@ -97,7 +97,7 @@ test('no file under the keys dir holds the recovery seed, its X25519 key, the ep
     assert.deepEqual((await listFiles(keysDir)).map((p) => p.slice(keysDir.length + 1)).sort(), [SECRETS_FILE, ORG_FILE].sort())
     assert.deepEqual(await filesContain(keysDir, recoverySeed), [], 'recovery seed written')
     assert.deepEqual(await filesContain(keysDir, x25519SecretKey(recoverySeed)), [], 'recovery X25519 secret written')
-    assert.deepEqual(await filesContain(keysDir, keyring.epochKey(0)), [], 'epoch key written in clear')
+    assert.deepEqual(await filesContain(keysDir, keyring.epochKey(keyring.orgId)), [], 'epoch key written in clear')
     if (passphrase !== undefined) {
       assert.deepEqual(await filesContain(keysDir, keyring.nodeKey.secretKey), [], 'node secret written in clear')
       assert.deepEqual(await filesContain(keysDir, keyring.lookupKey), [], 'lookup key written in clear')
@@ -132,7 +132,7 @@ test('a wrong passphrase throws WrongPassphraseError and leaves every file byte-
 test('an epoch the node holds no key for → KeyFileError', async (t) => {
   const keysDir = await newKeysDir(t)
   const { keyring } = await create(keysDir, undefined, 78)
-  assert.throws(() => keyring.epochKey(1), KeyFileError)
+  assert.throws(() => keyring.epochKey('ff'.repeat(32)), KeyFileError)
 })
 
 test('files that do not belong together → KeyFileError saying so', async (t) => {

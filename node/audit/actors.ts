@@ -1,0 +1,45 @@
+/**
+ * Who takes part in an audited event, as the audit vocabulary names them: a remote AE (its
+ * title and address), an HTTP client (its token), a person at this machine's CLI, this node.
+ */
+import { hostname, userInfo } from 'node:os'
+import { NETWORK_ACCESS_POINT, type Actor, type StudyRef } from '../../protocol/audit/index.ts'
+import type { InstanceHeader } from '../dicom/instance-header.ts'
+
+export function remoteAe (aeTitle: string, address: string | undefined): Actor {
+  return { userId: aeTitle === '' ? 'UNKNOWN-AE' : aeTitle, ...addressOf(address) }
+}
+
+export function tokenUser (token: { id: string, name: string }, address: string | undefined): Actor {
+  return { userId: `token:${token.id}`, userName: token.name, ...addressOf(address) }
+}
+
+/** The operating-system user running a CLI command on this machine. */
+export function cliUser (): Actor {
+  let name = 'unknown'
+  try { name = userInfo().username } catch { /* no passwd entry (a container): keep "unknown" */ }
+  return { userId: `os:${name}`, userName: name, networkAccessPointId: hostname(), networkAccessPointType: NETWORK_ACCESS_POINT.machineName }
+}
+
+export function thisNode (nodeId: string, aeTitle?: string): Actor {
+  return { userId: aeTitle ?? nodeId, altUserId: nodeId, networkAccessPointId: hostname(), networkAccessPointType: NETWORK_ACCESS_POINT.machineName }
+}
+
+function addressOf (address: string | undefined): Partial<Actor> {
+  if (address === undefined || address === '') return {}
+  return { networkAccessPointId: address.replace(/^::ffff:/, ''), networkAccessPointType: NETWORK_ACCESS_POINT.ipAddress }
+}
+
+/** Groups instances into the studies (with patient and SOP class counts) an audit record names. */
+export function studyRefs (instances: Iterable<Pick<InstanceHeader, 'studyInstanceUid' | 'patientId' | 'patientName' | 'sopClassUid'>>): StudyRef[] {
+  const studies = new Map<string, { ref: StudyRef, classes: Map<string, number> }>()
+  for (const i of instances) {
+    let s = studies.get(i.studyInstanceUid)
+    if (s === undefined) {
+      s = { ref: { studyUid: i.studyInstanceUid, ...(i.patientId === undefined ? {} : { patientId: i.patientId }), ...(i.patientName === undefined ? {} : { patientName: i.patientName }) }, classes: new Map() }
+      studies.set(i.studyInstanceUid, s)
+    }
+    s.classes.set(i.sopClassUid, (s.classes.get(i.sopClassUid) ?? 0) + 1)
+  }
+  return [...studies.values()].map(({ ref, classes }) => ({ ...ref, sopClasses: [...classes].map(([uid, instances]) => ({ uid, instances })) }))
+}

@@ -1,0 +1,45 @@
+/**
+ * The node's audit trail writer. Every edge reports what touched PHI here; each report becomes
+ * one signed, sealed `audit.event` op (docs/log.md "Audit"). Writing never blocks or fails the
+ * work it records: a C-STORE is answered whether or not its audit op is on disk yet, and a
+ * failed audit write is logged loudly (without PHI) and counted, so `status` can show it.
+ * `flush()` waits for everything reported so far: the node calls it before it stops.
+ */
+import type { AuditRecord } from '../../protocol/audit/index.ts'
+import type { Logger } from '../daemon/log.ts'
+
+export type AuditWriter = (record: AuditRecord) => Promise<void>
+
+export class Auditor {
+  readonly #write: AuditWriter
+  readonly #log: Logger
+  readonly #pending = new Set<Promise<void>>()
+  #failures = 0
+
+  constructor (write: AuditWriter, log: Logger) {
+    this.#write = write
+    this.#log = log
+  }
+
+  /** Records an event; returns at once. */
+  emit (record: AuditRecord): void {
+    const done = this.#write(record).catch((error: unknown) => {
+      this.#failures++
+      this.#log.error('audit.write-failed', { eventId: record.eventId, code: (error as { code?: string }).code ?? 'UNKNOWN' })
+    })
+    this.#pending.add(done)
+    void done.finally(() => this.#pending.delete(done))
+  }
+
+  /** Records an event and waits until it is durable (CLI commands, which exit right after). */
+  async record (record: AuditRecord): Promise<void> {
+    this.emit(record)
+    await this.flush()
+  }
+
+  get failures (): number { return this.#failures }
+
+  async flush (): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending])
+  }
+}

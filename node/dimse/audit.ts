@@ -1,0 +1,67 @@
+/**
+ * The audit records of the DIMSE edge (PS3.15 A.5.3): instances received over C-STORE (one
+ * record per association, naming every study and patient), C-FIND queries, and instances sent
+ * by C-MOVE and C-GET. Records are written by the archive's auditor, never blocking a response.
+ */
+import { instancesTransferredEvent, nodeSource, OUTCOME, queryEvent, securityAlertEvent, EVENT_TYPE, type Actor } from '../../protocol/audit/index.ts'
+import { utf8Encode } from '../../protocol/bytes.ts'
+import type { Archive } from '../archive/archive.ts'
+import { studyRefs, thisNode } from '../audit/actors.ts'
+import type { InstanceHeader } from '../dicom/instance-header.ts'
+
+type Instances = ReadonlyArray<Pick<InstanceHeader, 'studyInstanceUid' | 'patientId' | 'patientName' | 'sopClassUid'>>
+
+function self (archive: Archive, aeTitle: string): Actor { return thisNode(archive.keyring.nodeId, aeTitle) }
+
+export function auditReceived (archive: Archive, aeTitle: string, from: Actor, instances: Instances, failed: number): void {
+  archive.auditor.emit(instancesTransferredEvent({
+    time: Date.now(),
+    source: nodeSource(archive.keyring.nodeId),
+    ...(failed === 0 ? {} : { outcome: OUTCOME.minorFailure, outcomeDescription: `${failed} C-STORE requests failed` }),
+    action: 'C',
+    from,
+    to: self(archive, aeTitle),
+    requestedBy: 'from',
+    studies: studyRefs(instances)
+  }))
+}
+
+export function auditSent (archive: Archive, aeTitle: string, to: Actor, requestedBy: 'to' | Actor, instances: Instances, failed: number): void {
+  archive.auditor.emit(instancesTransferredEvent({
+    time: Date.now(),
+    source: nodeSource(archive.keyring.nodeId),
+    ...(failed === 0 ? {} : { outcome: failed >= instances.length ? OUTCOME.seriousFailure : OUTCOME.minorFailure, outcomeDescription: `${failed} of ${instances.length} sub-operations failed` }),
+    action: 'R',
+    from: self(archive, aeTitle),
+    to,
+    requestedBy,
+    studies: studyRefs(instances)
+  }))
+}
+
+/** The query's keys, as JSON (the audit record carries them sealed, like every other PHI). */
+export function auditQuery (archive: Archive, aeTitle: string, from: Actor, sopClassUid: string, keys: Record<string, unknown>, outcome: 'ok' | 'failed'): void {
+  archive.auditor.emit(queryEvent({
+    time: Date.now(),
+    source: nodeSource(archive.keyring.nodeId),
+    ...(outcome === 'ok' ? {} : { outcome: OUTCOME.minorFailure }),
+    from,
+    to: self(archive, aeTitle),
+    sopClassUid,
+    query: utf8Encode(JSON.stringify(keys).slice(0, 60_000))
+  }))
+}
+
+/** An association refused because the calling AE (or its address) is not allowed. */
+export function auditRefusedAe (archive: Archive, aeTitle: string, from: Actor, reason: string): void {
+  archive.auditor.emit(securityAlertEvent({
+    time: Date.now(),
+    source: nodeSource(archive.keyring.nodeId),
+    outcome: OUTCOME.minorFailure,
+    outcomeDescription: reason.slice(0, 200),
+    types: [EVENT_TYPE.nodeAuthentication],
+    reporter: self(archive, aeTitle),
+    performers: [from],
+    subjects: [{ kind: 'node', id: from.userId }]
+  }))
+}
