@@ -1,0 +1,87 @@
+/**
+ * `fsck --rebuild`: the index derived again from the signed log. Every study and instance the
+ * log registers is opened with the keys this node holds and written back as index records
+ * (study, StudyInstanceUID lookup, instance, SOP lookup, blob record), so a lost or damaged
+ * index costs nothing that the log still has. Records the log does not name are dropped. The
+ * log itself, the tokens and the owner record are left as they are.
+ */
+import type { BlobId } from '../../protocol/blob-id.ts'
+import { utf8Encode } from '../../protocol/bytes.ts'
+import { PeerpacsError } from '../../protocol/errors.ts'
+import { secretboxOpen } from '../../protocol/secretbox.ts'
+import type { StudyId } from '../../protocol/study-id.ts'
+import type { KvOperation } from '../store/kv.ts'
+import type { Archive, StudyContext } from './archive.ts'
+import {
+  decodeInstanceAttributes, decodeStudyAttributes, encodeBlobRecord, encodeInstanceRecord, encodeStudyRecord, keys
+} from './index-layout.ts'
+import { instanceManifestAad, recordKeyOf, studyKeyAad, studyManifestAad, unwrapStudyKey } from './study-keys.ts'
+
+export interface RebuildReport {
+  readonly studies: number
+  readonly instances: number
+  /** Studies or instances of the log this node cannot open (no key for their epoch, or damaged). */
+  readonly unopened: Array<{ studyId: StudyId, message: string }>
+  /** Index entries removed because the log does not name them. */
+  readonly dropped: number
+}
+
+const DERIVED = [keys.studies, keys.studyUids, keys.instances, keys.sops, keys.blobs]
+
+export async function rebuildIndex (archive: Archive, onProgress?: (done: number, total: number) => void): Promise<RebuildReport> {
+  const log = await archive.log()
+  const state = log.oplog.state
+  const keyring = archive.keyring
+  const orgId = keyring.orgId
+  const writes = new Map<string, KvOperation>()
+  const put = (op: KvOperation & { type: 'put' }): void => { writes.set(op.key.join('\u0000'), op) }
+  const unopened: RebuildReport['unopened'] = []
+  let studies = 0
+  let instances = 0
+  let done = 0
+  // An instance stored twice (a damaged copy replaced by a re-sent original) has two ops: the later one wins.
+  const position = new Map<string, number>(log.ops().map((op, i) => [op.idHex as string, i]))
+  const chosen = new Map<string, number>()
+  const blobs = new Map<string, KvOperation & { type: 'put' }>()
+  for (const study of state.studies.values()) {
+    onProgress?.(done++, state.studies.size)
+    try {
+      const epoch = study.epoch as string
+      const dataKey = unwrapStudyKey(archive.provider, keyring.epochKey(epoch), study.wrappedKey, studyKeyAad(orgId, study.id, epoch))
+      const recordKey = recordKeyOf(dataKey)
+      const attributesBytes = secretboxOpen(archive.provider, recordKey, study.sealed, studyManifestAad(orgId, study.id))
+      const attributes = decodeStudyAttributes(attributesBytes)
+      const context: StudyContext = { studyId: study.id, epoch, dataKey, recordKey, attributes, pendingCreation: undefined }
+      put({ type: 'put', key: keys.study(study.id), value: encodeStudyRecord({ epoch, wrappedKey: study.wrappedKey, sealedAttributes: archive.sealRecord(context, keys.study(study.id), attributesBytes) }) })
+      put({ type: 'put', key: keys.studyUid(archive.lookup('study', attributes.studyInstanceUid)), value: utf8Encode(study.id) })
+      studies++
+      for (const instance of study.instances.values()) {
+        const blob = instance.blob.id as BlobId
+        const bytes = secretboxOpen(archive.provider, recordKey, instance.sealed, instanceManifestAad(orgId, study.id, blob))
+        const header = decodeInstanceAttributes(bytes)
+        const sopLookup = archive.lookup('sop', header.sopInstanceUid)
+        const at = position.get(instance.op as string) ?? 0
+        if ((chosen.get(sopLookup) ?? -1) > at) continue
+        chosen.set(sopLookup, at)
+        const instanceKey = keys.instance(study.id, sopLookup)
+        put({ type: 'put', key: instanceKey, value: encodeInstanceRecord({ blob, sealedAttributes: archive.sealRecord(context, instanceKey, bytes) }) })
+        put({ type: 'put', key: keys.sop(sopLookup), value: utf8Encode(study.id) })
+        blobs.set(sopLookup, { type: 'put', key: keys.blob(blob), value: encodeBlobRecord(instance.blob) })
+      }
+
+    } catch (error) {
+      if (!(error instanceof PeerpacsError)) throw error
+      unopened.push({ studyId: study.id, message: error.message })
+    }
+  }
+  for (const op of blobs.values()) put(op)
+  instances = chosen.size
+  const dels: KvOperation[] = []
+  for (const prefix of DERIVED) {
+    for await (const [key] of archive.kv.entries(prefix)) {
+      if (!writes.has(key.join('\u0000'))) dels.push({ type: 'del', key })
+    }
+  }
+  await archive.kv.batch([...dels, ...writes.values()])
+  return { studies, instances, unopened, dropped: dels.length }
+}
