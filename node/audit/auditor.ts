@@ -31,9 +31,21 @@ export class Auditor {
     void done.finally(() => this.#pending.delete(done))
   }
 
-  /** Records an event and waits until it is durable (CLI commands, which exit right after). */
+  /**
+   * Records an event and waits until it is durable (CLI commands, which exit right after);
+   * throws when it could not be written, so a command never ends silently unaudited.
+   */
   async record (record: AuditRecord): Promise<void> {
-    this.emit(record)
+    const done = this.#write(record)
+    const tracked = done.then(() => undefined, () => undefined)
+    this.#pending.add(tracked)
+    void tracked.finally(() => this.#pending.delete(tracked))
+    try {
+      await done
+    } catch (error) {
+      this.#failures++
+      throw error
+    }
     await this.flush()
   }
 

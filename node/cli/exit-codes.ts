@@ -40,6 +40,8 @@ const BY_ERROR_CODE: Record<string, number> = {
   STUDY_NOT_FOUND: EXIT.NOT_FOUND,
   // Damage found while reading: the command could not finish for that data.
   INDEX_DAMAGED: EXIT.PROBLEMS,
+  // The signed log does not load (an op fails verification, ops are missing): `peerpacs log verify` says which.
+  LOG_DAMAGED: EXIT.PROBLEMS,
   INTEGRITY: EXIT.PROBLEMS,
   AUTH_FAILED: EXIT.PROBLEMS
 }

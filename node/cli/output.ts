@@ -38,6 +38,12 @@ export class Output {
     this.#stdout.write(JSON.stringify(value) + '\n')
   }
 
+  /** A record already serialised as one JSON object on one line (only in --json mode); written as is. */
+  recordLine (line: string): void {
+    if (!this.json) return
+    this.#stdout.write(line + '\n')
+  }
+
   warn (text: string): void {
     this.#clearProgress()
     this.#stderr.write(`warning: ${text}\n`)

@@ -61,15 +61,21 @@ export async function runningNode (spec: CommandSpec, argv: string[], env: NodeJ
   return alive(info.pid) ? info : undefined
 }
 
+/** Options whose values are paths on this machine, per command. */
+const PATH_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  audit: ['out']
+}
+
 function absolutePaths (spec: CommandSpec, argv: string[]): string[] {
   const isPath = PATH_ARGS[spec.name]
-  if (isPath === undefined) return argv
+  const pathOptions = PATH_OPTIONS[spec.name] ?? []
+  if (isPath === undefined && pathOptions.length === 0) return argv
   const { values, args } = parse(spec, argv)
-  const positional = args.map((a, i) => isPath(i) ? resolve(a) : a)
+  const positional = args.map((a, i) => isPath?.(i) === true ? resolve(a) : a)
   const options: string[] = []
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined || value === false) continue
-    options.push(value === true ? `--${name}` : `--${name}=${value}`)
+    options.push(value === true ? `--${name}` : `--${name}=${typeof value === 'string' && pathOptions.includes(name) ? resolve(value) : value}`)
   }
   return [...options, '--', ...positional]
 }

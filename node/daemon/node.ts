@@ -124,7 +124,8 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
         await http!.close().catch((error: unknown) => log.error('http.close.failed', { error: String(error) }))
         await dimse!.close().catch((error: unknown) => log.error('dimse.close.failed', { error: String(error) }))
         await pacs.drain()
-        await archive.auditor.record(applicationActivityEvent({ time: Date.now(), source: nodeSource(archive.keyring.nodeId), kind: 'stop', application }))
+        // A failed audit write is logged by the auditor; the stop goes on and releases the data dir.
+        await archive.auditor.record(applicationActivityEvent({ time: Date.now(), source: nodeSource(archive.keyring.nodeId), kind: 'stop', application })).catch(() => undefined)
         await rm(archive.layout.controlFile, { force: true })
         await archive.close()
         log.info('node.stopped', { reason })

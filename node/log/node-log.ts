@@ -12,7 +12,7 @@
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { nodeIdFromPublicKey, type NodeId, type NodeKeyPair } from '../../protocol/identity.ts'
-import { createOp, OpLog, type OpBodies, type OpType, type RejectReason, type SignedOp, type SignedOpOf } from '../../protocol/log/index.ts'
+import { createOp, isActiveMember, OpLog, type OpBodies, type OpType, type RejectReason, type SignedOp, type SignedOpOf } from '../../protocol/log/index.ts'
 import type { KvOperation, KvStore } from '../store/kv.ts'
 import { OpJournal } from './op-journal.ts'
 
@@ -75,6 +75,11 @@ export class NodeLog {
   /** Signs and applies this node's next op; the caller commits `write` (see the header). */
   prepare<T extends OpType> (type: T, body: OpBodies[T]): PreparedOp<T> {
     if (this.#broken !== undefined) throw new LogWriteError('an earlier log write failed; restart the node before writing again', { cause: this.#broken })
+    // Refused before anything is signed: an op that the log then refused would still hold a seq
+    // and a place among the heads in memory, but never reach the journal.
+    const state = this.oplog.state
+    if (!isActiveMember(state, this.nodeId)) throw new LogWriteError(`this node (${this.nodeId}) is not an active member of its org any more: it may not write ${type}`)
+    if (state.forks.has(this.nodeId)) throw new LogWriteError('this node\'s own ops are forked (its key signed two ops with one seq): it may not write')
     const op = createOp(this.#provider, this.#key, {
       org: this.oplog.orgId,
       seq: this.oplog.nextSeq(this.#key.publicKey),
@@ -85,6 +90,8 @@ export class NodeLog {
     } as never) as SignedOpOf<T>
     const result = this.oplog.add(op as unknown as SignedOp)
     if (result.status !== 'applied') {
+      // The op is in memory but will not be journalled: stop writing until a restart reloads the journal.
+      this.#broken = new Error(`own ${type} op ${result.status}`)
       throw new LogWriteError(`this node's own ${type} op was ${result.status}${result.reason === undefined ? '' : ` (${result.reason})`}: it may not write it`)
     }
     return { op, write: this.#journal.entry(op.bytes), failed: (error) => { this.#broken = error } }

@@ -20,6 +20,10 @@ const PROJECT = fileURLToPath(new URL('../..', import.meta.url))
  * Runs `command` in its own process group until the node logs node.ready, then stops the whole
  * group with SIGTERM (npm sits between the test and the node) and returns what it printed.
  */
+function groupAlive (pgid: number): boolean {
+  try { process.kill(-pgid, 0); return true } catch { return false }
+}
+
 async function runUntilReady (command: string, args: string[], options: { cwd: string, env: NodeJS.ProcessEnv }): Promise<{ status: number | null, stdout: string, stderr: string }> {
   const env = { ...options.env, PEERPACS_DICOM: '127.0.0.1:0', PEERPACS_HTTP: '127.0.0.1:0' }
   const child = spawn(command, args, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -34,6 +38,9 @@ async function runUntilReady (command: string, args: string[], options: { cwd: s
     })
     process.kill(-child.pid!, 'SIGTERM')
     const [status] = await exited as [number | null]
+    // npm may exit before the node it started has finished stopping: let the whole process
+    // group end on its own (up to 30 s) before the cleanup below kills what is left.
+    for (let i = 0; i < 300 && groupAlive(child.pid!); i++) await new Promise((resolve) => setTimeout(resolve, 100))
     return { status, stdout, stderr }
   } finally {
     try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ }

@@ -1,11 +1,14 @@
 /** Every `peerpacs` command, in the order `peerpacs --help` lists them. */
 import type { CommandSpec } from '../command.ts'
+import { audit } from './audit.ts'
 import { exportCommand } from './export.ts'
 import { fsckCommand } from './fsck.ts'
 import { importCommand } from './import.ts'
 import { init } from './init.ts'
+import { logCommand } from './log.ts'
+import { members } from './members.ts'
 import { start } from './start.ts'
 import { studies } from './studies.ts'
 import { token } from './token.ts'
 
-export const COMMANDS: readonly CommandSpec[] = [init, start, importCommand, studies, exportCommand, fsckCommand, token]
+export const COMMANDS: readonly CommandSpec[] = [init, start, importCommand, studies, exportCommand, members, audit, fsckCommand, logCommand, token]

@@ -1,0 +1,113 @@
+/** `peerpacs log verify`: checks the signed log as stored, op by op, and the index against it. */
+import { isStudyId } from '../../../protocol/study-id.ts'
+import { keys } from '../../archive/index-layout.ts'
+import { UsageError, type CommandSpec } from '../command.ts'
+import { EXIT } from '../exit-codes.ts'
+import { checkArchiveLog, withLogCheck, type LogProblem } from '../log-check.ts'
+
+export const logCommand: CommandSpec = {
+  name: 'log',
+  summary: 'Verify the signed log: every op, every author\'s chain, the replayed state, the index.',
+  args: 'verify',
+  minArgs: 1,
+  maxArgs: 1,
+  usesKeys: false,
+  description: `
+Actions:
+  log verify   reads every op stored in the journal and checks it from its bytes alone: the
+               signature, the canonical encoding, the body, the org. Then it checks that
+               every author's ops form the chain 1..n with no op missing, that every op's
+               parents are held, that no author signed two ops at one seq (a fork), and
+               that the state built op by op equals a replay from scratch. Last, the index
+               must agree with the log: every study the log registers is in the index, and
+               the index holds no study the log does not register.
+
+It prints counts (ops, authors, members, studies, instances, audit events, epochs), the ops
+the log's rules rejected (signed facts, kept as evidence; not damage) and every problem.
+It needs no keys, works on a log that no longer loads, and works whether the node runs or
+not. Exit code 1 when any problem was found: restore the data dir from its backup (or, once
+peers exist, let it sync the missing ops back).
+
+With --json: one {"type":"problem"} record per problem, one {"type":"rejected"} per rejected
+op, and a final {"type":"summary"}.`,
+  options: {},
+
+  async run (context) {
+    const { args, out } = context
+    if (args[0] !== 'verify') throw new UsageError(`unknown log action "${args[0] ?? ''}"`, 'use `peerpacs log verify`')
+    return await withLogCheck(context, 'log', 'none', async (archive) => {
+      const check = await checkArchiveLog(archive)
+      const { state } = check
+      const problems: LogProblem[] = [...check.problems]
+
+      // The index against the log: studies both ways.
+      const indexed = new Set<string>()
+      for await (const [key] of archive.kv.entries(keys.studies)) {
+        const id = key[1] ?? ''
+        if (key.length !== 2) continue
+        indexed.add(id)
+        if (!isStudyId(id) || !state.studies.has(id)) {
+          problems.push({ kind: 'study-not-in-log', object: `study ${id}`, message: `the index holds study ${id}, but the log registers no such study` })
+        }
+      }
+      for (const id of state.studies.keys()) {
+        if (!indexed.has(id)) problems.push({ kind: 'study-not-in-index', object: `study ${id}`, message: `the log registers study ${id}, but the index has no record of it` })
+      }
+
+      let instances = 0
+      for (const s of state.studies.values()) instances += s.instances.size
+      let auditEvents = 0
+      for (const list of state.audit.values()) auditEvents += list.length
+      const activeMembers = [...state.members.values()].filter((m) => !m.removed && m.levels.size > 0).length
+
+      for (const r of check.rejected) {
+        out.record({ type: 'rejected', ...r })
+      }
+      for (const p of problems) out.record({ type: 'problem', severity: 'error', ...p })
+      const summary = {
+        type: 'summary',
+        ok: problems.length === 0,
+        org: state.orgId,
+        journalEntries: check.entries,
+        ops: check.ops,
+        authors: check.authors,
+        members: state.members.size,
+        activeMembers,
+        epochs: state.epochs.length,
+        studies: state.studies.size,
+        indexedStudies: indexed.size,
+        instances,
+        auditEvents,
+        caseUpdates: [...state.caseUpdates.values()].reduce((n, l) => n + l.length, 0),
+        rejected: check.rejected.length,
+        forks: state.forks.size,
+        problems: problems.length,
+        stateDigest: check.incrementalDigest
+      }
+      out.record(summary)
+
+      out.line(`log of org ${state.orgId} (${state.name})`)
+      out.line(`  ${check.ops} ops (${check.entries} journal entries) by ${check.authors} author${check.authors === 1 ? '' : 's'}`)
+      out.line(`  ${state.members.size} members (${activeMembers} active), ${state.epochs.length} key epoch${state.epochs.length === 1 ? '' : 's'}`)
+      out.line(`  ${state.studies.size} studies registered (${indexed.size} in the index), ${instances} instances`)
+      out.line(`  ${auditEvents} audit events, ${summary.caseUpdates} case updates`)
+      out.line(`  ${check.rejected.length} rejected ops, ${state.forks.size} forks`)
+      out.line(`  state digest ${check.incrementalDigest}${check.incrementalDigest === check.replayDigest ? ' (equals a replay from scratch)' : ''}`)
+      if (check.rejected.length > 0) {
+        out.line('')
+        out.line('Rejected ops (signed, kept as evidence, never applied):')
+        for (const r of check.rejected) out.line(`  ${r.opId.slice(0, 16)}  ${r.opType.padEnd(16)}  ${r.reason.padEnd(18)}  by ${r.author} seq ${r.seq}`)
+      }
+      if (problems.length > 0) {
+        out.line('')
+        for (const p of problems) out.line(`ERROR: ${p.object}: ${p.message}`)
+        out.line('')
+        out.line(`${problems.length} problem${problems.length === 1 ? '' : 's'} found. The log was damaged or altered; restore the data dir from its backup.`)
+        return EXIT.PROBLEMS
+      }
+      out.line('')
+      out.line('OK: every op verifies, every chain is complete, replay agrees, the index matches the log.')
+      return EXIT.OK
+    })
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * Checks of the signed log as stored, for `peerpacs log verify` and `peerpacs audit verify`.
+ *
+ * The checks read the journal (['oplog', NNNNNNNNNNNN] in the index) themselves and rebuild the
+ * op set from its bytes alone, so they work where loading the log would stop: a damaged or
+ * truncated journal is reported op by op instead of refusing to open. They need no keys (the
+ * org's genesis op is in keys/org.cbor, which is not sealed); only opening audit records does.
+ *
+ * What is checked: every entry decodes (envelope, signature, canonical payload, body) and is of
+ * this org; journal positions are contiguous (a deleted entry leaves a hole; the last entry can
+ * only be missed by comparing with a peer); every author's ops form the chain 1..n; every op's
+ * parents are held; no author forked; and the incremental state (ops added one by one, in
+ * journal order) equals a replay from scratch.
+ */
+import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
+import { PeerpacsError } from '../../protocol/errors.ts'
+import { decodeOp, OpLog, OpRejectedError, stateDigest, type OrgState, type RejectReason, type SignedOp } from '../../protocol/log/index.ts'
+import { readOrgFile, unlockKeyring, type Keyring } from '../keys/keyring.ts'
+import { KeyFileError } from '../keys/errors.ts'
+import { resolvePassphrase } from '../keys/passphrase.ts'
+import { provider } from '../runtime.ts'
+import type { Archive } from '../archive/archive.ts'
+import { dataDirLayout, readDataDirMeta } from '../store/data-dir.ts'
+import type { KvStore } from '../store/kv.ts'
+import type { CommandContext } from './command.ts'
+import { withArchive } from './open-archive.ts'
+
+export const JOURNAL_PREFIX = 'oplog'
+
+export interface LogProblem {
+  readonly kind: 'journal-key' | 'journal-gap' | 'op-damaged' | 'wrong-org' | 'missing-parent' | 'seq-gap' | 'fork' | 'replay-mismatch' |
+  'study-not-in-index' | 'study-not-in-log' | 'audit-rejected' | 'audit-unreadable'
+  /** What it is about: a journal position, an op, an author, a study. */
+  readonly object: string
+  readonly message: string
+}
+
+export interface JournalEntry {
+  readonly position: number
+  readonly bytes: Uint8Array
+}
+
+export interface RejectedOp {
+  readonly opId: string
+  readonly author: string
+  readonly seq: number
+  readonly opType: string
+  readonly reason: RejectReason
+}
+
+export interface LogCheck {
+  /** The op set rebuilt from the journal (every decodable op of this org). */
+  readonly oplog: OpLog
+  readonly state: OrgState
+  /** Journal entries read. */
+  readonly entries: number
+  /** Ops held in the rebuilt set, the genesis op included. */
+  readonly ops: number
+  readonly authors: number
+  readonly rejected: RejectedOp[]
+  readonly incrementalDigest: string
+  readonly replayDigest: string
+  readonly problems: LogProblem[]
+}
+
+/** Reads every journal entry, in position order; keys that are not journal positions are problems. */
+export async function readJournal (kv: KvStore, problems: LogProblem[]): Promise<JournalEntry[]> {
+  const out: JournalEntry[] = []
+  for await (const [key, value] of kv.entries([JOURNAL_PREFIX])) {
+    const part = key[1] ?? ''
+    if (key.length !== 2 || !/^\d{12}$/.test(part)) {
+      problems.push({ kind: 'journal-key', object: `index key ${JSON.stringify(key)}`, message: 'an entry under the journal prefix is not a journal position (12 digits): the index was altered' })
+      continue
+    }
+    out.push({ position: Number(part), bytes: value })
+  }
+  return out
+}
+
+function ranges (seqs: number[]): string {
+  const out: string[] = []
+  let start = seqs[0]!
+  let prev = start
+  for (const s of [...seqs.slice(1), Number.NaN]) {
+    if (s === prev + 1) { prev = s; continue }
+    out.push(start === prev ? String(start) : `${start}–${prev}`)
+    start = s
+    prev = s
+  }
+  return out.join(', ')
+}
+
+const short = (id: string): string => id.slice(0, 16)
+
+/** Rebuilds the op set from the journal and checks it (see the header). Pure apart from the provider. */
+export function checkJournal (crypto: CryptoProvider, genesisBytes: Uint8Array, journal: readonly JournalEntry[]): LogCheck {
+  const problems: LogProblem[] = []
+  const oplog = new OpLog(crypto, genesisBytes, { maxPending: Math.max(10_000, journal.length + 1) })
+  const genesis = oplog.get(oplog.orgId)!
+
+  // Holes in the journal positions: an entry was deleted (or a write failed part way).
+  for (let i = 1; i < journal.length; i++) {
+    const before = journal[i - 1]!.position
+    const after = journal[i]!.position
+    if (after > before + 1) {
+      const missing = after - before - 1
+      problems.push({
+        kind: 'journal-gap',
+        object: `journal ${before + 1}${missing > 1 ? `–${after - 1}` : ''}`,
+        message: `${missing === 1 ? 'journal entry' : `${missing} journal entries`} ${before + 1}${missing > 1 ? `–${after - 1}` : ''} ${missing === 1 ? 'is' : 'are'} missing: an op was deleted from the log`
+      })
+    }
+  }
+  if (journal.length > 0 && journal[0]!.position !== 0) {
+    problems.push({ kind: 'journal-gap', object: `journal 0–${journal[0]!.position - 1}`, message: `the first ${journal[0]!.position} journal entries are missing: ops were deleted from the log` })
+  }
+
+  // Each entry alone: it decodes, its signature verifies, it is of this org. Then added one by one (incremental state).
+  const decoded: Array<{ position: number, op: SignedOp }> = []
+  for (const entry of journal) {
+    let op: SignedOp
+    try {
+      op = decodeOp(crypto, entry.bytes)
+    } catch (error) {
+      const reason = error instanceof OpRejectedError ? error.reason : 'malformed'
+      const message = error instanceof PeerpacsError ? error.message : String(error)
+      problems.push({ kind: 'op-damaged', object: `journal ${entry.position}`, message: `the op stored at journal entry ${entry.position} does not verify (${reason}): ${message}` })
+      continue
+    }
+    if (op.type === 'org.genesis' || op.org !== oplog.orgId) {
+      if (op.idHex !== genesis.idHex) problems.push({ kind: 'wrong-org', object: `op ${op.idHex}`, message: `journal entry ${entry.position} holds an op of another org (${op.type === 'org.genesis' ? 'a genesis op' : `org ${op.org.slice(0, 16)}…`})` })
+      continue
+    }
+    decoded.push({ position: entry.position, op })
+    oplog.add(op)
+  }
+
+  // Parents that never arrived: ops were lost.
+  for (const { position, op } of decoded) {
+    if (oplog.verdict(op.idHex)?.status !== 'pending') continue
+    const missing = op.parents.map((p) => Buffer.from(p).toString('hex')).filter((p) => !oplog.has(p) && oplog.verdict(p) === undefined)
+    problems.push({
+      kind: 'missing-parent',
+      object: `op ${op.idHex}`,
+      message: `${op.type} op (journal ${position}, by ${op.authorId} seq ${op.seq}) cannot be placed: ` +
+        (missing.length > 0 ? `its parent${missing.length > 1 ? 's' : ''} ${missing.map(short).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the log` : 'an ancestor is not in the log')
+    })
+  }
+
+  // Every author's chain is 1..n.
+  const seqsByAuthor = new Map<string, Set<number>>([[genesis.authorId, new Set([1])]])
+  for (const { op } of decoded) {
+    let seqs = seqsByAuthor.get(op.authorId)
+    if (seqs === undefined) seqsByAuthor.set(op.authorId, seqs = new Set())
+    seqs.add(op.seq)
+  }
+  for (const [author, set] of seqsByAuthor) {
+    const seqs = [...set].sort((a, b) => a - b)
+    const max = seqs[seqs.length - 1]!
+    if (seqs.length === max) continue
+    const missing: number[] = []
+    for (let s = 1; s <= max; s++) if (!set.has(s)) missing.push(s)
+    problems.push({
+      kind: 'seq-gap',
+      object: `author ${author}`,
+      message: `the ops of ${author} are not a contiguous chain: seq ${ranges(missing)} ${missing.length > 1 ? 'are' : 'is'} missing (held: ${ranges(seqs)}); an op was removed`
+    })
+  }
+
+  const state = oplog.state
+  for (const [author, fork] of state.forks) {
+    problems.push({ kind: 'fork', object: `author ${author}`, message: `${author} signed two different ops at seq ${fork.seq} (${fork.evidence.map(short).join(', ')}): proof of misbehaviour; none of its ops from seq ${fork.seq} on apply` })
+  }
+
+  const incrementalDigest = stateDigest(crypto, state)
+  const replayDigest = stateDigest(crypto, oplog.replay())
+  if (incrementalDigest !== replayDigest) {
+    problems.push({ kind: 'replay-mismatch', object: 'state', message: `the state built op by op (${short(incrementalDigest)}) differs from a replay from scratch (${short(replayDigest)}): a bug in the state machine; report it` })
+  }
+
+  const rejected: RejectedOp[] = []
+  for (const [opId, reason] of state.rejected) {
+    const op = oplog.get(opId)
+    rejected.push({ opId, author: op === undefined ? '' : op.authorId, seq: op?.seq ?? 0, opType: op?.type ?? '', reason })
+  }
+
+  return {
+    oplog,
+    state,
+    entries: journal.length,
+    ops: oplog.size,
+    authors: seqsByAuthor.size,
+    rejected,
+    incrementalDigest,
+    replayDigest,
+    problems
+  }
+}
+
+/** Reads the org's genesis op (keys/org.cbor, not sealed) and the journal of `archive`, and checks them. */
+export async function checkArchiveLog (archive: Archive): Promise<LogCheck> {
+  const problems: LogProblem[] = []
+  const org = archive.hasKeys ? archive.keyring.org : await readOrgFile(archive.layout.keysDir, archive.provider)
+  const journal = await readJournal(archive.kv, problems)
+  const check = checkJournal(archive.provider, org.genesisBytes, journal)
+  return { ...check, problems: [...problems, ...check.problems] }
+}
+
+/**
+ * Opens the data dir for a check of its log: the index and blobs without loading the log (so a
+ * damaged log can be examined), and the keyring only when `keys` is 'required' (unlocked here,
+ * with the passphrase, as Archive.open would). Inside a running node, its archive and keys.
+ */
+export async function withLogCheck<T> (context: CommandContext, command: string, keys: 'required' | 'none', work: (archive: Archive, keyring: Keyring | undefined) => Promise<T>): Promise<T> {
+  if (context.node !== undefined) {
+    const archive = context.node.archive
+    return await withArchive(context, command, keys, async () => await work(archive, keys === 'required' ? archive.keyring : undefined))
+  }
+  let keyring: Keyring | undefined
+  if (keys === 'required') {
+    // The passphrase is checked before the data dir is opened, as Archive.open does.
+    const passphraseFile = context.values['passphrase-file']
+    const passphrase = await resolvePassphrase(typeof passphraseFile === 'string' ? passphraseFile : undefined, context.env)
+    const layout = dataDirLayout(context.dataDir)
+    const meta = await readDataDirMeta(layout)
+    keyring = await unlockKeyring(layout.keysDir, passphrase, provider)
+    if (keyring.nodeId !== meta.nodeId || keyring.orgId !== meta.orgId) {
+      throw new KeyFileError(`the keys in ${layout.keysDir} belong to node ${keyring.nodeId}, but ${layout.metaFile} names node ${meta.nodeId}`)
+    }
+  }
+  return await withArchive(context, command, 'none', async (archive) => await work(archive, keyring))
+}
