@@ -211,6 +211,23 @@ describe('log and audit through the CLI', () => {
       await archive.close()
     }
 
+    // A study added after the removal is registered under the new epoch: the removed site holds no
+    // key that opens its study key; this node does (it exports byte-identical).
+    const later = await writeStudies(join(root.path, 'later'), [{ seed: 42, patient: PATIENT, profile: 'ct', slices: 2 }])
+    assert.equal((await cli(['import', '--data', data, later.dir])).code, 0)
+    const again = await Archive.open(data, { keys: 'required', passphrase: PASSPHRASE, provider, random, command: 'test' })
+    try {
+      const state = (await again.log()).oplog.state
+      const newest = [...state.studies.values()].at(-1)!
+      assert.equal(newest.epoch, removed.op, 'the new study uses the epoch the removal started')
+      const epoch = state.epochs.find((e) => e.id === newest.epoch)!
+      assert.throws(() => openEpoch(provider, epoch.body, state.orgId, { member: site.publicKey, secretKey: x25519SecretKey(site.secretKey) }), /not wrapped to this member/)
+      const study = await again.study(newest.id)
+      assert.equal(study.attributes.studyInstanceUid, [...later.studies.keys()][0])
+    } finally {
+      await again.close()
+    }
+
     // Every change is audited as a security alert about the member node.
     const audit = await cli(['audit', '--data', data, '--json', '--event', '110113'])
     const alerts = audit.records.filter((x) => x.type === 'audit')
@@ -267,13 +284,14 @@ describe('log and audit through the CLI', () => {
     const node = await startNode(t, data, [], ENV)
     const v = await cli(['log', 'verify', '--data', data, '--json'])
     assert.equal(v.code, 0, show(v))
-    assert.equal(summaryOf(v).studies, 1)
+    // The suite's first import, and the one after the member's removal.
+    assert.equal(summaryOf(v).studies, 2)
     const list = await cli(['members', 'list', '--data', data, '--json'])
     assert.equal(list.code, 0, show(list))
     assert.ok(list.records.some((x) => x.type === 'member' && x.id === self && x.self === true), show(list))
     const a = await cli(['audit', '--data', data, '--json', '--event', '110107'])
     assert.equal(a.code, 0, show(a))
-    assert.equal(a.records.filter((x) => x.type === 'audit').length, 1)
+    assert.equal(a.records.filter((x) => x.type === 'audit').length, 2)
     const av = await cli(['audit', 'verify', '--data', data, '--json'])
     assert.equal(av.code, 0, show(av))
     const out = join(root.path, 'through-node.jsonl')
