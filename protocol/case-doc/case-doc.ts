@@ -21,7 +21,7 @@ import { expectProvider, type CryptoProvider } from '../crypto-provider.ts'
 import { toHex } from '../encoding.ts'
 import { DecodeError, InvalidArgumentError } from '../errors.ts'
 import type { StudyId } from '../study-id.ts'
-import { admitCaseUpdate, CaseUpdateRejectedError, DEFAULT_CASE_UPDATE_LIMITS, expectLimits, type CaseUpdateLimits } from './check.ts'
+import { admitCaseUpdate, CaseUpdateRejectedError, checkCaseUpdate, DEFAULT_CASE_UPDATE_LIMITS, expectLimits, type CaseUpdateLimits } from './check.ts'
 import { caseClientId, expectStudy } from './client-id.ts'
 
 /** Largest note, label value or single report insertion, in UTF-16 code units. */
@@ -161,17 +161,39 @@ export class CaseDoc {
 
   /**
    * Runs `fn` in one transaction and returns the Yjs update it produced (to seal and send), or
-   * null when it changed nothing. If `fn` throws, what it changed before throwing stays in the
-   * document and goes out with the next localChange.
+   * null when it changed nothing. `fn` is tried on a copy first (#probe): if it throws, or its
+   * edit would delete another member's content, the document is left unchanged.
    */
   localChange (fn: (edit: CaseEdit) => void): Uint8Array | null {
     expectFunction(fn, 'localChange(fn)')
+    this.#probe(fn)
     this.#doc.transact(() => { fn(this.#editor()) }, this.#local)
     const unsent = this.#unsent
     this.#unsent = []
     if (unsent.length === 0) return null
     for (const listener of this.#listeners) listener({ local: true })
     return unsent.length === 1 ? unsent[0]! : Y.mergeUpdates(unsent)
+  }
+
+  /**
+   * Runs `fn` on a copy of the document first and checks the update it would send against the
+   * rules every receiver applies (check.ts): an edit that deletes or overwrites another member's
+   * content is refused (CaseUpdateRejectedError 'foreign-deletion') before this document changes.
+   * So `fn` must only describe edits: it runs twice.
+   */
+  #probe (fn: (edit: CaseEdit) => void): void {
+    const probe = CaseDoc.fromSnapshot({ provider: this.#provider, study: this.study, member: this.member, limits: this.#limits }, this.snapshot())
+    try {
+      let failed: { error: unknown } | undefined
+      probe.#doc.transact(() => {
+        try { fn(probe.#editor()) } catch (error) { failed = { error } }
+      }, probe.#local)
+      const updates = probe.#unsent
+      if (updates.length > 0) checkCaseUpdate(updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates), this.clientId, this.#limits)
+      if (failed !== undefined) throw failed.error
+    } finally {
+      probe.destroy()
+    }
   }
 
   /** Calls `listener` after every applied local or remote change. Returns the unsubscribe function. */

@@ -5,13 +5,13 @@
  *
  * - Every struct (item, GC, skip) carries the client id bound to the signer (client-id.ts):
  *   nobody can insert content under another member's id.
- * - The delete set may name any client id. A delete-set entry names the client of the *deleted*
- *   item, so overwriting a Y.Map key another member set, or deleting another member's text,
- *   necessarily produces entries of other ids, and refusing them would break collaboration.
- *   This is the one place the letter of the rule ("only structs and deletions of client ids
- *   bound to the signer") is relaxed, and it grants nothing new: deleting is editing, which the
- *   op log allowed when it accepted a signed `case.update` from a member with `write` in the
- *   study, and the deletion is attributed to the op's signer, never to the deleted item's author.
+ * - Every deletion (delete-set entry) names the signer's client id too: a member deletes only
+ *   what it wrote. A delete-set entry names the client of the *deleted* item, so this also means
+ *   a member cannot overwrite a Y.Map key another member set, nor cut another member's text:
+ *   each member owns its notes, labels and report text (issue 4's rule, "only structs and
+ *   deletions of client ids bound to the signing member"). CaseDoc.localChange refuses such an
+ *   edit before it touches the local document, so a member's own copy never runs ahead of what
+ *   every other replica will accept.
  * - Bytes are bounded (`maxBytes`) and decoding is linear in them (every loop of the Yjs decoder
  *   consumes input or throws), so hostile bytes cannot hang the receiver; anything the decoder
  *   throws becomes a CaseUpdateRejectedError. Clocks and lengths are bounded (`maxClock`) so
@@ -34,6 +34,7 @@ export type CaseUpdateRejection =
   | 'too-large'
   | 'malformed'
   | 'foreign-struct'
+  | 'foreign-deletion'
   | 'forbidden-content'
   | 'out-of-range'
   | 'apply-failed'
@@ -115,6 +116,9 @@ function checkDecoded (update: Uint8Array, allowedClient: number, limits: CaseUp
       if (clock + len > limits.maxClock) {
         throw new CaseUpdateRejectedError('out-of-range', `case update deletes up to clock ${clock + len} of client ${client}, beyond the limit of ${limits.maxClock}`)
       }
+    }
+    if (client !== allowedClient) {
+      throw new CaseUpdateRejectedError('foreign-deletion', `case update deletes content of client ${client}; a member deletes only its own (the signer's client id is ${allowedClient})`)
     }
   }
 }

@@ -26,23 +26,40 @@ function change (doc: CaseDoc, fn: (edit: CaseEdit) => void): Sent {
   return { update, signer: doc.member }
 }
 
-/** One random edit, as a member would make it on what it sees. */
+/**
+ * One random edit, as a member would make it on what it sees. The random draws happen here, not
+ * in the returned function: localChange runs it twice (on a probe copy, then for real). A member
+ * removes its own notes and sets its own labels; a report deletion may hit another member's
+ * text, which localChange refuses (the caller skips it).
+ */
 function randomEdit (doc: CaseDoc, rng: Rng, step: number): (edit: CaseEdit) => void {
+  const report = doc.report()
+  const own = doc.notes().filter((n) => n.author === hx(doc.member))
+  const mine = `${hx(doc.member).slice(0, 6)}-label${rng.int(0, 3)}`
+  const kind = rng.int(0, 6)
+  const pick = rng.int(0, 1_000_000)
+  const flag = rng.int(0, 1) === 1
+  const at = report.length === 0 ? 0 : rng.int(0, report.length - 1)
+  const length = report.length === 0 ? 0 : rng.int(1, Math.min(5, report.length - at))
+  const insertAt = rng.int(0, report.length)
   return (edit) => {
-    const report = doc.report()
-    switch (rng.int(0, 6)) {
+    switch (kind) {
       case 0: edit.addNote(`note ${step}`, 1_700_000_000_000 + step); break
-      case 1: { const notes = doc.notes(); if (notes.length > 0) edit.removeNote(notes[rng.int(0, notes.length - 1)]!.id); else edit.addNote('first', step); break }
-      case 2: edit.setLabel(`label${rng.int(0, 3)}`, rng.int(0, 1) === 1 ? true : `value ${step}`); break
-      case 3: edit.deleteLabel(`label${rng.int(0, 3)}`); break
-      case 4: {
-        if (report.length === 0) { edit.insertReport(0, `[${step}]`); break }
-        const at = rng.int(0, report.length - 1)
-        edit.deleteReport(at, rng.int(1, Math.min(5, report.length - at)))
-        break
-      }
-      default: edit.insertReport(rng.int(0, report.length), `[${step}]`)
+      case 1: if (own.length > 0) edit.removeNote(own[pick % own.length]!.id); else edit.addNote('first', step); break
+      case 2: edit.setLabel(mine, flag ? true : `value ${step}`); break
+      case 3: edit.deleteLabel(mine); break
+      case 4: if (report.length === 0) edit.insertReport(0, `[${step}]`); else edit.deleteReport(at, length); break
+      default: edit.insertReport(insertAt, `[${step}]`)
     }
+  }
+}
+
+function tryChange (doc: CaseDoc, fn: (edit: CaseEdit) => void): Uint8Array | null {
+  try {
+    return doc.localChange(fn)
+  } catch (error) {
+    if (error instanceof CaseUpdateRejectedError && error.reason === 'foreign-deletion') return null
+    throw error
   }
 }
 
@@ -64,8 +81,8 @@ test('three members editing concurrently converge, whatever order updates arrive
     for (let step = 0; step < 150; step++) {
       const i = rng.int(0, 2)
       if (rng.int(0, 2) > 0) {
-        const update = docs[i]!.localChange(randomEdit(docs[i]!, rng, step))
-        if (update === null) continue // e.g. deleting a label nobody set
+        const update = tryChange(docs[i]!, randomEdit(docs[i]!, rng, step))
+        if (update === null) continue // e.g. deleting a label nobody set, or another member's text
         const sent = { update, signer: docs[i]!.member }
         all.push(sent)
         inbox.forEach((box, j) => { if (j !== i) box.push(sent) })
@@ -127,23 +144,33 @@ test('an update carrying another member\'s client id is refused with its reason 
   assert.deepEqual(b.content(), before.content, 'bob signs none of them, and bob\'s id is in none of them')
 })
 
-test('decision: overwriting another member\'s label and deleting another member\'s text are accepted', () => {
+test('a member cannot overwrite or delete another member\'s content: refused before its own doc changes, and by every receiver', () => {
   const a = open(alice!)
   const b = open(bob!)
   b.applyRemote(change(a, (e) => { e.setLabel('priority', 'routine'); e.insertReport(0, 'No acute findings.'); e.addNote('alice note', 5) }).update, alice!)
-  const overwrite = change(b, (e) => {
-    e.setLabel('priority', 'urgent')
-    e.deleteReport(0, 'No acute'.length)
-    e.insertReport(0, 'Suspicious')
-    e.removeNote(b.notes()[0]!.id)
-  })
-  // bob's update holds only bob's structs, and deletions of alice's items
-  const { structs, ds } = Y.decodeUpdate(overwrite.update)
-  assert.ok(structs.every(s => s.id.client === idOf(bob!)))
-  assert.deepEqual([...ds.clients.keys()], [idOf(alice!)])
-  a.applyRemote(overwrite.update, bob!)
+  const before = b.content()
+  for (const edit of [
+    (e: CaseEdit) => e.setLabel('priority', 'urgent'),
+    (e: CaseEdit) => e.deleteLabel('priority'),
+    (e: CaseEdit) => e.deleteReport(0, 'No acute'.length),
+    (e: CaseEdit) => { e.removeNote(b.notes()[0]!.id) }
+  ]) {
+    throwsPeerpacs(() => b.localChange(edit), CaseUpdateRejectedError, 'foreign-deletion')
+    assert.deepEqual(b.content(), before, 'the refused edit left bob\'s document unchanged')
+  }
+  // Bob's own additions are fine.
+  a.applyRemote(change(b, (e) => { e.setLabel('bob-priority', 'urgent'); e.insertReport(0, 'Suspicious. ') }).update, bob!)
   assert.deepEqual(a.content(), b.content())
-  assert.deepEqual(a.content(), { notes: [], labels: { priority: 'urgent' }, report: 'Suspicious findings.' })
+  // An update crafted with bob's client id that deletes alice's text is refused by the receiver.
+  const forged = new Y.Doc()
+  Y.applyUpdate(forged, a.snapshot())
+  forged.clientID = idOf(bob!)
+  const sv = Y.encodeStateVector(forged)
+  forged.getText('report').delete(a.report().indexOf('No acute'), 5)
+  const deleting = Y.encodeStateAsUpdate(forged, sv)
+  const snapshot = a.content()
+  throwsPeerpacs(() => a.applyRemote(deleting, bob!), CaseUpdateRejectedError, 'foreign-deletion')
+  assert.deepEqual(a.content(), snapshot)
 })
 
 test('a note counts only when its author is the member whose client id inserted it', () => {
@@ -162,11 +189,10 @@ test('a note counts only when its author is the member whose client id inserted 
   a.applyRemote(Y.encodeStateAsUpdate(raw), bob!)
   assert.deepEqual(a.notes(), [{ id: `${idOf(bob!)}:1`, author: hx(bob!), time: 2, text: 'bob, truly' }])
   assert.deepEqual(a.labels(), { ok: false })
-  // the note id removes the right note
-  const removal = change(a, (e) => assert.equal(e.removeNote(`${idOf(bob!)}:1`), true))
-  assert.deepEqual(a.notes(), [])
-  assert.equal(a.localChange((e) => assert.equal(e.removeNote(`${idOf(bob!)}:1`), false)), null)
-  assert.ok(removal.update.length > 0)
+  // bob's note is bob's: alice cannot remove it; a note id that does not exist removes nothing
+  throwsPeerpacs(() => a.localChange((e) => { e.removeNote(`${idOf(bob!)}:1`) }), CaseUpdateRejectedError, 'foreign-deletion')
+  assert.equal(a.notes().length, 1)
+  assert.equal(a.localChange((e) => assert.equal(e.removeNote(`${idOf(bob!)}:99`), false)), null)
 })
 
 test('replaying this member\'s own updates (a restart) keeps its client id and continues its clock', () => {
@@ -206,15 +232,16 @@ test('snapshot and fromSnapshot restore a document that goes on with its bound i
   throwsPeerpacs(() => CaseDoc.fromSnapshot({ provider: p, study, member: alice! }, new Uint8Array([1, 2, 3])), DecodeError)
 })
 
-test('localChange: null when nothing changed; a callback that throws part-way sends its changes next time', () => {
+test('localChange: null when nothing changed; a callback that throws part-way changes nothing', () => {
   const a = open(alice!)
   const b = open(bob!)
   assert.equal(a.localChange(() => {}), null)
-  assert.throws(() => a.localChange((e) => { e.insertReport(0, 'kept'); throw new Error('boom') }), /boom/)
-  assert.equal(a.report(), 'kept')
+  assert.throws(() => a.localChange((e) => { e.insertReport(0, 'lost'); throw new Error('boom') }), /boom/)
+  assert.equal(a.report(), '')
+  assert.ok(a.localChange((e) => e.insertReport(0, 'kept')) !== null)
   throwsPeerpacs(() => a.localChange((e) => e.setLabel('bad', 3 as never)), InvalidArgumentError)
-  const next = change(a, (e) => e.insertReport(4, '!'))
-  b.applyRemote(next.update, alice!)
+  change(a, (e) => e.insertReport(4, '!'))
+  b.applyRemote(a.snapshot(), alice!)
   assert.equal(b.report(), 'kept!')
   throwsPeerpacs(() => a.localChange((e) => e.insertReport(99, 'x')), InvalidArgumentError)
   throwsPeerpacs(() => a.localChange((e) => e.deleteReport(0, 99)), InvalidArgumentError)
@@ -266,11 +293,9 @@ test('many small updates, two writers interleaving anywhere: the snapshot grows 
   const snapshot = observer.snapshot().length
   // every update is its own item here (neighbours have different authors): at most ~16 bytes each
   assert.ok(snapshot < 4000 + 16 * 2000, `snapshot of ${snapshot} bytes for 2000 updates of 4000 characters`)
-  // deleting most of it drops the deleted text (garbage-collected); what stays is one tombstone
-  // per item (Yjs keeps them to place concurrent inserts) and a delete set of merged ranges
-  assert.ok(observer.localChange((e) => e.deleteReport(10, 3990)) !== null)
-  const after = observer.snapshot().length
-  assert.ok(after < snapshot - 3000, `after deletion: ${after} bytes, before ${snapshot}`)
+  // the observer did not write this text, so it cannot delete it
+  throwsPeerpacs(() => observer.localChange((e) => e.deleteReport(10, 3990)), CaseUpdateRejectedError, 'foreign-deletion')
+  assert.equal(observer.snapshot().length, snapshot)
   const restored = CaseDoc.fromSnapshot({ provider: p, study, member: carol! }, observer.snapshot())
   assert.deepEqual(restored.content(), observer.content())
 })

@@ -62,11 +62,13 @@ test('one foreign struct anywhere is enough: a second section, a GC, a skip', ()
   checkCaseUpdate(skip, B)
 })
 
-test('deletions may name any client id (overwriting or deleting another member\'s content)', () => {
+test('deletions name only the signer\'s client id: deleting another member\'s content is refused', () => {
   const update = new Raw().uint(1).section(1, A, 0).rootString('report', 'a').deletes([[B, [[0, 3]]], [12345, [[7, 1]]]]).done()
-  checkCaseUpdate(update, A)
+  rejects(update, A, 'foreign-deletion')
   const onlyDeletes = new Raw().uint(0).deletes([[B, [[0, 1], [4, 2]]]]).done()
-  checkCaseUpdate(onlyDeletes, A)
+  rejects(onlyDeletes, A, 'foreign-deletion')
+  const own = new Raw().uint(0).deletes([[A, [[0, 1], [4, 2]]]]).done()
+  checkCaseUpdate(own, A)
 })
 
 test('malformed: zero-length structs and deletions, forward references within the own client', () => {

@@ -55,7 +55,7 @@ for (const seed of [11, 12, 13]) {
       const doc = docs.get(n)!
       send(n, doc.localChange((e) => {
         e.addNote(`note ${round} by ${n.id.slice(0, 6)}`, 1000 + round)
-        e.setLabel(`label-${round % 4}`, `${round}`)
+        e.setLabel(`${n.id.slice(0, 6)}-label-${round % 4}`, `${round}`)
         e.insertReport(0, `r${round} `)
       }))
       // A partial sync: one node pulls from another and applies what it learned to its doc.
