@@ -24,11 +24,12 @@ import { dataDirLayout, readDataDirMeta } from '../store/data-dir.ts'
 import type { KvStore } from '../store/kv.ts'
 import type { CommandContext } from './command.ts'
 import { withArchive } from './open-archive.ts'
+import { toHex as toHexString } from '../../protocol/encoding.ts'
 
 export const JOURNAL_PREFIX = 'oplog'
 
 export interface LogProblem {
-  readonly kind: 'journal-key' | 'journal-gap' | 'op-damaged' | 'wrong-org' | 'missing-parent' | 'seq-gap' | 'fork' | 'replay-mismatch' |
+  readonly kind: 'journal-key' | 'journal-gap' | 'journal-order' | 'op-damaged' | 'wrong-org' | 'missing-parent' | 'seq-gap' | 'fork' | 'replay-mismatch' |
   'study-not-in-index' | 'study-not-in-log' | 'audit-rejected' | 'audit-unreadable'
   /** What it is about: a journal position, an op, an author, a study. */
   readonly object: string
@@ -133,6 +134,19 @@ export function checkJournal (crypto: CryptoProvider, genesisBytes: Uint8Array, 
     }
     decoded.push({ position: entry.position, op })
     oplog.add(op)
+  }
+
+  // The journal holds ops in the order this node accepted them, which is causal: an op stored
+  // before one of its parents means entries were moved (reordered) after they were written.
+  const at = new Map<string, number>([[genesis.idHex as string, -1]])
+  for (const { position, op } of decoded) at.set(op.idHex as string, position)
+  for (const { position, op } of decoded) {
+    for (const parent of op.parents) {
+      const p = at.get(toHexString(parent))
+      if (p !== undefined && p > position) {
+        problems.push({ kind: 'journal-order', object: `journal ${position}`, message: `the ${op.type} op by ${op.authorId} (seq ${op.seq}) at journal entry ${position} comes before its parent at entry ${p}: journal entries were reordered` })
+      }
+    }
   }
 
   // Parents that never arrived: ops were lost.

@@ -365,4 +365,20 @@ describe('log and audit through the CLI', () => {
     assert.equal(v.code, 1, show(v))
     assert.ok(v.records.some((x) => x.type === 'problem' && x.kind === 'missing-parent'), show(v))
   })
+
+  it('reordered audit ops (two journal entries swapped) are caught by audit verify', async () => {
+    const copy = join(root.path, 'reordered')
+    await cp(data, copy, { recursive: true })
+    const entries = await journal(copy)
+    const audits = entries.filter((e) => e.type === 'audit.event')
+    const [first, second] = [audits.at(-2)!, audits.at(-1)!]
+    const kv = await LevelKvStore.open(join(copy, 'index'))
+    await kv.batch([{ type: 'put', key: first.key, value: second.bytes }, { type: 'put', key: second.key, value: first.bytes }])
+    await kv.close()
+    const av = await cli(['audit', 'verify', '--data', copy, '--json'])
+    assert.equal(av.code, 1, show(av))
+    const order = av.records.find((x) => x.type === 'problem' && x.kind === 'journal-order')
+    assert.ok(order, show(av))
+    assert.match(order.message, /journal entries were reordered/)
+  })
 })
