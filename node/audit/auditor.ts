@@ -1,6 +1,6 @@
 /**
  * The node's audit trail writer. Every edge reports what touched PHI here; each report becomes
- * one signed, sealed `audit.event` op (docs/log.md "Audit"). Writing never blocks or fails the
+ * one signed, sealed `audit.event` op (docs/protocol.md "Audit"). Writing never blocks or fails the
  * work it records: a C-STORE is answered whether or not its audit op is on disk yet, and a
  * failed audit write is logged loudly (without PHI) and counted, so `status` can show it.
  * `flush()` waits for everything reported so far: the node calls it before it stops.

@@ -1,5 +1,5 @@
 /**
- * This node's view of the org's signed log (docs/log.md): the op set in memory (protocol/log
+ * This node's view of the org's signed log (docs/protocol.md): the op set in memory (protocol/log
  * OpLog), loaded from the journal at open, and the writer for this node's own ops.
  *
  * Writing is two steps so an op lands in the same level batch as what it causes: `prepare`

@@ -1,5 +1,5 @@
 /**
- * Sealing of an audit record for the `audit.event {sealed}` op body (docs/log.md "Audit"):
+ * Sealing of an audit record for the `audit.event {sealed}` op body (docs/protocol.md "Audit"):
  *   key    = HKDF-SHA256(epoch key, salt = empty, LABELS.auditKey)
  *   aad    = canonical(['peerpacs/audit/v1', org, author])
  *   sealed = secretbox(key, encodeAuditRecord(record), aad)

@@ -1,5 +1,5 @@
 /**
- * Who may do what, judged at each op's causal position (docs/log.md "Validation" step 3 and
+ * Who may do what, judged at each op's causal position (docs/protocol.md "Validation" step 3 and
  * "Members and permissions"). Deterministic, from the set alone:
  *
  * 1. An op's rights come from the *applied* membership ops among its ancestors, replayed in

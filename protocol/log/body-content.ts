@@ -1,5 +1,5 @@
 /**
- * Bodies of the ops that carry content (docs/log.md "Studies", "Audit", "Case documents"):
+ * Bodies of the ops that carry content (docs/protocol.md "Studies", "Audit", "Case documents"):
  * study.register, study.instance, audit.event, case.update. What a keyless replica needs is in
  * clear (study ids, blob ids, sizes, block hashes: a blob's id is checked against its block
  * hashes here); everything else is a sealed byte string the log never opens.

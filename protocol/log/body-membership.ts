@@ -1,5 +1,5 @@
 /**
- * Bodies of the ops that decide who is in the org and at what level (docs/log.md "Members and
+ * Bodies of the ops that decide who is in the org and at what level (docs/protocol.md "Members and
  * permissions"): org.genesis, member.add, member.set-level, member.remove, member.addresses,
  * epoch.start. Each has a typed interface, an encoder, and a strict decoder.
  */

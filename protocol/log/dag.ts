@@ -1,5 +1,5 @@
 /**
- * The op set as a causal DAG (docs/log.md "Validation" step 2): ops by id, ops waiting for
+ * The op set as a causal DAG (docs/protocol.md "Validation" step 2): ops by id, ops waiting for
  * parents (bounded), per-author seq index and forks, heads, and per-op causal facts that never
  * change once the op is in: depth (longest path from genesis), whether it follows its author's
  * chain (seq − 1 is an ancestor, or seq 1 and none is), and a vector clock (author → highest

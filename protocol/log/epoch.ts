@@ -1,5 +1,5 @@
 /**
- * Epoch keys (docs/log.md "Members and permissions"): a random 32-byte key sealed to each full
+ * Epoch keys (docs/protocol.md "Members and permissions"): a random 32-byte key sealed to each full
  * member's X25519 key and to the recovery key's, carried in `org.genesis`, `epoch.start` and
  * a site member's `member.remove`. The AAD binds each box to the org and its recipient:
  *

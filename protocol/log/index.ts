@@ -1,4 +1,4 @@
-/** The signed op log (docs/log.md): op codec, body codecs, epochs, the op set and the org state. */
+/** The signed op log (docs/protocol.md): op codec, body codecs, epochs, the op set and the org state. */
 export { OpRejectedError, REJECT_REASONS } from './errors.ts'
 export type { RejectReason } from './errors.ts'
 export { isLevel, isRole, isScope, LEVELS, maxLevel, rank, ROLES } from './levels.ts'

@@ -1,5 +1,5 @@
 /**
- * Levels, roles and scopes of membership (docs/log.md "Members and permissions"). Levels are
+ * Levels, roles and scopes of membership (docs/protocol.md "Members and permissions"). Levels are
  * ordered relay < read < write < admin; a scope is the whole org or one study.
  */
 import { isStudyId, type StudyId } from '../study-id.ts'

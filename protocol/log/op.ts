@@ -1,5 +1,5 @@
 /**
- * A log op: the signed, canonical record of one change (docs/log.md "Op").
+ * A log op: the signed, canonical record of one change (docs/protocol.md "Op").
  *
  *   payload  = canonical {org, author, seq, parents, type, body, time}
  *   op bytes = encodeEnvelope(signEnvelope(node key, "peerpacs/op/v1", payload))

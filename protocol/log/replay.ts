@@ -1,5 +1,5 @@
 /**
- * Full replay: the org's state and every op's verdict from the set alone (docs/log.md "State").
+ * Full replay: the org's state and every op's verdict from the set alone (docs/protocol.md "State").
  * Membership ops are settled first (authority.ts); content ops are then judged in topological
  * order against that settlement (a study is registered by the first valid study.register in
  * that order; later ones for the same study are 'duplicate-study'). `applyContent` is the

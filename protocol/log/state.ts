@@ -1,5 +1,5 @@
 /**
- * The org's state: a pure function of the op set (docs/log.md), built by replaying the applied
+ * The org's state: a pure function of the op set (docs/protocol.md), built by replaying the applied
  * ops in the deterministic topological order. Lists whose order replay would not fix (audit ops,
  * case updates, instances) are kept in a canonical order (seq, id), so the state is the same
  * however the ops arrived. `levelOf` answers "what may this member do here".

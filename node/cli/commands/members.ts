@@ -1,6 +1,6 @@
 /**
  * `peerpacs members list|add|set-level|remove`: who is in the org, in which role, at which level
- * in which scope (docs/log.md "Members and permissions"). Every change is a signed op of this
+ * in which scope (docs/protocol.md "Members and permissions"). Every change is a signed op of this
  * node. Before anything is signed for real, the change is tried on a scratch copy of the op set,
  * so a change the log's rules refuse (a grant above this node's level, a removed key, ...) is
  * reported with its reason and nothing is written, not even in memory.

@@ -1,5 +1,5 @@
 /**
- * protocol/log OpLog: membership flows and the authority rules of docs/log.md, each rejection
+ * protocol/log OpLog: membership flows and the authority rules of docs/protocol.md, each rejection
  * with its reason; forks; conflicting removals; epochs on removal.
  */
 import { test } from 'node:test'
