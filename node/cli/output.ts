@@ -92,3 +92,9 @@ export function formatBytes (n: number): string {
 export function formatRate (bytes: number, seconds: number): string {
   return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : '-'
 }
+
+/** Rows as aligned columns (two spaces apart; the last column is not padded). */
+export function formatTable (rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  return rows.map((r) => r.map((cell, i) => i === r.length - 1 ? cell : cell.padEnd(widths[i]!)).join('  ').trimEnd())
+}

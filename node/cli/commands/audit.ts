@@ -20,7 +20,7 @@ import { UsageError, type CommandSpec, type OptionValues } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
 import { checkArchiveLog, withLogCheck, type LogProblem } from '../log-check.ts'
 import { withArchive } from '../open-archive.ts'
-import type { Output } from '../output.ts'
+import { formatTable, type Output } from '../output.ts'
 
 const FILTER_OPTIONS = ['since', 'until', 'patient', 'study', 'user', 'event'] as const
 const FORMATS = ['jsonl', 'dicom-xml'] as const
@@ -82,10 +82,6 @@ function row (r: AuditRecord): string[] {
   ]
 }
 
-function table (rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((cell, i) => i === r.length - 1 ? cell : cell.padEnd(widths[i]!)).join('  ').trimEnd())
-}
 
 /** Records that this trail was read or exported (110101 Audit Log Used), after the fact; warns when that could not be written. */
 async function recordUse (archive: Archive, out: Output): Promise<void> {
@@ -203,7 +199,7 @@ open, or when verify finds a problem.`,
         out.line(total === 0 ? 'The audit trail is empty.' : `No audit record matches (of ${total}).`)
       } else {
         const rows = [['TIME', 'EVENT', 'ACTION', 'OUTCOME', 'USER', 'PATIENT', 'STUDY'], ...matched.map((e) => row(e.record))]
-        for (const line of table(rows)) out.line(line)
+        for (const line of formatTable(rows)) out.line(line)
         out.line('')
         out.line(`${matched.length} of ${total} records.`)
       }

@@ -28,7 +28,7 @@ import type { NodeLog, PreparedOp } from '../../log/node-log.ts'
 import { UsageError, type CommandSpec, type OptionValues } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
 import { withArchive } from '../open-archive.ts'
-import type { Output } from '../output.ts'
+import { formatTable, type Output } from '../output.ts'
 
 /** A member named on the command line is not in the org. */
 export class MemberNotFoundError extends PeerpacsError {
@@ -163,10 +163,6 @@ function memberRecord (state: OrgState, m: MemberState, self: NodeId, log: NodeL
   }
 }
 
-function table (rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((cell, i) => i === r.length - 1 ? cell : cell.padEnd(widths[i]!)).join('  ').trimEnd())
-}
 
 export const members: CommandSpec = {
   name: 'members',
@@ -310,7 +306,7 @@ async function list (archive: Archive, out: Output): Promise<number> {
     rows.push([m.id === self ? '*' : '', m.id, m.role, levelsText(m), String(r.status), addedBy, m.addresses.join(' ') || '-'])
   }
   out.record({ type: 'summary', members: all.length, active: all.filter((m) => isActiveMember(state, m.id)).length, self, epochs: state.epochs.length })
-  for (const line of table(rows)) out.line(line)
+  for (const line of formatTable(rows)) out.line(line)
   out.line('')
   out.line(`${all.length} member${all.length === 1 ? '' : 's'}; * is this node. Org ${state.orgId} (${state.name}).`)
   return EXIT.OK

@@ -6,15 +6,12 @@ import { cliUser, thisNode } from '../../audit/actors.ts'
 import type { CommandSpec } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
 import { withArchive } from '../open-archive.ts'
+import { formatTable } from '../output.ts'
 
 function formatDate (date: string | undefined): string {
   return date !== undefined && /^\d{8}$/.test(date) ? `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}` : (date ?? '')
 }
 
-function table (rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((cell, i) => i === r.length - 1 ? cell : cell.padEnd(widths[i]!)).join('  ').trimEnd())
-}
 
 export const studies: CommandSpec = {
   name: 'studies',
@@ -51,7 +48,7 @@ JSON object per study with every catalogued attribute.`,
       for (const s of list) {
         rows.push([s.patientName ?? '', s.patientId ?? '', formatDate(s.studyDate), s.studyDescription ?? '', s.modalities.join(','), String(s.series), String(s.instances), s.studyInstanceUid])
       }
-      for (const line of table(rows)) out.line(line)
+      for (const line of formatTable(rows)) out.line(line)
       return unreadable.length === 0 ? EXIT.OK : EXIT.PROBLEMS
     })
   }
