@@ -286,7 +286,7 @@ const genesisBytes = org.op.bytes
   const createSeconds = seconds(start)
   say(`\n1. Create + sign: ${SAMPLE.toLocaleString('en-US')} audit.event ops (C-STORE, WADO, QIDO, C-MOVE records), one author, parents = previous op`)
   say(`   seal audit record (epoch key)   ${perOp(SAMPLE, sealSeconds)}  ${rate(SAMPLE, sealSeconds)}`)
-  say(`   createOp (sign, self-check)     ${perOp(SAMPLE, createSeconds)}  ${rate(SAMPLE, createSeconds)}   noble Ed25519 sign + native decodeOp`)
+  say(`   createOp (sign, self-check)     ${perOp(SAMPLE, createSeconds)}  ${rate(SAMPLE, createSeconds)}   Ed25519 sign (provider) + decodeOp self-check`)
   say(`   seal + createOp                 ${perOp(SAMPLE, sealSeconds + createSeconds)}  ${rate(SAMPLE, sealSeconds + createSeconds)}`)
   results.create = { ops: SAMPLE, sealPerSecond: SAMPLE / sealSeconds, createOpPerSecond: SAMPLE / createSeconds, sealAndCreatePerSecond: SAMPLE / (sealSeconds + createSeconds) }
 

@@ -37,6 +37,12 @@ export interface CryptoProvider {
    * would diverge; so a native verifier must give this answer for every input, not just most.
    */
   ed25519Verify (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean
+  /**
+   * Optional: RFC 8032 Ed25519 signing with a 32-byte secret seed. Signing is deterministic, so
+   * a native signer must return exactly the reference's bytes (tested); without it, signers use
+   * the reference (identity.ts signBytes).
+   */
+  ed25519Sign?: (secretKey: Uint8Array, message: Uint8Array) => Uint8Array
 }
 
 /** Checks that `value` looks like a CryptoProvider (before any work is done with it). */
@@ -78,6 +84,7 @@ export const nobleProvider: CryptoProvider = {
       throw new AuthenticationError('ChaCha20-Poly1305 tag did not verify', { cause })
     }
   },
+  ed25519Sign: (secretKey, message) => ed.sign(expectBytes(message, 'ed25519Sign(message)'), expectBytes(secretKey, 'ed25519Sign(secretKey)', 32)),
   ed25519Verify: (signature, message, publicKey) => {
     try {
       return ed.verify(signature, message, publicKey, { zip215: true })

@@ -36,11 +36,14 @@ function checkKeyPair (key: NodeKeyPair): void {
   checkedKeys.add(key)
 }
 
-export function signEnvelope (key: NodeKeyPair, domain: string, payload: Uint8Array): SignedEnvelope {
+/** Signs with the provider's signer when it has one (a native one, byte-identical), else the reference. */
+export function signEnvelope (key: NodeKeyPair, domain: string, payload: Uint8Array, provider?: CryptoProvider): SignedEnvelope {
   expectString(domain, 'signEnvelope(domain)')
   expectBytes(payload, 'signEnvelope(payload)')
   checkKeyPair(key)
-  return { domain, payload, signer: key.publicKey, signature: signBytes(key.secretKey, signedMessage(domain, payload)) }
+  const message = signedMessage(domain, payload)
+  const signature = provider?.ed25519Sign !== undefined ? expectBytes(provider.ed25519Sign(key.secretKey, message), 'signEnvelope: the provider\'s signature', 64) : signBytes(key.secretKey, message)
+  return { domain, payload, signer: key.publicKey, signature }
 }
 
 /** Throws SignatureError unless the envelope is for `domain` and its signature verifies (identity.ts verifySignature). */

@@ -7,7 +7,7 @@
  * "invalid" is re-checked with the noble reference; the answer is then ZIP-215's for every
  * input, and valid signatures, the common case, take the fast path.
  */
-import { createCipheriv, createDecipheriv, createHash, createPublicKey, createSecretKey, verify, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, createSecretKey, sign, verify, type KeyObject } from 'node:crypto'
 import { equalBytes } from '../../protocol/bytes.ts'
 import { AuthenticationError } from '../../protocol/errors.ts'
 import { nobleProvider, type CryptoProvider, type Hasher } from '../../protocol/crypto-provider.ts'
@@ -15,6 +15,19 @@ import { nobleProvider, type CryptoProvider, type Hasher } from '../../protocol/
 const TAG_LENGTH = 16
 // DER SubjectPublicKeyInfo prefix for an Ed25519 key (RFC 8410).
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+// A node signs with one key all its life: its KeyObject is made once per secret array and kept
+// while the array lives (compared on every use, so an array rewritten in place gets a new one).
+const signingKeys = new WeakMap<Uint8Array, { bytes: Uint8Array, object: KeyObject }>()
+
+function ed25519SigningKey (secretKey: Uint8Array): KeyObject {
+  const held = signingKeys.get(secretKey)
+  if (held !== undefined && equalBytes(held.bytes, secretKey)) return held.object
+  const object = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, secretKey]), format: 'der', type: 'pkcs8' })
+  signingKeys.set(secretKey, { bytes: secretKey.slice(), object })
+  return object
+}
 const KEY_CACHE_LIMIT = 1024
 const keyCache = new Map<string, KeyObject | null>()
 
@@ -103,6 +116,10 @@ export const nativeProvider: CryptoProvider = {
     return asUint8(out)
   },
 
+  ed25519Sign: (secretKey, message) => {
+    if (secretKey.length !== 32) return nobleProvider.ed25519Sign!(secretKey, message)
+    return new Uint8Array(sign(null, message, ed25519SigningKey(secretKey)))
+  },
   ed25519Verify: (signature, message, publicKey) => {
     if (signature.length !== 64 || publicKey.length !== 32) return false
     const key = ed25519KeyObject(publicKey)

@@ -95,7 +95,7 @@ export function createOp<T extends OpType> (provider: CryptoProvider, key: NodeK
     body: codec.encode(fields.body),
     time: fields.time
   })
-  const bytes = encodeEnvelope(signEnvelope(key, OP_DOMAIN, payload))
+  const bytes = encodeEnvelope(signEnvelope(key, OP_DOMAIN, payload, provider))
   if (bytes.length > MAX_OP_BYTES) throw new InvalidArgumentError(`createOp: the op is ${bytes.length} bytes, over the limit of ${MAX_OP_BYTES}; split the body over several ops`)
   try {
     return decodeOp(provider, bytes) as SignedOpOf<T>

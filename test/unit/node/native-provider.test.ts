@@ -329,3 +329,24 @@ test('ed25519Verify: raw node:crypto verify disagrees with ZIP-215, which is why
     if (opensslVerify(c)) assert.equal(c.zip215, true, `case ${i}`)
   }
 })
+
+test('ed25519Sign: native signatures equal noble\'s (RFC 8032 is deterministic) for random keys and messages, and a rewritten key array signs with its new key', () => {
+  const rng = seeded(8032)
+  for (let i = 0; i < 200; i++) {
+    const secret = rng.bytes(32)
+    const message = rng.bytes(i % 7 === 0 ? 0 : (i * 37) % 3000)
+    const native = nativeProvider.ed25519Sign!(secret, message)
+    assert.equal(toHexString(native), toHexString(nobleProvider.ed25519Sign!(secret, message)))
+    assert.equal(toHexString(native), toHexString(signBytes(secret, message)))
+  }
+  // RFC 8032 §7.1 test 1: empty message.
+  const seed = fromHexString('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60')
+  assert.equal(toHexString(nativeProvider.ed25519Sign!(seed, new Uint8Array(0))),
+    'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b')
+  const key = rng.bytes(32)
+  const first = nativeProvider.ed25519Sign!(key, new Uint8Array([1]))
+  const other = rng.bytes(32)
+  key.set(other)
+  assert.equal(toHexString(nativeProvider.ed25519Sign!(key, new Uint8Array([1]))), toHexString(nobleProvider.ed25519Sign!(other, new Uint8Array([1]))))
+  assert.notEqual(toHexString(first), toHexString(nativeProvider.ed25519Sign!(key, new Uint8Array([1]))))
+})
