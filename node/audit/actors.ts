@@ -6,6 +6,11 @@ import { hostname, userInfo } from 'node:os'
 import { NETWORK_ACCESS_POINT, type Actor, type StudyRef } from '../../protocol/audit/index.ts'
 import type { InstanceHeader } from '../dicom/instance-header.ts'
 
+/** Someone known only by what they are called here and where they connected from. */
+export function networkUser (userId: string, address: string | undefined): Actor {
+  return { userId, ...addressOf(address) }
+}
+
 export function remoteAe (aeTitle: string, address: string | undefined): Actor {
   return { userId: aeTitle === '' ? 'UNKNOWN-AE' : aeTitle, ...addressOf(address) }
 }

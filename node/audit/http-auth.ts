@@ -6,7 +6,7 @@
  */
 import { EVENT_TYPE, nodeSource, OUTCOME, securityAlertEvent, userAuthenticationEvent } from '../../protocol/audit/index.ts'
 import type { Archive } from '../archive/archive.ts'
-import { thisNode, tokenUser } from './actors.ts'
+import { networkUser, thisNode, tokenUser } from './actors.ts'
 
 const TOKEN_WINDOW_MS = 10 * 60_000
 const REFUSED_WINDOW_MS = 60_000
@@ -32,7 +32,7 @@ export function httpAuthAudit (archive: Archive): (event: AuthEvent) => void {
       return
     }
     if (!due(`refused\u0000${event.remote ?? ''}`, REFUSED_WINDOW_MS)) return
-    const who = { userId: 'unauthenticated', ...(event.remote === undefined ? {} : { networkAccessPointId: event.remote.replace(/^::ffff:/, ''), networkAccessPointType: 2 as const }) }
+    const who = networkUser('unauthenticated', event.remote)
     archive.auditor.emit(securityAlertEvent({
       time: Date.now(), source, outcome: OUTCOME.minorFailure, outcomeDescription: 'HTTP request with an unknown or revoked bearer token refused',
       types: [EVENT_TYPE.nodeAuthentication], reporter: self, performers: [who], subjects: [{ kind: 'node', id: who.networkAccessPointId ?? 'unknown' }]

@@ -10,7 +10,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { instancesAccessedEvent, instancesTransferredEvent, nodeSource, queryEvent, STUDY_ROOT_FIND, type Actor } from '../../protocol/audit/index.ts'
 import { utf8Encode } from '../../protocol/bytes.ts'
-import { studyRefs, thisNode, tokenUser } from '../audit/actors.ts'
+import { networkUser, studyRefs, thisNode, tokenUser } from '../audit/actors.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import type { CatalogInstance } from '../query/attributes.ts'
 
@@ -28,7 +28,7 @@ function callerOf (c: Context): Actor {
   const caller = c.get('caller' as never) as { kind: string, token?: { id: string, name: string } } | undefined
   const remote = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress
   if (caller?.token !== undefined) return tokenUser(caller.token, remote)
-  return { userId: caller?.kind === 'control' ? 'control-token' : 'unknown', ...(remote === undefined ? {} : { networkAccessPointId: remote, networkAccessPointType: 2 as const }) }
+  return networkUser(caller?.kind === 'control' ? 'control-token' : 'unknown', remote)
 }
 
 const UID = '[0-9.]{1,64}'
