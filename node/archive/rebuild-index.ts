@@ -5,17 +5,12 @@
  * index costs nothing that the log still has. Records the log does not name are dropped. The
  * log itself, the tokens and the owner record are left as they are.
  */
-import type { BlobId } from '../../protocol/blob-id.ts'
-import { utf8Encode } from '../../protocol/bytes.ts'
 import { PeerpacsError } from '../../protocol/errors.ts'
-import { secretboxOpen } from '../../protocol/secretbox.ts'
 import type { StudyId } from '../../protocol/study-id.ts'
 import type { KvOperation } from '../store/kv.ts'
-import type { Archive, StudyContext } from './archive.ts'
-import {
-  decodeInstanceAttributes, decodeStudyAttributes, encodeBlobRecord, encodeInstanceRecord, encodeStudyRecord, keys
-} from './index-layout.ts'
-import { instanceManifestAad, recordKeyOf, studyKeyAad, studyManifestAad, unwrapStudyKey } from './study-keys.ts'
+import type { Archive } from './archive.ts'
+import { instanceFromLog, studyFromLog } from './derive-index.ts'
+import { keys } from './index-layout.ts'
 
 export interface RebuildReport {
   readonly studies: number
@@ -31,8 +26,6 @@ const DERIVED = [keys.studies, keys.studyUids, keys.instances, keys.sops, keys.b
 export async function rebuildIndex (archive: Archive, onProgress?: (done: number, total: number) => void): Promise<RebuildReport> {
   const log = await archive.log()
   const state = log.oplog.state
-  const keyring = archive.keyring
-  const orgId = keyring.orgId
   const writes = new Map<string, KvOperation>()
   const put = (op: KvOperation & { type: 'put' }): void => { writes.set(op.key.join('\u0000'), op) }
   const unopened: RebuildReport['unopened'] = []
@@ -46,29 +39,19 @@ export async function rebuildIndex (archive: Archive, onProgress?: (done: number
   for (const study of state.studies.values()) {
     onProgress?.(done++, state.studies.size)
     try {
-      const epoch = study.epoch as string
-      const dataKey = unwrapStudyKey(archive.provider, keyring.epochKey(epoch), study.wrappedKey, studyKeyAad(orgId, study.id, epoch))
-      const recordKey = recordKeyOf(dataKey)
-      const attributesBytes = secretboxOpen(archive.provider, recordKey, study.sealed, studyManifestAad(orgId, study.id))
-      const attributes = decodeStudyAttributes(attributesBytes)
-      const context: StudyContext = { studyId: study.id, epoch, dataKey, recordKey, attributes, pendingCreation: undefined }
-      put({ type: 'put', key: keys.study(study.id), value: encodeStudyRecord({ epoch, wrappedKey: study.wrappedKey, sealedAttributes: archive.sealRecord(context, keys.study(study.id), attributesBytes) }) })
-      put({ type: 'put', key: keys.studyUid(archive.lookup('study', attributes.studyInstanceUid)), value: utf8Encode(study.id) })
+      const { context, writes: studyWrites } = studyFromLog(archive, study)
+      for (const w of studyWrites) put(w)
       studies++
       for (const instance of study.instances.values()) {
-        const blob = instance.blob.id as BlobId
-        const bytes = secretboxOpen(archive.provider, recordKey, instance.sealed, instanceManifestAad(orgId, study.id, blob))
-        const header = decodeInstanceAttributes(bytes)
-        const sopLookup = archive.lookup('sop', header.sopInstanceUid)
+        const derived = instanceFromLog(archive, context, instance)
         const at = position.get(instance.op as string) ?? 0
-        if ((chosen.get(sopLookup) ?? -1) > at) continue
-        chosen.set(sopLookup, at)
-        const instanceKey = keys.instance(study.id, sopLookup)
-        put({ type: 'put', key: instanceKey, value: encodeInstanceRecord({ blob, sealedAttributes: archive.sealRecord(context, instanceKey, bytes) }) })
-        put({ type: 'put', key: keys.sop(sopLookup), value: utf8Encode(study.id) })
-        blobs.set(sopLookup, { type: 'put', key: keys.blob(blob), value: encodeBlobRecord(instance.blob) })
+        if ((chosen.get(derived.sopLookup) ?? -1) > at) continue
+        chosen.set(derived.sopLookup, at)
+        const [instanceWrite, sopWrite, blobWrite] = derived.writes
+        put(instanceWrite!)
+        put(sopWrite!)
+        blobs.set(derived.sopLookup, blobWrite!)
       }
-
     } catch (error) {
       if (!(error instanceof PeerpacsError)) throw error
       unopened.push({ studyId: study.id, message: error.message })

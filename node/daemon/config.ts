@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { PeerpacsError } from '../../protocol/errors.ts'
-import type { DimseSettings, HttpSettings, NodeSettings, RemoteAe } from './settings.ts'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { DimseSettings, HttpSettings, MeshSettings, NodeSettings, RemoteAe } from './settings.ts'
 
 export class ConfigError extends PeerpacsError {
   static readonly code = 'CONFIG'
@@ -16,6 +17,7 @@ export class ConfigError extends PeerpacsError {
 
 export const DEFAULTS = {
   dicom: '127.0.0.1:11112',
+  p2p: '/ip4/0.0.0.0/tcp/4001',
   http: '127.0.0.1:8080',
   aeTitle: 'PEERPACS',
   maxPduLength: 256 * 1024,
@@ -35,6 +37,25 @@ export interface ConfigSources {
   readonly acceptUnknownAe?: boolean
   readonly cors?: string
   readonly logLevel?: string
+  /** Comma-separated multiaddrs to listen on. */
+  readonly p2p?: string
+  /** Comma-separated bootstrap multiaddrs. */
+  readonly peers?: string
+  readonly noMdns?: boolean
+}
+
+/** A multiaddr, or a ConfigError naming where it came from. */
+export function checkMultiaddr (text: string, what: string): string {
+  try {
+    const addr = multiaddr(text.trim())
+    return addr.toString()
+  } catch (error) {
+    throw new ConfigError(`${what}: "${text.slice(0, 200)}" is not a multiaddr (${(error as Error).message})`, 'for example /ip4/0.0.0.0/tcp/4001, or /ip4/10.0.0.5/tcp/4001/p2p/12D3KooW... for a peer')
+  }
+}
+
+function multiaddrList (text: string, what: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => checkMultiaddr(s, what))
 }
 
 type Json = Record<string, unknown>
@@ -159,7 +180,8 @@ async function readConfigFile (path: string): Promise<Json> {
 export async function loadSettings (sources: ConfigSources): Promise<NodeSettings> {
   const file = sources.configFile === undefined ? {} : await readConfigFile(sources.configFile)
   const r = new Reader(sources.configFile ?? 'config')
-  const top = r.object(file, '', ['dicom', 'http', 'logLevel'])
+  const top = r.object(file, '', ['dicom', 'http', 'mesh', 'logLevel'])
+  const m = top.mesh === undefined ? {} : r.object(top.mesh, 'mesh', ['listen', 'peers', 'mdns'])
   const d = top.dicom === undefined ? {} : r.object(top.dicom, 'dicom', ['listen', 'aeTitle', 'acceptUnknown', 'maxPduLength', 'idleTimeout', 'remotes'])
   const h = top.http === undefined ? {} : r.object(top.http, 'http', ['listen', 'cors', 'maxStowBytes'])
 
@@ -202,5 +224,15 @@ export async function loadSettings (sources: ConfigSources): Promise<NodeSetting
   const logLevel = sources.logLevel !== undefined
     ? logLevelOf(sources.logLevel, '--log-level')
     : top.logLevel === undefined ? DEFAULTS.logLevel : logLevelOf(r.string(top.logLevel, 'logLevel'), `${sources.configFile}: logLevel`)
-  return { dataDir: sources.dataDir, dimse, http, logLevel }
+  const listOf = (value: unknown, path: string): string[] => {
+    if (!Array.isArray(value)) r.fail(path, 'must be a list of multiaddrs')
+    return (value as unknown[]).map((v, i) => checkMultiaddr(r.string(v, `${path}[${i}]`), `${sources.configFile}: ${path}[${i}]`))
+  }
+  const mesh: MeshSettings = {
+    listen: sources.p2p !== undefined ? multiaddrList(sources.p2p, '--p2p') : m.listen !== undefined ? listOf(m.listen, 'mesh.listen') : [DEFAULTS.p2p],
+    peers: [...(m.peers === undefined ? [] : listOf(m.peers, 'mesh.peers')), ...(sources.peers === undefined ? [] : multiaddrList(sources.peers, '--peer'))],
+    mdns: sources.noMdns === true ? false : m.mdns === undefined ? true : r.boolean(m.mdns, 'mesh.mdns')
+  }
+  if (mesh.listen.length === 0) throw new ConfigError('--p2p: at least one listen address is needed')
+  return { dataDir: sources.dataDir, dimse, http, mesh, logLevel }
 }

@@ -23,6 +23,8 @@ import { TokenStore } from './tokens.ts'
 import { applicationActivityEvent, nodeSource } from '../../protocol/audit/index.ts'
 import { thisNode } from '../audit/actors.ts'
 import { httpAuthAudit } from '../audit/http-auth.ts'
+import { Mesh } from '../mesh/mesh.ts'
+import { meshParts } from '../mesh/parts.ts'
 
 export class ListenError extends PeerpacsError {
   static readonly code = 'LISTEN'
@@ -45,6 +47,7 @@ async function listening<T> (what: string, host: string, port: number, flag: str
 export interface RunningNode {
   readonly archive: Archive
   readonly pacs: Pacs
+  readonly mesh: Mesh
   readonly dicomPort: number
   readonly httpPort: number
   /** Resolves once the node has stopped; stop() starts that. */
@@ -65,14 +68,29 @@ function urlHost (host: string): string {
   return host.includes(':') ? `[${host}]` : host
 }
 
+/** The mesh part of GET /api/status (and `peerpacs status`). */
+export function meshStatus (mesh: Mesh): Record<string, unknown> {
+  const studies = mesh.studies()
+  const count = (h: string): number => studies.filter((s) => s.holding === h).length
+  return {
+    peerId: mesh.host.peerId.toString(),
+    addresses: mesh.addresses(),
+    peers: mesh.peers(),
+    transfers: mesh.transfers() ?? null,
+    studies: { local: count('local'), partial: count('partial'), remoteOnly: count('remote-only'), list: studies }
+  }
+}
+
 export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
   const { settings, log } = options
   const archive = await Archive.open(settings.dataDir, { keys: 'required', passphrase: options.passphrase, provider, random, command: 'start' })
   let dimse: DimseServer | undefined
   let http: HttpServer | undefined
+  let mesh: Mesh | undefined
   const cleanup = async (): Promise<void> => {
     await http?.close().catch(() => undefined)
     await dimse?.close().catch(() => undefined)
+    await mesh?.stop().catch(() => undefined)
     await rm(archive.layout.controlFile, { force: true })
     await archive.close()
   }
@@ -85,7 +103,9 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     for (const problem of pacs.unreadable) log.warn('catalogue.unreadable', { studyId: problem.studyId })
     const tokens = new TokenStore(archive.kv, provider, random)
     const controlToken = `ppc_${toHex(random(32))}`
-    const handle = { archive, pacs, dataDir: archive.layout.root }
+    const parts = await meshParts(archive, log.child({ component: 'mesh' }))
+    const meshHandle = { invites: parts.invites, addresses: (): string[] => mesh?.addresses() ?? [] }
+    const handle = { archive, pacs, dataDir: archive.layout.root, mesh: meshHandle }
 
     const api = new Hono()
     api.get('/status', (c) => c.json({
@@ -95,7 +115,8 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       dicom: { aeTitle: settings.dimse.aeTitle, port: dimse?.port },
       http: { port: http?.port },
       instances: [...pacs.instances()].length,
-      unreadable: pacs.unreadable.length
+      unreadable: pacs.unreadable.length,
+      mesh: mesh === undefined ? undefined : meshStatus(mesh)
     }))
     const app = createHttpApp({
       settings: settings.http,
@@ -112,6 +133,9 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     })
     dimse = await listening('DICOM', settings.dimse.host, settings.dimse.port, '--dicom', async () => await startDimse(pacs, settings.dimse, log.child({ component: 'dimse' })))
     http = await listening('HTTP', settings.http.host, settings.http.port, '--http', async () => await startHttp(app, settings.http, log.child({ component: 'http' })))
+    mesh = await listening('the mesh', settings.mesh.listen.join(','), 0, '--p2p', async () => await Mesh.start({
+      archive, pacs, settings: settings.mesh, logger: log.child({ component: 'mesh' }), blocks: parts.blocks, extras: parts.extras
+    }))
     await writeFileAtomic(archive.layout.controlFile, JSON.stringify({ pid: process.pid, url: `http://${urlHost(settings.http.host)}:${http.port}`, token: controlToken }) + '\n', 0o600)
 
     let resolveStopped!: () => void
@@ -123,6 +147,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
         // No new work: listeners close first (in-flight associations and requests finish).
         await http!.close().catch((error: unknown) => log.error('http.close.failed', { error: String(error) }))
         await dimse!.close().catch((error: unknown) => log.error('dimse.close.failed', { error: String(error) }))
+        await mesh!.stop().catch((error: unknown) => log.error('mesh.close.failed', { error: String(error) }))
         await pacs.drain()
         // A failed audit write is logged by the auditor; the stop goes on and releases the data dir.
         await archive.auditor.record(applicationActivityEvent({ time: Date.now(), source: nodeSource(archive.keyring.nodeId), kind: 'stop', application })).catch(() => undefined)
@@ -135,9 +160,10 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     }
     archive.auditor.emit(applicationActivityEvent({ time: Date.now(), source: nodeSource(archive.keyring.nodeId), kind: 'start', application }))
     log.info('node.ready', {
-      nodeId: archive.meta.nodeId, aeTitle: settings.dimse.aeTitle, dicomHost: settings.dimse.host, dicomPort: dimse.port, httpHost: settings.http.host, httpPort: http.port
+      nodeId: archive.meta.nodeId, aeTitle: settings.dimse.aeTitle, dicomHost: settings.dimse.host, dicomPort: dimse.port, httpHost: settings.http.host, httpPort: http.port,
+      peerId: mesh.host.peerId.toString(), p2p: mesh.addresses().join(' ')
     })
-    return { archive, pacs, dicomPort: dimse.port, httpPort: http.port, stopped, stop }
+    return { archive, pacs, mesh, dicomPort: dimse.port, httpPort: http.port, stopped, stop }
   } catch (error) {
     await cleanup()
     throw error

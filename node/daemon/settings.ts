@@ -38,9 +38,19 @@ export interface HttpSettings {
   readonly maxStowBytes: number
 }
 
+export interface MeshSettings {
+  /** Multiaddrs the libp2p host listens on. */
+  readonly listen: readonly string[]
+  /** Bootstrap peers' multiaddrs (ideally with /p2p/<peer id>). */
+  readonly peers: readonly string[]
+  /** Announce and discover peers on the LAN with mDNS. */
+  readonly mdns: boolean
+}
+
 export interface NodeSettings {
   readonly dataDir: string
   readonly dimse: DimseSettings
   readonly http: HttpSettings
+  readonly mesh: MeshSettings
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
 }

@@ -84,6 +84,11 @@ export class Pacs {
     this.#bySop.set(entry.attributes.sopInstanceUid, { instance: { ...entry.attributes, studyId }, entry })
   }
 
+  /** An instance indexed by someone else than ingest (the mesh, from a peer's op) joins the catalogue. */
+  adopt (studyId: StudyId, entry: InstanceEntry): void {
+    this.#hold(studyId, entry)
+  }
+
   /** A new instance joins the catalogue from the entry ingest wrote (not read back: this is the hot path). */
   #remember (result: IngestResult): void {
     if (result.entry !== undefined) this.#hold(result.studyId, result.entry)

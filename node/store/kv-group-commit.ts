@@ -16,6 +16,7 @@ export class GroupCommitKvStore implements KvStore {
   readonly #inner: KvStore
   #queue: Waiting[] = []
   #writing = false
+  readonly #committed = new Set<(operations: readonly KvOperation[]) => void>()
 
   constructor (inner: KvStore) { this.#inner = inner }
 
@@ -36,6 +37,21 @@ export class GroupCommitKvStore implements KvStore {
     })
   }
 
+  /**
+   * Calls `listener` with each caller's operations once they are durable, before that caller's
+   * promise resolves (the log uses it to know which of its ops may be sent to peers).
+   */
+  afterCommit (listener: (operations: readonly KvOperation[]) => void): () => void {
+    this.#committed.add(listener)
+    return () => { this.#committed.delete(listener) }
+  }
+
+  #done (w: Waiting): void {
+    // A listener's failure must not turn a durable write into a reported failure.
+    for (const listener of this.#committed) { try { listener(w.operations) } catch {} }
+    w.resolve()
+  }
+
   async close (): Promise<void> {
     while (this.#writing) await new Promise((resolve) => setImmediate(resolve))
     await this.#inner.close()
@@ -48,11 +64,11 @@ export class GroupCommitKvStore implements KvStore {
       this.#queue = []
       try {
         await this.#inner.batch(group.flatMap((w) => w.operations))
-        for (const w of group) w.resolve()
+        for (const w of group) this.#done(w)
       } catch (error) {
         // A failed group write (an I/O error) is retried batch by batch, so each caller learns its own fate.
         if (group.length === 1) group[0]!.reject(error)
-        else for (const w of group) await this.#inner.batch(w.operations).then(w.resolve, w.reject)
+        else for (const w of group) await this.#inner.batch(w.operations).then(() => this.#done(w), w.reject)
       }
     }
     this.#writing = false

@@ -12,6 +12,9 @@ export interface NodeProcess {
   readonly dicomPort: number
   readonly httpPort: number
   readonly url: string
+  /** The mesh's peer id and listen addresses (with /p2p/). */
+  readonly peerId: string
+  readonly p2p: string[]
   /** Everything the node wrote to stderr / stdout so far. */
   stderr: () => string
   stdout: () => string
@@ -23,7 +26,9 @@ export interface NodeProcess {
 }
 
 export async function startNode (t: Pick<TestContext, 'after'>, dataDir: string, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<NodeProcess> {
-  const child = spawnCli(['start', '--data', dataDir, '--dicom', '127.0.0.1:0', '--http', '127.0.0.1:0', ...args], env)
+  // The mesh listens on loopback only and stays off mDNS: parallel tests must not find each other.
+  const mesh = args.includes('--p2p') ? [] : ['--p2p', '/ip4/127.0.0.1/tcp/0']
+  const child = spawnCli(['start', '--data', dataDir, '--dicom', '127.0.0.1:0', '--http', '127.0.0.1:0', ...mesh, '--no-mdns', ...args], env)
   let stderr = ''
   let stdout = ''
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
@@ -49,6 +54,8 @@ export async function startNode (t: Pick<TestContext, 'after'>, dataDir: string,
     dicomPort: record.dicomPort as number,
     httpPort: record.httpPort as number,
     url: `http://127.0.0.1:${record.httpPort as number}`,
+    peerId: record.peerId as string,
+    p2p: String(record.p2p ?? '').split(' ').filter((a) => a !== ''),
     stderr: () => stderr,
     stdout: () => stdout,
     logs,

@@ -39,6 +39,10 @@ Settings come from, in rising precedence: defaults, the config file, the environ
                                               (PORT makes it a C-MOVE destination; HOST * = any)
   --accept-unknown-ae    any calling AE is accepted (testing only: the allow-list is the access control)
   --cors ORIGINS         $PEERPACS_CORS       browser origins allowed to call DICOMweb (or *)
+  --p2p MULTIADDRS       $PEERPACS_P2P        where the mesh listens, default ${DEFAULTS.p2p}
+  --peer MULTIADDRS      $PEERPACS_PEERS      peers to dial, e.g. /ip4/10.0.0.5/tcp/4001/p2p/12D3KooW...
+                                              (members' addresses are also learnt from the log and mDNS)
+  --no-mdns                                   do not announce or discover peers on the LAN
   --log-level LEVEL      $PEERPACS_LOG_LEVEL  debug, info (default), warn, error
   --config FILE          $PEERPACS_CONFIG     JSON config file:
 
@@ -52,6 +56,7 @@ Settings come from, in rising precedence: defaults, the config file, the environ
       ]
     },
     "http": { "listen": "127.0.0.1:8080", "cors": ["https://viewer.example.org"], "maxStowBytes": ${DEFAULTS.maxStowBytes} },
+    "mesh": { "listen": ["${DEFAULTS.p2p}"], "peers": [], "mdns": true },
     "logLevel": "info"
   }
 
@@ -65,6 +70,9 @@ Logs are JSON lines on stderr, one per event, and never carry patient data.`,
     'allow-ae': { type: 'string', value: 'LIST', help: 'AET@HOST[:PORT],... allowed to store, query and retrieve' },
     'accept-unknown-ae': { type: 'boolean', help: 'accept associations from any AE (testing only)' },
     cors: { type: 'string', value: 'ORIGINS', help: 'comma-separated browser origins allowed (or *)' },
+    p2p: { type: 'string', value: 'MULTIADDRS', help: `mesh listen addresses, comma-separated (default ${DEFAULTS.p2p})` },
+    peer: { type: 'string', value: 'MULTIADDRS', help: 'peers to dial, comma-separated multiaddrs' },
+    'no-mdns': { type: 'boolean', help: 'no mDNS announcement or discovery on the LAN' },
     'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn or error (default info)' },
     name: { type: 'string', value: 'NAME', help: 'the org\'s name, when a fresh data dir is initialised' }
   },
@@ -80,7 +88,10 @@ Logs are JSON lines on stderr, one per event, and never carry patient data.`,
       allowAe: flagOrEnv(values, 'allow-ae', env, 'PEERPACS_ALLOW_AE'),
       acceptUnknownAe: values['accept-unknown-ae'] === true,
       cors: flagOrEnv(values, 'cors', env, 'PEERPACS_CORS'),
-      logLevel: flagOrEnv(values, 'log-level', env, 'PEERPACS_LOG_LEVEL')
+      logLevel: flagOrEnv(values, 'log-level', env, 'PEERPACS_LOG_LEVEL'),
+      p2p: flagOrEnv(values, 'p2p', env, 'PEERPACS_P2P'),
+      peers: flagOrEnv(values, 'peer', env, 'PEERPACS_PEERS'),
+      noMdns: values['no-mdns'] === true
     })
     try {
       await readDataDirMeta(dataDirLayout(dataDir))

@@ -1,0 +1,136 @@
+/**
+ * The log sync protocol's sessions (protocol/wire/log-sync.ts is the wire format): a full sync
+ * (one round trip: vectors, then each side sends what the other lacks) and a push of new ops.
+ * Received ops go through NodeLog.receive, which validates each one as any op is; an op whose
+ * bytes are bad (forged, malformed, another org) is a violation: the stream is aborted and the
+ * mesh disconnects and reports the peer. Nothing here decides who may connect: the gater did.
+ */
+import type { Connection, PeerId, Stream, StreamHandler } from '@libp2p/interface'
+import { decodeLogSync, encodeLogSync, LogSyncProtocolError, MAX_FRAME_BYTES, packOps, type LogSyncMessage } from '../../protocol/wire/log-sync.ts'
+import type { NodeLog, ReceiveResult } from '../log/node-log.ts'
+import { FrameError, framed, type Framed } from './frames.ts'
+
+export const LOG_READ_TIMEOUT_MS = 30_000
+
+export interface LogSyncHooks {
+  readonly log: NodeLog
+  readonly orgId: string
+  /** Whether the peer may be sent the log (a site or the backup; see mesh.ts). */
+  mayRead (peer: PeerId): boolean
+  /** After ops from `peer` were validated and journalled. */
+  received (peer: PeerId, result: ReceiveResult): void
+  /** The peer broke the protocol or sent bad ops: the mesh disconnects and audits it. */
+  violation (peer: PeerId, reason: string): void
+  /** A full sync with `peer` finished. */
+  synced (peer: PeerId, report: SyncReport): void
+}
+
+export interface SyncReport {
+  readonly theirVector: ReadonlyMap<string, number>
+  readonly sent: number
+  readonly received: number
+}
+
+export class LogSyncRefusedError extends Error {
+  override name = 'LogSyncRefusedError'
+}
+
+async function readMessage (f: Framed): Promise<LogSyncMessage> {
+  return decodeLogSync(await f.read())
+}
+
+async function sendOps (f: Framed, ops: readonly Uint8Array[], t: 'ops' | 'push' = 'ops'): Promise<void> {
+  for (const message of packOps(ops, t)) await f.write(encodeLogSync(message))
+}
+
+/** Reads ops frames until done; hands each frame's ops to NodeLog.receive. */
+async function receiveUntilDone (f: Framed, hooks: LogSyncHooks, peer: PeerId, kind: 'ops' | 'push' = 'ops'): Promise<number> {
+  let count = 0
+  for (;;) {
+    const message = await readMessage(f)
+    if (message.t === 'done') return count
+    if (message.t !== kind) throw new LogSyncProtocolError(`expected ${kind} or done, got ${message.t}`)
+    count += await receiveOps(message.ops, hooks, peer)
+  }
+}
+
+async function receiveOps (ops: readonly Uint8Array[], hooks: LogSyncHooks, peer: PeerId): Promise<number> {
+  const result = await hooks.log.receive(ops)
+  hooks.received(peer, result)
+  if (result.damaged.length > 0) {
+    const first = result.damaged[0]!
+    throw new LogSyncProtocolError(`${result.damaged.length} op(s) were refused as damaged (the first: ${first.reason})`)
+  }
+  return result.added.length
+}
+
+function hello (hooks: LogSyncHooks): Uint8Array {
+  return encodeLogSync({ t: 'hello', org: hooks.orgId, vector: hooks.log.oplog.versionVector() })
+}
+
+function checkHello (message: LogSyncMessage, hooks: LogSyncHooks): ReadonlyMap<string, number> {
+  if (message.t !== 'hello') throw new LogSyncProtocolError(`expected hello, got ${message.t}`)
+  if (message.org !== hooks.orgId) throw new LogSyncProtocolError(`the peer syncs org ${message.org}, not this node's org ${hooks.orgId}`)
+  return message.vector
+}
+
+function fail (stream: Stream, hooks: LogSyncHooks, peer: PeerId, error: unknown): void {
+  const reason = error instanceof LogSyncProtocolError || error instanceof FrameError ? error.message : `log sync failed: ${(error as Error).message}`
+  if (error instanceof LogSyncProtocolError || (error instanceof FrameError && !/ended in the middle/.test(error.message))) hooks.violation(peer, reason)
+  stream.abort(error instanceof Error ? error : new Error(reason))
+}
+
+/** The dialer's side of a full sync. Resolves with what was exchanged. */
+export async function syncOverStream (stream: Stream, hooks: LogSyncHooks, peer: PeerId): Promise<SyncReport> {
+  const f = framed(stream, { maxFrameBytes: MAX_FRAME_BYTES, readTimeoutMs: LOG_READ_TIMEOUT_MS })
+  try {
+    await f.write(hello(hooks))
+    const theirVector = checkHello(await readMessage(f), hooks)
+    const received = await receiveUntilDone(f, hooks, peer)
+    const missing = hooks.mayRead(peer) ? hooks.log.durableMissingFor(theirVector).map((op) => op.bytes) : []
+    await sendOps(f, missing)
+    await f.write(encodeLogSync({ t: 'done' }))
+    await stream.close()
+    const report = { theirVector, sent: missing.length, received }
+    hooks.synced(peer, report)
+    return report
+  } catch (error) {
+    fail(stream, hooks, peer, error)
+    throw error
+  }
+}
+
+/** Sends new ops unasked. */
+export async function pushOverStream (stream: Stream, ops: readonly Uint8Array[]): Promise<void> {
+  const f = framed(stream, { maxFrameBytes: MAX_FRAME_BYTES, readTimeoutMs: LOG_READ_TIMEOUT_MS })
+  await sendOps(f, ops, 'push')
+  await f.write(encodeLogSync({ t: 'done' }))
+  await stream.close()
+}
+
+/** The listener's side of both: a stream starting with hello is a sync, with push a push. */
+export function handleLogSync (hooks: LogSyncHooks): StreamHandler {
+  return async (stream: Stream, connection: Connection) => {
+    const peer = connection.remotePeer
+    const f = framed(stream, { maxFrameBytes: MAX_FRAME_BYTES, readTimeoutMs: LOG_READ_TIMEOUT_MS })
+    try {
+      const first = await readMessage(f)
+      if (first.t === 'push') {
+        await receiveOps(first.ops, hooks, peer)
+        await receiveUntilDone(f, hooks, peer, 'push')
+        await stream.close()
+        return
+      }
+      const theirVector = checkHello(first, hooks)
+      await f.write(hello(hooks))
+      const missing = hooks.mayRead(peer) ? hooks.log.durableMissingFor(theirVector).map((op) => op.bytes) : []
+      await sendOps(f, missing)
+      await f.write(encodeLogSync({ t: 'done' }))
+      const received = await receiveUntilDone(f, hooks, peer)
+      await stream.close()
+      hooks.synced(peer, { theirVector, sent: missing.length, received })
+    } catch (error) {
+      fail(stream, hooks, peer, error)
+    }
+  }
+}

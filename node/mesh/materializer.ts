@@ -1,0 +1,139 @@
+/**
+ * Turns what the log says exists into what this node holds and shows. For every instance the
+ * log registers, the blob is either held and indexed, held but not yet indexed (indexed now), or
+ * missing (wanted from peers). An instance joins the index and the catalogue only once its blob
+ * is here and verified, so a half-received study is never shown as complete (invariant 4); its
+ * state is 'partial' until then. A backup indexes blob records only: it holds no key.
+ */
+import type { BlobId } from '../../protocol/blob-id.ts'
+import { PeerpacsError } from '../../protocol/errors.ts'
+import type { BlobInfo, InstanceState, OrgState, StudyState } from '../../protocol/log/index.ts'
+import type { StudyId } from '../../protocol/study-id.ts'
+import type { Archive, StudyContext } from '../archive/archive.ts'
+import { blobRecordWrite, instanceFromLog, studyFromLog, type PutOperation } from '../archive/derive-index.ts'
+import { keys } from '../archive/index-layout.ts'
+import type { Logger } from '../daemon/log.ts'
+import type { Pacs } from '../pacs/pacs.ts'
+
+export type StudyHolding = 'local' | 'partial' | 'remote-only'
+
+export interface Want { readonly info: BlobInfo, readonly priority: number }
+
+export class Materializer {
+  readonly #archive: Archive
+  readonly #pacs: Pacs | undefined
+  readonly #log: Logger
+  readonly #keyless: () => boolean
+  /** Blobs with a blob record: held and indexed. */
+  readonly #indexed = new Set<string>()
+  readonly #contexts = new Map<StudyId, StudyContext>()
+  /** Studies this node cannot open (no key for their epoch yet): retried when epochs are learned. */
+  readonly unopened = new Map<StudyId, string>()
+  /** Wanted blobs → where the log names them. */
+  readonly #wanted = new Map<string, { study: StudyId, op: string }>()
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor (archive: Archive, pacs: Pacs | undefined, log: Logger, keyless: () => boolean) {
+    this.#archive = archive
+    this.#pacs = pacs
+    this.#log = log
+    this.#keyless = keyless
+  }
+
+  /** Reads which blobs are indexed; returns every blob the log names that is not here. */
+  async start (state: OrgState): Promise<Want[]> {
+    for await (const [key] of this.#archive.kv.entries(keys.blobs)) this.#indexed.add(key[1]!)
+    return await this.reconcile(state)
+  }
+
+  /** Indexes every held blob that is not indexed yet; returns the wants for the missing ones. */
+  async reconcile (state: OrgState, studies?: Iterable<StudyId>): Promise<Want[]> {
+    return await this.#serial(async () => {
+      const wants: Want[] = []
+      const list = studies === undefined ? [...state.studies.values()] : [...studies].map((id) => state.studies.get(id)).filter((s) => s !== undefined)
+      for (const study of list) {
+        for (const instance of study.instances.values()) {
+          const id = instance.blob.id
+          if (this.#indexed.has(id)) continue
+          if (await this.#archive.blobs.size(id as BlobId) === undefined) {
+            this.#wanted.set(id, { study: study.id, op: instance.op })
+            wants.push({ info: instance.blob, priority: 0 })
+            continue
+          }
+          await this.#index(study, instance)
+        }
+      }
+      return wants
+    })
+  }
+
+  /** A blob arrived whole and verified: index the instances of the log that name it. */
+  async fetched (state: OrgState, blob: string): Promise<void> {
+    await this.#serial(async () => {
+      const where = this.#wanted.get(blob)
+      const study = where === undefined ? undefined : state.studies.get(where.study)
+      const instance = where === undefined ? undefined : study?.instances.get(where.op as never)
+      if (study === undefined || instance === undefined) return
+      this.#wanted.delete(blob)
+      if (!this.#indexed.has(blob)) await this.#index(study, instance)
+    })
+  }
+
+  /** Whether every instance of the study is here (per the log), some, or none. */
+  holding (study: StudyState): StudyHolding {
+    let held = 0
+    for (const instance of study.instances.values()) if (this.#indexed.has(instance.blob.id)) held++
+    if (held === study.instances.size) return 'local'
+    return held === 0 ? 'remote-only' : 'partial'
+  }
+
+  isIndexed (blob: string): boolean { return this.#indexed.has(blob) }
+
+  /** This node stored the instance itself (ingest wrote its records with the op). */
+  noteLocal (blob: string): void { this.#indexed.add(blob) }
+
+  async #serial<T> (task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task)
+    this.#queue = run.catch(() => undefined)
+    return await run
+  }
+
+  async #index (study: StudyState, instance: InstanceState): Promise<void> {
+    const archive = this.#archive
+    const writes: PutOperation[] = []
+    if (this.#keyless()) {
+      writes.push(blobRecordWrite(instance))
+    } else {
+      let context = this.#contexts.get(study.id)
+      try {
+        if (context === undefined) {
+          if (await archive.kv.get(keys.study(study.id)) === undefined) {
+            const derived = studyFromLog(archive, study)
+            context = derived.context
+            writes.push(...derived.writes)
+          } else {
+            context = await archive.study(study.id)
+          }
+        }
+        const derived = instanceFromLog(archive, context, instance)
+        const owner = await archive.kv.get(keys.sop(derived.sopLookup))
+        // The same SOP instance stored at two sites: the first copy indexed here stays.
+        if (owner !== undefined) writes.push(derived.writes[2]!)
+        else writes.push(...derived.writes)
+        await archive.kv.batch(writes)
+        this.#contexts.set(study.id, context)
+        this.unopened.delete(study.id)
+        this.#indexed.add(instance.blob.id)
+        if (owner === undefined) this.#pacs?.adopt(study.id, derived.entry)
+        return
+      } catch (error) {
+        if (!(error instanceof PeerpacsError)) throw error
+        if (!this.unopened.has(study.id)) this.#log.warn('mesh.study.unopened', { studyId: study.id, message: error.message })
+        this.unopened.set(study.id, error.message)
+        return
+      }
+    }
+    await archive.kv.batch(writes)
+    this.#indexed.add(instance.blob.id)
+  }
+}
