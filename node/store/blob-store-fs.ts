@@ -10,13 +10,16 @@
  * their fsync (shard-folders.ts).
  * A process killed mid-write leaves only a .part file, removed when the store next opens (the
  * data dir's lock guarantees no other writer is using tmp/ then).
+ * adopt() takes in a file assembled elsewhere on the same file system (a blob received from a
+ * peer, store/partial-blobs.ts) only after hashing it whole to the id it is to be stored under.
  */
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BlobHasher, isBlobId, type BlobId } from '../../protocol/blob-id.ts'
+import { BlobHasher, isBlobId, parseBlobId, type BlobId } from '../../protocol/blob-id.ts'
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
+import { IntegrityError } from '../../protocol/errors.ts'
 import { BlobMissingError } from './blob-errors.ts'
 import type { BlobStore, BlobWriter, ReadRange } from './blob-store.ts'
 import { fsyncDirectory } from './fsync.ts'
@@ -121,6 +124,34 @@ export class FsBlobStore implements BlobStore {
         await rm(tmpPath, { force: true })
       }
     }
+  }
+
+  /**
+   * Moves the file at `path` (on the same file system) into the store as blob `id`: hashes it
+   * whole first and refuses with IntegrityError, leaving it where it is, when it is not `id`'s
+   * bytes; then makes its bytes durable, renames it into place and fsyncs the shard folder.
+   */
+  async adopt (path: string, id: BlobId): Promise<void> {
+    parseBlobId(id)
+    const handle = await open(path, 'r')
+    try {
+      const hasher = new BlobHasher(this.#provider)
+      const buffer = Buffer.allocUnsafe(READ_CHUNK)
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null)
+        if (bytesRead === 0) break
+        hasher.update(buffer.subarray(0, bytesRead))
+      }
+      const digest = hasher.digest()
+      if (digest.id !== id) {
+        throw new IntegrityError(`${path} is not blob ${id}: its ${digest.size} bytes hash to ${digest.id}`, { hint: 'the file was damaged or assembled from the wrong blocks; fetch the blob again' })
+      }
+      await handle.datasync()
+    } finally {
+      await handle.close()
+    }
+    await rename(path, this.pathOf(id))
+    await this.#folders.sync(join(this.root, id.slice(0, 2)))
   }
 
   async size (id: BlobId): Promise<number | undefined> {

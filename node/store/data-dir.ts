@@ -5,6 +5,7 @@
  *   keys/           key material (keys/keyring.ts)
  *   index/          level: the index (archive/index-layout.ts)
  *   blobs/          sealed objects (store/blob-store-fs.ts)
+ *   partial/        objects being received from peers, resumable (store/partial-blobs.ts)
  *   quarantine/     damaged objects set aside by `fsck --repair`
  *   holder.json     which process holds the data dir now (informational; LevelDB's lock decides)
  */
@@ -27,6 +28,8 @@ export interface DataDirLayout {
   readonly keysDir: string
   readonly indexDir: string
   readonly blobsDir: string
+  /** Objects being received from peers (same file system as blobsDir: they are renamed into it). */
+  readonly partialDir: string
   readonly quarantineDir: string
   readonly holderFile: string
   /** Written by a running node (`peerpacs start`): where and how the CLI reaches it. */
@@ -41,6 +44,7 @@ export function dataDirLayout (root: string): DataDirLayout {
     keysDir: join(abs, 'keys'),
     indexDir: join(abs, 'index'),
     blobsDir: join(abs, 'blobs'),
+    partialDir: join(abs, 'partial'),
     quarantineDir: join(abs, 'quarantine'),
     holderFile: join(abs, 'holder.json'),
     controlFile: join(abs, 'control.json')
