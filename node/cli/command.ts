@@ -10,11 +10,16 @@ import { EXIT_CODES_HELP } from './exit-codes.ts'
 import type { Output } from './output.ts'
 import type { Archive } from '../archive/archive.ts'
 import type { Pacs } from '../pacs/pacs.ts'
+import type { InviteStore } from '../mesh/invites.ts'
 
 /** A running node, when a command is executed inside it (through the CLI channel). */
 export interface NodeHandle {
   readonly archive: Archive
   readonly pacs: Pacs
+  /** The running node's status (GET /api/status): mesh peers, transfers, studies' holding. */
+  readonly status?: () => Record<string, unknown>
+  /** The running node's mesh: its invites, and the addresses a new node can dial (`peerpacs invite`). */
+  readonly mesh?: { readonly invites: InviteStore, addresses (): string[] }
 }
 
 export class UsageError extends PeerpacsError {

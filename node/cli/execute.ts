@@ -37,7 +37,7 @@ export async function execute (spec: CommandSpec, argv: string[], options: Execu
     }
     const node = options.node
     const dataDir = node !== undefined ? node.dataDir : dataDirOf(values, env)
-    return await spec.run({ values, args, dataDir, out, env, ...(node === undefined ? {} : { node: { archive: node.archive, pacs: node.pacs } }) })
+    return await spec.run({ values, args, dataDir, out, env, ...(node === undefined ? {} : { node }) })
   } catch (error) {
     return reportError(error, out, env)
   }

@@ -30,6 +30,20 @@ const BY_ERROR_CODE: Record<string, number> = {
   KEY_FILE: EXIT.KEYS,
   KEYS_NOT_LOADED: EXIT.KEYS,
   RECOVERY_KEY_OUT: EXIT.USAGE,
+  // A membership change the log's rules refuse: nothing was written.
+  MEMBER_CHANGE_REFUSED: EXIT.USAGE,
+  // Invite codes: damaged, expired, for another version, or options an invite cannot take.
+  INVITE_DAMAGED: EXIT.USAGE,
+  INVITE_EXPIRED: EXIT.USAGE,
+  INVITE_INVALID: EXIT.USAGE,
+  INVITE_OPTIONS: EXIT.USAGE,
+  // Enrolling: the inviter refused the invite or the request, or is another org's node; nothing was set up.
+  INVITE_REFUSED: EXIT.PROBLEMS,
+  ENROLL_REFUSED: EXIT.PROBLEMS,
+  ENROLL_WRONG_ORG: EXIT.PROBLEMS,
+  INVITER_UNREACHABLE: EXIT.PROBLEMS,
+  // A command that needs `peerpacs start` running on the data dir.
+  NODE_NOT_RUNNING: EXIT.DATA_DIR,
   // Bad settings (config file, flags, environment) and token requests are the caller's to fix.
   CONFIG: EXIT.USAGE,
   TOKEN: EXIT.USAGE,

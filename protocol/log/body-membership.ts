@@ -107,5 +107,5 @@ export const memberAddressesCodec = {
 
 export const epochStartCodec = {
   encode: (b: EpochStartBody): CanonicalValue => encodeEpochBody(b),
-  decode: (v: CanonicalValue): EpochStartBody => decodeEpochBody(v, 'epoch.start')
+  decode: (v: CanonicalValue): EpochStartBody => decodeEpochBody(v, 'epoch.start', { history: true })
 }

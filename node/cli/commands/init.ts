@@ -1,4 +1,7 @@
-/** `peerpacs init`: creates a node and an org in an empty data dir, and shows the recovery key once. */
+/**
+ * `peerpacs init`: creates a node and an org in an empty data dir, and shows the recovery key once;
+ * with --join CODE, a node that joins an existing org instead (init-join.ts).
+ */
 import { open, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { relative, resolve, isAbsolute } from 'node:path'
@@ -11,8 +14,9 @@ import { LevelKvStore } from '../../store/kv-level.ts'
 import { keys } from '../../archive/index-layout.ts'
 import { utf8Encode } from '../../../protocol/bytes.ts'
 import { DATA_DIR_FORMAT, DATA_DIR_VERSION, dataDirLayout, prepareNewDataDir, writeDataDirMeta } from '../../store/data-dir.ts'
-import type { CommandSpec } from '../command.ts'
+import { UsageError, type CommandSpec } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
+import { joinOrg } from './init-join.ts'
 
 class RecoveryKeyOutError extends PeerpacsError {
   constructor (message: string) { super('RECOVERY_KEY_OUT', message) }
@@ -25,7 +29,7 @@ function inside (child: string, parent: string): boolean {
 
 export const init: CommandSpec = {
   name: 'init',
-  summary: 'Create a node and a new org in an empty data dir.',
+  summary: 'Create a node and a new org in an empty data dir, or join an org with an invite code.',
   args: '',
   minArgs: 0,
   maxArgs: 0,
@@ -39,13 +43,27 @@ The node's keys are sealed with a passphrase when one is given (PEERPACS_PASSPHR
 --passphrase-file); every later command then needs the same passphrase.
 
 With --json the recovery key is in the JSON record (unless --recovery-key-out is given): keep
-that output out of logs.`,
+that output out of logs.
+
+With --join CODE (a code \`peerpacs invite\` printed on a running node of the org), the node
+joins that org instead: it connects to the inviting node, is added with the role the code names,
+and gets the org's genesis; no org and no recovery key are made. A damaged or expired code, or
+an inviting node that cannot be reached or refuses, leaves nothing in the data dir. Start the
+node afterwards with \`peerpacs start\`: it fetches the org's log, and with it its keys.`,
   options: {
     name: { type: 'string', value: 'NAME', help: 'the org\'s name (default: peerpacs-<hostname>)' },
-    'recovery-key-out': { type: 'string', value: 'FILE', help: 'write the recovery key to FILE (mode 0600, must not exist) instead of showing it' }
+    'recovery-key-out': { type: 'string', value: 'FILE', help: 'write the recovery key to FILE (mode 0600, must not exist) instead of showing it' },
+    join: { type: 'string', value: 'CODE', help: 'join an existing org with an invite code (from `peerpacs invite`) instead of creating one' }
   },
 
-  async run ({ values, dataDir, out, env }) {
+  async run (context) {
+    const { values, dataDir, out, env } = context
+    if (typeof values.join === 'string') {
+      for (const name of ['name', 'recovery-key-out'] as const) {
+        if (values[name] !== undefined) throw new UsageError(`--${name} is not for --join`, 'a joining node takes the org\'s name, and the org\'s recovery key exists already')
+      }
+      return await joinOrg(context, values.join)
+    }
     const layout = dataDirLayout(dataDir)
     const name = typeof values.name === 'string' ? values.name : `peerpacs-${hostname()}`
     const keyOut = typeof values['recovery-key-out'] === 'string' ? resolve(values['recovery-key-out']) : undefined

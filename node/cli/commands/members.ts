@@ -8,23 +8,26 @@
  * Key epochs: removing a `site` member at org scope carries a new epoch key wrapped to the
  * remaining site members and the recovery key (not to the removed one); adding a `site` member
  * is followed, in the same batch, by an `epoch.start` wrapping a new key to every site member,
- * the new one included (member.add alone does not hand it a key).
+ * the new one included (member.add alone does not hand it a key), carrying in its history every
+ * earlier epoch key this node holds (node/members/admit.ts, shared with enrollment).
  *
  * Each change is audited: a 110113 Security Alert with event type 110137 "User Security
  * Attributes Changed" (a member's grants are its security attributes; the member node is the
  * alert's subject, id type 110182 Node ID), plus 110129 "Security Configuration" when the change
  * also rotates the org's content key (a new epoch).
  */
-import { nodeSource, EVENT_TYPE, securityAlertEvent, type EventTypeCode } from '../../../protocol/audit/index.ts'
+import { EVENT_TYPE, type EventTypeCode } from '../../../protocol/audit/index.ts'
 import { publicKeyFromNodeId, type NodeId } from '../../../protocol/identity.ts'
-import { PeerpacsError, InvalidArgumentError } from '../../../protocol/errors.ts'
+import { PeerpacsError } from '../../../protocol/errors.ts'
 import {
-  createEpoch, createOp, isActiveMember, isLevel, isRole, isScope, LEVELS, OpLog, ROLES,
-  type Level, type MemberState, type OpBodies, type OpType, type OrgState, type RejectReason, type Role, type Scope, type SignedOp
+  createEpoch, isActiveMember, isLevel, isRole, isScope, LEVELS, ROLES,
+  type Level, type MemberState, type OrgState, type Role, type Scope
 } from '../../../protocol/log/index.ts'
-import { cliUser, thisNode } from '../../audit/actors.ts'
+import { cliUser } from '../../audit/actors.ts'
 import type { Archive } from '../../archive/archive.ts'
-import type { NodeLog, PreparedOp } from '../../log/node-log.ts'
+import type { NodeLog } from '../../log/node-log.ts'
+import { AdmissionAuditError, admitMember } from '../../members/admit.ts'
+import { auditMemberChange, siteKeys, writeSteps } from '../../members/change.ts'
 import { UsageError, type CommandSpec, type OptionValues } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
 import { withArchive } from '../open-archive.ts'
@@ -36,18 +39,6 @@ export class MemberNotFoundError extends PeerpacsError {
   constructor (message: string, hint?: string) { super(MemberNotFoundError.code, message, hint === undefined ? {} : { hint }) }
 }
 
-/** What each verdict of the log's rules means for a membership change this node tried. */
-const REFUSALS: Partial<Record<RejectReason, string>> = {
-  'insufficient-level': 'this node\'s level is too low for it: a grant never exceeds its issuer\'s level, grants at org scope and level changes need admin, and a removal needs a level at least the target\'s',
-  'not-member': 'this node holds no grant in that scope',
-  'after-removal': 'this node has been removed from the org',
-  'bad-target': 'the target cannot take this change (it is this node, was removed from the org or that scope, already has a grant there — use `members set-level` —, has another role, or has no grant to change)',
-  'bad-epoch': 'the new epoch key is not wrapped as the rules require, or this node is not a site member that may start one',
-  'removal-conflict': 'it conflicts with a concurrent removal'
-}
-
-interface Step { readonly type: OpType, readonly body: OpBodies[OpType] }
-
 function parseNodeId (value: string): { id: NodeId, key: Uint8Array } {
   try {
     const key = publicKeyFromNodeId(value)
@@ -57,7 +48,7 @@ function parseNodeId (value: string): { id: NodeId, key: Uint8Array } {
   }
 }
 
-function parseLevel (values: OptionValues, required: boolean): Level | undefined {
+export function parseLevel (values: OptionValues, required: boolean): Level | undefined {
   const v = values.level
   if (v === undefined) {
     if (required) throw new UsageError('--level is required', `one of ${LEVELS.join(', ')}`)
@@ -67,75 +58,15 @@ function parseLevel (values: OptionValues, required: boolean): Level | undefined
   return v
 }
 
-function parseScope (values: OptionValues): Scope {
+export function parseScope (values: OptionValues): Scope {
   const v = values.scope ?? 'org'
   if (!isScope(v)) throw new UsageError(`--scope "${String(v).slice(0, 80)}" is not a scope`, '"org" or a study id (32 lowercase hex digits, as `peerpacs studies --json` shows)')
   return v
 }
 
-function siteKeys (state: OrgState, except?: NodeId): Array<{ member: Uint8Array }> {
-  return [...state.members.values()]
-    .filter((m) => m.role === 'site' && isActiveMember(state, m.id) && m.id !== except)
-    .map((m) => ({ member: m.publicKey }))
-}
-
-/**
- * Tries `steps` as this node's next ops on a scratch copy of the op set. Throws a UsageError with
- * the rules' reason when one would not apply; the real log is not touched.
- */
-function tryOnScratch (archive: Archive, log: NodeLog, steps: readonly Step[], what: string): void {
-  const scratch = new OpLog(archive.provider, archive.keyring.org.genesisBytes, { maxPending: log.oplog.size + 16 })
-  scratch.addMany(log.ops().filter((op) => op.type !== 'org.genesis'))
-  const key = archive.keyring.nodeKey
-  for (const step of steps) {
-    let op: SignedOp
-    try {
-      op = createOp(archive.provider, key, {
-        org: scratch.orgId, seq: scratch.nextSeq(key.publicKey), parents: scratch.heads(), type: step.type, body: step.body, time: Date.now()
-      } as never) as SignedOp
-    } catch (error) {
-      if (error instanceof InvalidArgumentError) throw new UsageError(`${what} is not possible: ${error.message.replace(/^createOp: (the op would be refused: )?/, '')}`)
-      throw error
-    }
-    const result = scratch.add(op)
-    if (result.status !== 'applied') {
-      const reason = result.reason ?? result.status
-      throw new UsageError(`${what} was refused by the log's rules (${reason}): ${REFUSALS[reason as RejectReason] ?? 'the op would not apply'}`, 'nothing was written')
-    }
-  }
-}
-
-/** Signs and writes `steps` in one batch (tried on a scratch copy first). Returns the ops. */
-async function write (archive: Archive, log: NodeLog, steps: readonly Step[], what: string): Promise<SignedOp[]> {
-  tryOnScratch(archive, log, steps, what)
-  const prepared: Array<PreparedOp<OpType>> = []
-  try {
-    for (const step of steps) prepared.push(log.prepare(step.type, step.body as never) as PreparedOp<OpType>)
-  } catch (error) {
-    for (const p of prepared) p.failed(error)
-    throw error
-  }
-  try {
-    await archive.kv.batch(prepared.map((p) => p.write))
-  } catch (error) {
-    for (const p of prepared) p.failed(error)
-    throw error
-  }
-  archive.keyring.learnEpochs(log.oplog.state)
-  return prepared.map((p) => p.op as SignedOp)
-}
-
 async function auditChange (archive: Archive, out: Output, target: NodeId, description: string, types: EventTypeCode[]): Promise<void> {
-  const auditor = archive.auditor
   try {
-    await auditor.record(securityAlertEvent({
-      time: Date.now(),
-      source: nodeSource(archive.keyring.nodeId),
-      types,
-      reporter: cliUser(),
-      performers: [thisNode(archive.keyring.nodeId)],
-      subjects: [{ kind: 'node', id: target, description }]
-    }))
+    await auditMemberChange(archive, cliUser(), target, description, types)
   } catch (error) {
     out.warn('the change was made, but its audit record could not be written; see the node\'s log')
     throw error
@@ -239,24 +170,15 @@ Security Configuration when a new key epoch starts). Works whether the node runs
       const existing = state.members.get(target.id)
       const where = scope === 'org' ? 'the org' : `study ${scope}`
       if (action === 'add') {
-        if (existing?.removed === true) throw new UsageError(`${target.id} was removed from the org; a removed key is never a member again`, 'the node needs a new identity (a new data dir)')
-        if (existing?.levels.has(scope) === true) throw new UsageError(`${target.id} already has level ${existing.levels.get(scope)!} in ${where}`, 'change it with `peerpacs members set-level`')
-        const steps: Step[] = [{ type: 'member.add', body: { member: target.key, role: role!, level: level!, scope } }]
-        const what = `adding ${target.id} as ${role!} at level ${level!} in ${where}`
-        let epochId: string | undefined
-        if (role === 'site') {
-          // The new member's key: a new epoch wrapped to every active site member, the new one included.
-          const members = [...siteKeys(state), { member: target.key }]
-          const { body } = createEpoch(archive.provider, archive.random, { org: state.orgId, members, recoveryPublicKey: state.recovery })
-          steps.push({ type: 'epoch.start', body })
-        }
-        const ops = await write(archive, log, steps, what)
-        if (role === 'site') epochId = ops[1]!.idHex
-        await auditChange(archive, out, target.id, `member.add role=${role!} level=${level!} scope=${scope} op=${ops[0]!.idHex}${epochId === undefined ? '' : ` epoch=${epochId}`}`,
-          epochId === undefined ? [EVENT_TYPE.userSecurityAttributesChanged] : [EVENT_TYPE.userSecurityAttributesChanged, EVENT_TYPE.securityConfiguration])
+        const admitted = await admitMember(archive, { member: target.key, role: role!, level: level!, scope, reason: 'members add', reporter: cliUser() })
+          .catch((error: unknown) => {
+            if (error instanceof AdmissionAuditError) out.warn('the change was made, but its audit record could not be written; see the node\'s log')
+            throw error
+          })
+        const { ops, epochId } = admitted
         out.record({ type: 'member-added', id: target.id, role, level, scope, op: ops[0]!.idHex, ...(epochId === undefined ? {} : { epoch: epochId }) })
         out.line(`Added ${target.id} as ${role!} with level ${level!} in ${where}.`)
-        if (epochId !== undefined) out.line(`Started key epoch ${epochId}, wrapped to every site member including the new one.`)
+        if (epochId !== undefined) out.line(`Started key epoch ${epochId}, wrapped to every site member including the new one (with the earlier keys this node holds).`)
         return EXIT.OK
       }
       if (existing === undefined) throw new MemberNotFoundError(`${target.id} is not a member of the org`, 'list members with `peerpacs members list`')
@@ -269,7 +191,7 @@ Security Configuration when a new key epoch starts). Works whether the node runs
           out.line(`${target.id} has level ${level} in ${where} already; nothing changed.`)
           return EXIT.OK
         }
-        const ops = await write(archive, log, [{ type: 'member.set-level', body: { member: target.key, level: level!, scope } }], `setting ${target.id} to level ${level!} in ${where}`)
+        const ops = await writeSteps(archive, log, [{ type: 'member.set-level', body: { member: target.key, level: level!, scope } }], `setting ${target.id} to level ${level!} in ${where}`)
         await auditChange(archive, out, target.id, `member.set-level level=${old}->${level!} scope=${scope} op=${ops[0]!.idHex}`, [EVENT_TYPE.userSecurityAttributesChanged])
         out.record({ type: 'member-level', id: target.id, level, previous: old, scope, op: ops[0]!.idHex })
         out.line(`Set ${target.id} to level ${level!} in ${where} (was ${old}).`)
@@ -281,7 +203,7 @@ Security Configuration when a new key epoch starts). Works whether the node runs
       const body = rotates
         ? { member: target.key, scope, epoch: createEpoch(archive.provider, archive.random, { org: state.orgId, members: siteKeys(state, target.id), recoveryPublicKey: state.recovery }).body }
         : { member: target.key, scope }
-      const ops = await write(archive, log, [{ type: 'member.remove', body }], `removing ${target.id} from ${where}`)
+      const ops = await writeSteps(archive, log, [{ type: 'member.remove', body }], `removing ${target.id} from ${where}`)
       const op = ops[0]!.idHex
       await auditChange(archive, out, target.id, `member.remove scope=${scope} op=${op}${rotates ? ` epoch=${op}` : ''}`,
         rotates ? [EVENT_TYPE.userSecurityAttributesChanged, EVENT_TYPE.securityConfiguration] : [EVENT_TYPE.userSecurityAttributesChanged])

@@ -2,6 +2,8 @@
  * node/keys/keyring.ts: createKeyring then unlockKeyring gives back the same node, org and epoch
  * key; the recovery seed opens the epoch key and is never written; a wrong or missing passphrase
  * changes nothing on disk; files are private; mismatched or missing files are KeyFileErrors.
+ * A node that joined (createJoinedKeyring) unlocks without an epoch key and learns them from the
+ * log, the earlier ones from an epoch's history.
  */
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -9,10 +11,11 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeCanonical, type CanonicalMap } from '../../../protocol/canonical.ts'
 import { nobleProvider } from '../../../protocol/crypto-provider.ts'
-import { x25519SecretKey } from '../../../protocol/identity.ts'
+import { generateNodeKey, nodeIdFromPublicKey, nodeKeyFromSecret, x25519SecretKey } from '../../../protocol/identity.ts'
+import { createEpoch, createOp, OpLog, type OpBodies, type OpType, type SignedOp } from '../../../protocol/log/index.ts'
 import { nativeProvider } from '../../../node/crypto/native-provider.ts'
 import { KeyFileError, PassphraseRequiredError, WrongPassphraseError } from '../../../node/keys/errors.ts'
-import { createKeyring, openEpochWithRecoveryKey, ORG_FILE, SECRETS_FILE, unlockKeyring, type Keyring } from '../../../node/keys/keyring.ts'
+import { createJoinedKeyring, createKeyring, openEpochWithRecoveryKey, ORG_FILE, SECRETS_FILE, unlockKeyring, type Keyring } from '../../../node/keys/keyring.ts'
 import { DEFAULT_SCRYPT, type ScryptParams } from '../../../node/keys/passphrase-seal.ts'
 import { seeded, toHexString } from './helpers/seeded.ts'
 import { listFiles, snapshot, tempDir } from './helpers/temp.ts'
@@ -166,4 +169,94 @@ test('a missing or damaged key file → KeyFileError naming it', async (t) => {
     assert.match(error.message, /node-secrets\.cbor: ENOENT/)
     return true
   })
+})
+
+// ---- A node that joined an existing org (createJoinedKeyring, `init --join`) ----
+
+/** The founder's log with `member` added as a site member: member.add, then an epoch.start wrapped to both, carrying the founder's keys as history. */
+function admitSite (founder: Keyring, recoveryPublicKey: Uint8Array, member: Uint8Array, random: (n: number) => Uint8Array, withHistory = true): { log: OpLog, epochKey: Uint8Array, epochId: string } {
+  const log = new OpLog(provider, founder.org.genesisBytes)
+  const write = <T extends OpType>(type: T, body: OpBodies[T]): SignedOp => {
+    const op = createOp(provider, founder.nodeKey, { org: log.orgId, seq: log.nextSeq(founder.nodeKey.publicKey), parents: log.heads(), type, body, time: NOW } as never) as SignedOp
+    assert.equal(log.add(op).status, 'applied')
+    return op
+  }
+  write('member.add', { member, role: 'site', level: 'write', scope: 'org' })
+  const { key, body } = createEpoch(provider, random, {
+    org: log.orgId, members: [{ member: founder.nodeKey.publicKey }, { member }], recoveryPublicKey, ...(withHistory ? { previous: founder.epochKeys() } : {})
+  })
+  const op = write('epoch.start', body)
+  return { log, epochKey: key, epochId: op.idHex }
+}
+
+test('createJoinedKeyring: the given node key, the org of the genesis, no epoch key yet; unlockKeyring reads it back', async (t) => {
+  const founderDir = await newKeysDir(t)
+  const { keyring: founder } = await create(founderDir, undefined, 90)
+  const joinedDir = await newKeysDir(t)
+  const nodeKey = generateNodeKey(seeded(91).random)
+  const joined = await createJoinedKeyring(joinedDir, { genesisBytes: founder.org.genesisBytes, nodeKey, passphrase: 'joined pw', provider, random: seeded(92).random, scrypt: FAST })
+  assert.equal(joined.nodeId, nodeIdFromPublicKey(nodeKey.publicKey))
+  assert.equal(joined.orgId, founder.orgId)
+  assert.equal(joined.org.name, 'Praxis am See')
+  assert.equal(joined.sealed, true)
+  assert.equal(joined.hasEpochKey, false)
+  assert.deepEqual(joined.epochKeys(), [])
+  assert.throws(() => joined.currentEpoch, (e: unknown) => e instanceof KeyFileError && /holds no epoch key of its org yet/.test(e.message))
+  assert.throws(() => joined.epochKey(founder.orgId), KeyFileError)
+  for (const name of [SECRETS_FILE, ORG_FILE]) assert.equal((await stat(join(joinedDir, name))).mode & 0o777, 0o600, name)
+  assert.deepEqual(await filesContain(joinedDir, nodeKey.secretKey), [], 'node secret written in clear')
+  // Not the founder, no box in genesis: it unlocks all the same (it learns its epochs from the log).
+  const unlocked = await unlockKeyring(joinedDir, 'joined pw', provider)
+  assert.equal(unlocked.nodeId, joined.nodeId)
+  assert.equal(toHexString(unlocked.lookupKey), toHexString(joined.lookupKey))
+  assert.equal(unlocked.hasEpochKey, false)
+  await assert.rejects(unlockKeyring(joinedDir, 'wrong', provider), WrongPassphraseError)
+  // Its secrets name the org it joined: another org's file does not pass for it.
+  const otherDir = await newKeysDir(t)
+  await create(otherDir, undefined, 106)
+  await copyFile(join(otherDir, ORG_FILE), join(joinedDir, ORG_FILE))
+  await assert.rejects(unlockKeyring(joinedDir, 'joined pw', provider), (e: unknown) => e instanceof KeyFileError && /do not belong together/.test(e.message))
+})
+
+test('learnEpochs: a joined node opens the epoch wrapped to it and, from its history, the genesis key', async (t) => {
+  const { keyring: founder, recoverySeed } = await create(await newKeysDir(t), undefined, 93)
+  const recoveryPublic = nodeKeyFromSecret(recoverySeed).publicKey
+  const joinedDir = await newKeysDir(t)
+  const nodeKey = generateNodeKey(seeded(94).random)
+  const joined = await createJoinedKeyring(joinedDir, { genesisBytes: founder.org.genesisBytes, nodeKey, passphrase: undefined, provider, random: seeded(95).random })
+  const { log, epochKey, epochId } = admitSite(founder, recoveryPublic, nodeKey.publicKey, seeded(96).random)
+  joined.learnEpochs(log.state)
+  assert.equal(joined.currentEpoch, epochId)
+  assert.equal(toHexString(joined.epochKey(epochId)), toHexString(epochKey))
+  assert.equal(toHexString(joined.epochKey(founder.orgId)), toHexString(founder.epochKey(founder.orgId)), 'the genesis key, from the history')
+  // After a restart (unlock, then the log again): the same.
+  const again = await unlockKeyring(joinedDir, undefined, provider)
+  assert.equal(again.hasEpochKey, false)
+  again.learnEpochs(log.state)
+  assert.equal(toHexString(again.epochKey(founder.orgId)), toHexString(founder.epochKey(founder.orgId)))
+  assert.deepEqual(again.epochKeys().map((e) => e.id).sort(), [founder.orgId, epochId].sort())
+  // The founder learns the new epoch too (wrapped to it), and keeps the genesis key.
+  founder.learnEpochs(log.state)
+  assert.equal(founder.currentEpoch, epochId)
+  assert.equal(toHexString(founder.epochKey(epochId)), toHexString(epochKey))
+})
+
+test('learnEpochs without a history: the joined node holds only the epoch wrapped to it', async (t) => {
+  const { keyring: founder, recoverySeed } = await create(await newKeysDir(t), undefined, 97)
+  const nodeKey = generateNodeKey(seeded(98).random)
+  const joined = await createJoinedKeyring(await newKeysDir(t), { genesisBytes: founder.org.genesisBytes, nodeKey, passphrase: undefined, provider, random: seeded(99).random })
+  const { log, epochId } = admitSite(founder, nodeKeyFromSecret(recoverySeed).publicKey, nodeKey.publicKey, seeded(100).random, false)
+  joined.learnEpochs(log.state)
+  assert.equal(joined.currentEpoch, epochId)
+  assert.throws(() => joined.epochKey(founder.orgId), KeyFileError)
+})
+
+test('learnEpochs: a node the log never wrapped a key to holds none (a backup, or not admitted yet)', async (t) => {
+  const { keyring: founder, recoverySeed } = await create(await newKeysDir(t), undefined, 101)
+  const joined = await createJoinedKeyring(await newKeysDir(t), { genesisBytes: founder.org.genesisBytes, nodeKey: generateNodeKey(seeded(102).random), passphrase: undefined, provider, random: seeded(103).random })
+  const other = generateNodeKey(seeded(104).random)
+  const { log } = admitSite(founder, nodeKeyFromSecret(recoverySeed).publicKey, other.publicKey, seeded(105).random)
+  joined.learnEpochs(log.state)
+  assert.equal(joined.hasEpochKey, false)
+  assert.deepEqual(joined.epochKeys(), [])
 })

@@ -1,0 +1,108 @@
+/**
+ * `peerpacs invite`: makes a one-time invite code for a new node (docs/protocol.md "Enrollment").
+ * It runs inside the running node only: the new node connects to it, and its connection gater
+ * must know the invite at once. The code is shown once (only the invite key's public half is
+ * kept); it is audited as a change of the org's security configuration.
+ */
+import { EVENT_TYPE } from '../../../protocol/audit/index.ts'
+import { PeerpacsError } from '../../../protocol/errors.ts'
+import type { NodeId } from '../../../protocol/identity.ts'
+import { isRole, LEVELS, ROLES, type Level, type Role } from '../../../protocol/log/index.ts'
+import { cliUser } from '../../audit/actors.ts'
+import { checkAdmission } from '../../members/admit.ts'
+import { auditMemberChange } from '../../members/change.ts'
+import { MAX_INVITE_VALIDITY_MS } from '../../mesh/invites.ts'
+import { UsageError, type CommandSpec } from '../command.ts'
+import { EXIT } from '../exit-codes.ts'
+import { parseLevel, parseScope } from './members.ts'
+
+/** The command needs `peerpacs start` running on the data dir. */
+export class NodeNotRunningError extends PeerpacsError {
+  static readonly code = 'NODE_NOT_RUNNING'
+  constructor (message: string, hint: string) { super(NodeNotRunningError.code, message, { hint }) }
+}
+
+const UNITS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** "30m", "24h", "7d" → ms. */
+export function parseValidity (text: string): number {
+  const m = /^(\d{1,6})([mhd])$/.exec(text.trim())
+  const ms = m === null ? NaN : Number(m[1]) * UNITS[m[2]!]!
+  if (!Number.isSafeInteger(ms) || ms <= 0 || ms > MAX_INVITE_VALIDITY_MS) {
+    throw new UsageError(`--expires "${text.slice(0, 40)}" is not a validity`, `a number with m, h or d, e.g. 30m, 24h, 7d (at most ${MAX_INVITE_VALIDITY_MS / 86_400_000}d)`)
+  }
+  return ms
+}
+
+function defaultLevel (role: Role): Level {
+  return role === 'backup' ? 'relay' : role === 'site' ? 'write' : 'read'
+}
+
+export const invite: CommandSpec = {
+  name: 'invite',
+  summary: 'Make a one-time code that lets a new node join the org.',
+  args: '',
+  minArgs: 0,
+  maxArgs: 0,
+  usesKeys: false,
+  description: `
+Prints an invite code for a new node, to be given to whoever sets it up, who runs on the new
+machine:
+
+    peerpacs init --join CODE
+
+The new node connects to this node, proves it holds the code, and is added to the org with the
+role, level and scope the code names (a site member also gets the org's content keys). The code
+works once, until it expires, and only while this node runs: it needs \`peerpacs start\`.
+Anyone holding the code can join once: pass it on privately.
+
+Roles: site (a full member: holds the keys; level write unless --level), backup (holds
+ciphertext only; level relay, org scope), specialist (level read unless --level; --scope a
+study id to give it one study). The grant follows the log's rules: never above this node's
+level. Each invite is recorded in the audit trail (110113 Security Alert, 110129 Security
+Configuration).`,
+  options: {
+    role: { type: 'string', value: 'ROLE', help: `the new node's role (${ROLES.join(', ')})` },
+    level: { type: 'string', value: 'LEVEL', help: `its level (${LEVELS.join(', ')}); default: write for a site, relay for a backup, read for a specialist` },
+    scope: { type: 'string', value: 'SCOPE', help: '"org" (default) or a study id' },
+    expires: { type: 'string', value: 'TIME', help: 'how long the code is valid: 30m, 24h (default), 7d' }
+  },
+
+  async run ({ values, out, node }) {
+    if (values.role === undefined) throw new UsageError('--role is required', `one of ${ROLES.join(', ')}`)
+    if (!isRole(values.role)) throw new UsageError(`--role "${String(values.role).slice(0, 40)}" is not a role`, `one of ${ROLES.join(', ')}`)
+    const role = values.role
+    const level = parseLevel(values, false) ?? defaultLevel(role)
+    const scope = parseScope(values)
+    if (role === 'site' && scope !== 'org') throw new UsageError('a site member is invited at org scope', 'leave out --scope')
+    if (role === 'backup' && (scope !== 'org' || level !== 'relay')) throw new UsageError('a backup is invited at org scope with level relay', 'leave out --level and --scope')
+    const validity = parseValidity(typeof values.expires === 'string' ? values.expires : '24h')
+    if (node?.mesh === undefined) {
+      throw new NodeNotRunningError('invite needs the running node (`peerpacs start`): the new node connects to it',
+        'start the node on this data dir, then run `peerpacs invite` again (it reaches the running node by itself)')
+    }
+    const { archive, mesh } = node
+    // Refused now, not when the new node arrives: a grant above this node's level, a non-site issuer of a site.
+    await checkAdmission(archive, { role, level, scope })
+    const created = await mesh.invites.create({ role, level, scope, expiresMs: validity, addrs: mesh.addresses() })
+    const expires = new Date(created.expires).toISOString()
+    try {
+      await auditMemberChange(archive, cliUser(), created.inviteNodeId as NodeId,
+        `invite created role=${role} level=${level} scope=${scope} expires=${expires}`, [EVENT_TYPE.securityConfiguration])
+    } catch (error) {
+      out.warn('the invite was made, but its audit record could not be written; see the node\'s log')
+      throw error
+    }
+    out.record({ type: 'invite', code: created.code, expires, role, level, scope, invite: created.inviteNodeId })
+    out.line(`Invite for a ${role} node (level ${level} in ${scope === 'org' ? 'the org' : `study ${scope}`}), valid until ${expires}, usable once:`)
+    out.line('')
+    out.line(`    ${created.code}`)
+    out.line('')
+    out.line('On the new machine, run:')
+    out.line('')
+    out.line(`    peerpacs init --join ${created.code}`)
+    out.line('')
+    out.line('Pass the code on privately: whoever holds it can join once. This node must be running when it is used.')
+    return EXIT.OK
+  }
+}
