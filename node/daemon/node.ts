@@ -76,6 +76,8 @@ export function meshStatus (mesh: Mesh): Record<string, unknown> {
     peerId: mesh.host.peerId.toString(),
     addresses: mesh.addresses(),
     peers: mesh.peers(),
+    log: mesh.logSummary(),
+    streamsFrom: mesh.streamsFrom(),
     transfers: mesh.transfers() ?? null,
     studies: { local: count('local'), partial: count('partial'), remoteOnly: count('remote-only'), list: studies }
   }
@@ -103,12 +105,9 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     for (const problem of pacs.unreadable) log.warn('catalogue.unreadable', { studyId: problem.studyId })
     const tokens = new TokenStore(archive.kv, provider, random)
     const controlToken = `ppc_${toHex(random(32))}`
-    const parts = await meshParts(archive, log.child({ component: 'mesh' }))
+    const parts = await meshParts(archive, log.child({ component: 'mesh' }), () => mesh?.addresses() ?? [])
     const meshHandle = { invites: parts.invites, addresses: (): string[] => mesh?.addresses() ?? [] }
-    const handle = { archive, pacs, dataDir: archive.layout.root, mesh: meshHandle }
-
-    const api = new Hono()
-    api.get('/status', (c) => c.json({
+    const statusOf = (): Record<string, unknown> => ({
       nodeId: archive.meta.nodeId,
       orgId: archive.meta.orgId,
       pid: process.pid,
@@ -117,7 +116,11 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       instances: [...pacs.instances()].length,
       unreadable: pacs.unreadable.length,
       mesh: mesh === undefined ? undefined : meshStatus(mesh)
-    }))
+    })
+    const handle = { archive, pacs, dataDir: archive.layout.root, mesh: meshHandle, status: statusOf }
+
+    const api = new Hono()
+    api.get('/status', (c) => c.json(statusOf()))
     const app = createHttpApp({
       settings: settings.http,
       tokens,

@@ -53,6 +53,9 @@ export async function createHost (options: HostOptions): Promise<Host> {
     streamMuxers: [yamux()],
     peerDiscovery,
     services,
+    // libp2p's default (5 inbound connections a second per host) would refuse a site that
+    // reconnects to several peers behind one NAT address, or an enrolling node just after.
+    connectionManager: { inboundConnectionThreshold: 50 },
     connectionGater: {
       // Loopback and private addresses are where clinics' peers are: allow dialling them.
       denyDialMultiaddr: () => false,

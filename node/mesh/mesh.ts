@@ -145,16 +145,19 @@ export class Mesh {
       synced: (peer, report) => { this.#synced(peer, report) }
     }
     this.#hooks = hooks
-    await host.handle(LOG_PROTOCOL, handleLogSync(hooks), { maxInboundStreams: 64 })
+    await host.handle(LOG_PROTOCOL, this.#counted(this.#membersOnly(handleLogSync(hooks))), { maxInboundStreams: 64 })
     if (blocks !== undefined) {
-      await host.handle(blocks.protocol, blocks.handler({
+      await host.handle(blocks.protocol, this.#counted(this.#membersOnly(blocks.handler({
         may: (peer) => this.#mayRead(peer),
         onViolation: (peer, reason) => { this.#violation(peer, reason) }
-      }), { maxInboundStreams: 64 })
+      }))), { maxInboundStreams: 64 })
     }
-    for (const extra of this.#extras) await host.handle(extra.protocol, extra.handler, { maxInboundStreams: 4 })
+    for (const extra of this.#extras) await host.handle(extra.protocol, this.#counted(extra.handler), { maxInboundStreams: 4 })
     host.addEventListener('peer:connect', (event) => { this.#connected(event.detail) })
-    host.addEventListener('peer:disconnect', (event) => { this.#fetcher?.removePeer(event.detail) })
+    host.addEventListener('peer:disconnect', (event) => {
+      this.#fetcher?.removePeer(event.detail)
+      this.#guests.delete(event.detail.toString())
+    })
     host.addEventListener('peer:discovery', (event) => {
       const peer = event.detail.id.toString()
       if (this.#admitted(peer)) this.#dialer.add(peer, event.detail.multiaddrs.map(String))
@@ -173,6 +176,26 @@ export class Mesh {
   }
 
   #hooks: LogSyncHooks | undefined
+  /** Inbound streams per peer id, every protocol (status shows it: a refused peer never has one). */
+  readonly #streamsFrom = new Map<string, number>()
+
+  #counted (handler: StreamHandler): StreamHandler {
+    return (stream, connection) => {
+      const id = connection.remotePeer.toString()
+      this.#streamsFrom.set(id, (this.#streamsFrom.get(id) ?? 0) + 1)
+      return handler(stream, connection)
+    }
+  }
+
+  /** An enrolling node passes the gater for its own protocol only. */
+  #membersOnly (handler: StreamHandler): StreamHandler {
+    return (stream, connection) => {
+      if (this.#admitted(connection.remotePeer.toString())) return handler(stream, connection)
+      stream.abort(new Error('only members may use this protocol'))
+    }
+  }
+
+  streamsFrom (): Record<string, number> { return Object.fromEntries(this.#streamsFrom) }
 
   async stop (): Promise<void> {
     if (this.#stopped) return
@@ -207,8 +230,13 @@ export class Mesh {
 
   #gate (peer: PeerId): boolean {
     if (this.#admitted(peer.toString())) return true
-    return this.#extras.some((e) => e.admits?.(peer) === true)
+    const guest = this.#extras.some((e) => e.admits?.(peer) === true)
+    // An enrolling node: its connection may finish its enrollment even once the invite is used.
+    if (guest) this.#guests.add(peer.toString())
+    return guest
   }
+
+  readonly #guests = new Set<string>()
 
   #nodeIdOf (peer: string): string | undefined {
     try {
@@ -245,6 +273,7 @@ export class Mesh {
   /** After membership changed: hang up on every peer that may no longer connect. */
   #enforce (): void {
     for (const connection of this.host.getConnections()) {
+      if (this.#guests.has(connection.remotePeer.toString())) continue
       if (!this.#gate(connection.remotePeer)) {
         this.#logger.info('mesh.disconnect', { peer: connection.remotePeer.toString(), reason: 'no longer an active member' })
         void connection.close().catch(() => connection.abort(new Error('no longer a member')))
@@ -400,6 +429,10 @@ export class Mesh {
       })
     }
     return out
+  }
+
+  logSummary (): { ops: number, heads: string[] } {
+    return { ops: this.#log.oplog.size, heads: this.#log.oplog.heads().map((h) => toHex(h)) }
   }
 
   studies (): Array<{ studyId: string, holding: StudyHolding, instances: number }> {

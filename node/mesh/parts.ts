@@ -1,17 +1,51 @@
 /**
- * What the mesh is assembled from in a running node: the block layer and the extra protocols
- * (enrollment), kept here so node.ts stays a list of listeners.
+ * What the mesh is assembled from in a running node: the block layer (the /peerpacs/blocks
+ * server over this node's blob store, and the fetcher that fills it from peers through the
+ * partial-object store) and the extra protocols (enrollment), kept here so node.ts stays a list
+ * of listeners.
  */
+import type { BlobId } from '../../protocol/blob-id.ts'
 import type { Archive } from '../archive/archive.ts'
+import { decodeBlobRecord, keys } from '../archive/index-layout.ts'
 import type { Logger } from '../daemon/log.ts'
+import { FsBlobStore } from '../store/blob-store-fs.ts'
+import { PartialBlobStore } from '../store/partial-blobs.ts'
+import { BlockFetcher } from './blocks/fetcher.ts'
+import { handleBlocks } from './blocks/server.ts'
+import { BLOCKS_PROTOCOL } from './blocks/wire.ts'
 import type { BlockLayer, ExtraProtocol } from './mesh.ts'
+import { ENROLL_PROTOCOL, handleEnroll } from './enroll.ts'
+import { InviteStore } from './invites.ts'
 
 export interface MeshParts {
-  readonly blocks: BlockLayer | undefined
+  readonly blocks: BlockLayer
   readonly extras: ExtraProtocol[]
-  readonly invites: unknown
+  readonly invites: InviteStore
 }
 
-export async function meshParts (_archive: Archive, _log: Logger): Promise<MeshParts> {
-  return { blocks: undefined, extras: [], invites: undefined }
+export async function blockLayer (archive: Archive, log: Logger): Promise<BlockLayer> {
+  const blobs = archive.blobs
+  if (!(blobs instanceof FsBlobStore)) throw new Error('the mesh needs the file-system blob store')
+  const partials = await PartialBlobStore.open(archive.layout.partialDir, archive.provider)
+  const digestOf = async (blob: BlobId): Promise<ReturnType<typeof decodeBlobRecord> | undefined> => {
+    const bytes = await archive.kv.get(keys.blob(blob))
+    return bytes === undefined ? undefined : decodeBlobRecord(blob, bytes)
+  }
+  return {
+    protocol: BLOCKS_PROTOCOL,
+    handler: (ctx) => handleBlocks({ blobs, may: ctx.may, onViolation: ctx.onViolation, log, digestOf, provider: archive.provider }),
+    fetcher: (ctx) => new BlockFetcher({ partials, blobs, provider: archive.provider, open: ctx.open, onFetched: ctx.onFetched, onViolation: ctx.onViolation, log })
+  }
+}
+
+/** `addresses` gives the running host's addresses (for the enrollment answer). */
+export async function meshParts (archive: Archive, log: Logger, addresses: () => string[]): Promise<MeshParts> {
+  const invites = await InviteStore.open(archive)
+  const enroll: ExtraProtocol = {
+    protocol: ENROLL_PROTOCOL,
+    handler: handleEnroll({ archive, invites, addresses, log, onAdmitted: (nodeId) => { log.info('mesh.enrolled', { nodeId }) } }),
+    // Only while its invite is unexpired and unused: the Noise handshake with the invite key is the proof.
+    admits: (peer) => invites.admits(peer)
+  }
+  return { blocks: await blockLayer(archive, log), extras: [enroll], invites }
 }

@@ -5,10 +5,12 @@ import { exportCommand } from './export.ts'
 import { fsckCommand } from './fsck.ts'
 import { importCommand } from './import.ts'
 import { init } from './init.ts'
+import { invite } from './invite.ts'
 import { logCommand } from './log.ts'
 import { members } from './members.ts'
 import { start } from './start.ts'
+import { status } from './status.ts'
 import { studies } from './studies.ts'
 import { token } from './token.ts'
 
-export const COMMANDS: readonly CommandSpec[] = [init, start, importCommand, studies, exportCommand, members, audit, fsckCommand, logCommand, token]
+export const COMMANDS: readonly CommandSpec[] = [init, start, importCommand, studies, exportCommand, status, members, invite, audit, fsckCommand, logCommand, token]

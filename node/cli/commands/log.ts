@@ -50,8 +50,17 @@ op, and a final {"type":"summary"}.`,
           problems.push({ kind: 'study-not-in-log', object: `study ${id}`, message: `the index holds study ${id}, but the log registers no such study` })
         }
       }
-      for (const id of state.studies.keys()) {
-        if (!indexed.has(id)) problems.push({ kind: 'study-not-in-index', object: `study ${id}`, message: `the log registers study ${id}, but the index has no record of it` })
+      // A study another site registered is indexed here once one of its blobs has arrived; until
+      // then it is still being fetched (or this node holds no key for it), not missing.
+      let fetching = 0
+      for (const [id, study] of state.studies) {
+        if (indexed.has(id)) continue
+        let held = false
+        for (const instance of study.instances.values()) if (await archive.kv.get(keys.blob(instance.blob.id as never)) !== undefined) held = true
+        if ((study.registeredBy as string) !== archive.meta.nodeId && !held) { fetching++; continue }
+        // A backup holds no key: it indexes blobs, never studies.
+        if (state.members.get(archive.meta.nodeId as never)?.role === 'backup') continue
+        problems.push({ kind: 'study-not-in-index', object: `study ${id}`, message: `the log registers study ${id}, but the index has no record of it` })
       }
 
       let instances = 0
@@ -68,6 +77,7 @@ op, and a final {"type":"summary"}.`,
         type: 'summary',
         ok: problems.length === 0,
         org: state.orgId,
+        fetching,
         journalEntries: check.entries,
         ops: check.ops,
         authors: check.authors,
