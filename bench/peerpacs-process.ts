@@ -38,7 +38,7 @@ export interface Running {
 }
 
 export async function startPeerpacs (data: string, args: string[], ns?: string): Promise<Running> {
-  const [cmd, argv] = command(['start', '--data', data, '--dicom', '127.0.0.1:0', '--http', '127.0.0.1:0', '--no-mdns', '--log-level', 'warn', ...args], ns)
+  const [cmd, argv] = command(['start', '--data', data, '--dicom', '127.0.0.1:0', '--http', '127.0.0.1:0', '--no-mdns', ...args], ns)
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
   started.add(child)
   let stderr = ''

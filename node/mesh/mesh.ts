@@ -309,12 +309,25 @@ export class Mesh {
 
   #synced (peer: PeerId, report: SyncReport): void {
     this.#vectors.set(peer.toString(), { vector: new Map(report.theirVector), at: Date.now() })
+    // What this sync sent it, it holds now.
+    if (report.sent > 0 && this.#mayRead(peer)) this.#noteHeld(peer.toString(), this.#log.durableMissingFor(report.theirVector))
     this.#logger.info('mesh.synced', { peer: peer.toString(), sent: report.sent, received: report.received })
     void this.#publishAddresses()
   }
 
+  /** The peer holds these ops now (it sent them, or took our push): keeps "ops behind" current between syncs. */
+  #noteHeld (peer: string, ops: readonly SignedOp[]): void {
+    const seen = this.#vectors.get(peer)
+    if (seen === undefined) return
+    for (const op of ops) {
+      const author = toHex(op.author)
+      if (op.seq === (seen.vector.get(author) ?? 0) + 1) seen.vector.set(author, op.seq)
+    }
+  }
+
   #received (peer: PeerId, result: ReceiveResult): void {
     const id = peer.toString()
+    this.#noteHeld(id, result.results.flatMap((r) => r.op === undefined || r.status === 'rejected' && r.reason !== undefined && ['signature', 'malformed', 'not-canonical', 'wrong-org', 'too-large', 'bad-body', 'unknown-type'].includes(r.reason) ? [] : [r.op]))
     for (const op of result.added) this.#origin.set(op.idHex, id)
     for (const fork of result.forks) this.#alerts.raise('fork', fork.author ? toHexKey(fork.author) : 'unknown', undefined, `two ops by one author at seq ${fork.seq}: kept as evidence, the author's later ops are not applied`)
     if (result.pending > 0) setTimeout(() => { void this.syncWith(peer) }, 50).unref()
@@ -365,6 +378,7 @@ export class Mesh {
       try {
         const stream = await this.host.dialProtocol(peer, LOG_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
         await pushOverStream(stream, send.map((op) => op.bytes))
+        this.#noteHeld(id, send)
       } catch (error) {
         // The next full sync (at reconnect) sends what this push could not.
         this.#logger.debug('mesh.push.failed', { peer: id, error: (error as Error).message })

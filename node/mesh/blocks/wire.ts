@@ -1,6 +1,6 @@
 /**
  * `/peerpacs/blocks/1.0.0`: fetching the blocks of a stored object (DESIGN "Blobs",
- * "Replication"). Pure functions over bytes; this comment is the spec (docs/wire-blocks.md says
+ * "Replication"). Pure functions over bytes; this comment is the spec (docs/protocol.md "/peerpacs/blocks/1.0.0" says
  * the same at more length).
  *
  * A blob is cut into blocks of BLOCK_SIZE = 2^20 bytes (the last may be short; an empty blob has

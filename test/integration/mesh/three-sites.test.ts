@@ -63,6 +63,7 @@ test('a study stored at A by storescu is exported byte-identical at B and C; the
     return all.every((h) => h === all[0]) ? all[0] : undefined
   })
   assert.ok(JSON.parse(heads!).length >= 1)
+  await waitFor('A to count B and C 0 ops behind', async () => (await status(a)).mesh.peers.every((p: { opsBehind?: number }) => p.opsBehind === 0))
   for (const node of [b, c]) {
     const s = await status(node)
     const peerA = (s.mesh.peers as Array<Record<string, any>>).find((p) => p.peer === a.process.peerId)
