@@ -35,6 +35,8 @@ export interface LimitedLink {
   readonly addrB: string
   /** Starts `cmd args` inside namespace `ns` (nsA or nsB); close() kills it if still running. */
   exec: (ns: string, cmd: string, args?: readonly string[], options?: SpawnOptions) => ChildProcess
+  /** Takes both ends of the veth link down (packets are dropped, connections stall) or up again. */
+  setDown: (down: boolean) => Promise<void>
   /** Kills what exec started, then deletes both namespaces (and with them the veth pair). */
   close: () => Promise<void>
 }
@@ -132,6 +134,9 @@ export async function createLimitedLink (options: LimitedLinkOptions): Promise<L
       child.once('exit', () => children.delete(child))
       child.once('error', () => children.delete(child))
       return child
+    },
+    setDown: async (down) => {
+      for (const [ns, dev] of [[nsA, vethA], [nsB, vethB]] as const) await sh('ip', ['-n', ns, 'link', 'set', dev, down ? 'down' : 'up'])
     },
     close: async () => {
       if (closed) return
