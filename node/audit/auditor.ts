@@ -4,17 +4,30 @@
  * work it records: a C-STORE is answered whether or not its audit op is on disk yet, and a
  * failed audit write is logged loudly (without PHI) and counted, so `status` can show it.
  * `flush()` waits for everything reported so far: the node calls it before it stops.
+ *
+ * A node that has just joined cannot write yet (it holds no epoch key, and its own membership
+ * has not reached it): its records wait, up to MAX_WAITING, and are written when the mesh has
+ * brought the keys (`retry()`), with the time they happened.
  */
 import type { AuditRecord } from '../../protocol/audit/index.ts'
 import type { Logger } from '../daemon/log.ts'
 
 export type AuditWriter = (record: AuditRecord) => Promise<void>
 
+export const MAX_WAITING = 1000
+
+/** The node cannot write audit ops yet, but will once the mesh brings its keys. */
+function notYet (error: unknown): boolean {
+  const e = error as { code?: string, message?: string }
+  return e.code === 'KEY_FILE' || (e.code === 'LOG_WRITE' && /not an active member/.test(e.message ?? ''))
+}
+
 export class Auditor {
   readonly #write: AuditWriter
   readonly #log: Logger
   readonly #pending = new Set<Promise<void>>()
   #failures = 0
+  #waiting: AuditRecord[] = []
 
   constructor (write: AuditWriter, log: Logger) {
     this.#write = write
@@ -24,6 +37,11 @@ export class Auditor {
   /** Records an event; returns at once. */
   emit (record: AuditRecord): void {
     const done = this.#write(record).catch((error: unknown) => {
+      if (notYet(error) && this.#waiting.length < MAX_WAITING) {
+        this.#waiting.push(record)
+        this.#log.info('audit.deferred', { eventId: record.eventId, waiting: this.#waiting.length })
+        return
+      }
       this.#failures++
       this.#log.error('audit.write-failed', { eventId: record.eventId, code: (error as { code?: string }).code ?? 'UNKNOWN' })
     })
@@ -50,6 +68,16 @@ export class Auditor {
   }
 
   get failures (): number { return this.#failures }
+
+  /** Records waiting for the node to be able to write. */
+  get waiting (): number { return this.#waiting.length }
+
+  /** Writes the waiting records again (the mesh calls it when keys or membership arrived). */
+  retry (): void {
+    const waiting = this.#waiting
+    this.#waiting = []
+    for (const record of waiting) this.emit(record)
+  }
 
   async flush (): Promise<void> {
     while (this.#pending.size > 0) await Promise.all([...this.#pending])

@@ -340,6 +340,7 @@ export class Mesh {
     const state = this.#log.oplog.state
     if (ops.some((op) => MEMBERSHIP_TYPES.has(op.type))) {
       try { this.#archive.keyring.learnEpochs(state) } catch {}
+      if (this.#archive.auditor.waiting > 0) this.#archive.auditor.retry()
       this.#learnAddresses(state)
       this.#enforce()
     }

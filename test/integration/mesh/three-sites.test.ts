@@ -63,6 +63,13 @@ test('a study stored at A by storescu is exported byte-identical at B and C; the
     return all.every((h) => h === all[0]) ? all[0] : undefined
   })
   assert.ok(JSON.parse(heads!).length >= 1)
+  // A joined node writes its start record once the mesh brought its keys; the audit trail replicates.
+  const startsAtA = await waitFor('B\'s and C\'s start records at A', async () => {
+    const r = await runCli(['audit', '--event', '110100', '--json', '--data', a.data])
+    const text = r.stdout
+    return [b, c].every((n) => text.includes(n.process.peerId)) ? text : undefined
+  })
+  assert.ok(startsAtA.length > 0)
   await waitFor('A to count B and C 0 ops behind', async () => (await status(a)).mesh.peers.every((p: { opsBehind?: number }) => p.opsBehind === 0))
   for (const node of [b, c]) {
     const s = await status(node)
