@@ -10,7 +10,7 @@
  *   npm run bench:replicate -- [--size 1GB] [--link-mbit 20] [--link-size 40MB] [--dir DIR] [--json]
  */
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -62,6 +62,7 @@ interface Pair { seconds: number, bytes: number, mbPerSecond: number, rssA: numb
 async function replicate (work: string, set: string, studies: number, ns?: { a: string, b: string, addrA: string }): Promise<Pair> {
   const a = join(work, 'a')
   const b = join(work, 'b')
+  await mkdir(work, { recursive: true })
   await cli(['init', '--data', a, '--name', 'Bench', '--recovery-key-out', join(work, 'recovery.key')], ns?.a)
   await cli(['import', set, '--data', a], ns?.a)
   const bytes = await blobBytes(a)
