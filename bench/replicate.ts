@@ -73,8 +73,9 @@ async function replicate (work: string, set: string, studies: number, ns?: { a: 
     const code = invite.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>).find((r) => typeof r.code === 'string')!.code as string
     await cli(['init', '--join', code, '--data', b], ns?.b)
     const listenB = ns === undefined ? '/ip4/127.0.0.1/tcp/0' : '/ip4/0.0.0.0/tcp/4001'
-    const started = process.hrtime.bigint()
     const nodeB = await startPeerpacs(b, ['--p2p', listenB], ns?.b)
+    // From B's readiness (it dials A at once), not its process start.
+    const started = process.hrtime.bigint()
     try {
       await waitLocal(b, ns?.b, studies)
       const seconds = Number(process.hrtime.bigint() - started) / 1e9

@@ -31,6 +31,8 @@ export class Materializer {
   readonly unopened = new Map<StudyId, string>()
   /** Wanted blobs → where the log names them. */
   readonly #wanted = new Map<string, { study: StudyId, op: string }>()
+  /** Blobs fetched and waiting to be indexed in the next batch. */
+  readonly #arrived = new Set<string>()
   #queue: Promise<unknown> = Promise.resolve()
 
   constructor (archive: Archive, pacs: Pacs | undefined, log: Logger, keyless: () => boolean) {
@@ -67,15 +69,27 @@ export class Materializer {
     })
   }
 
-  /** A blob arrived whole and verified: index the instances of the log that name it. */
+  /**
+   * A blob arrived whole and verified: index the instances of the log that name it. Blobs that
+   * arrive while an earlier batch is being written are indexed together, in one synced batch.
+   */
   async fetched (state: OrgState, blob: string): Promise<void> {
+    this.#arrived.add(blob)
     await this.#serial(async () => {
-      const where = this.#wanted.get(blob)
-      const study = where === undefined ? undefined : state.studies.get(where.study)
-      const instance = where === undefined ? undefined : study?.instances.get(where.op as never)
-      if (study === undefined || instance === undefined) return
-      this.#wanted.delete(blob)
-      if (!this.#indexed.has(blob)) await this.#index(study, instance)
+      const blobs = [...this.#arrived]
+      this.#arrived.clear()
+      const batch: Prepared[] = []
+      const inBatch = { studies: new Set<StudyId>(), sops: new Set<string>() }
+      for (const id of blobs) {
+        const where = this.#wanted.get(id)
+        const study = where === undefined ? undefined : state.studies.get(where.study)
+        const instance = where === undefined ? undefined : study?.instances.get(where.op as never)
+        if (study === undefined || instance === undefined || this.#indexed.has(id)) continue
+        this.#wanted.delete(id)
+        const prepared = await this.#prepare(study, instance, inBatch)
+        if (prepared !== undefined) batch.push(prepared)
+      }
+      await this.#commit(batch)
     })
   }
 
@@ -99,41 +113,63 @@ export class Materializer {
   }
 
   async #index (study: StudyState, instance: InstanceState): Promise<void> {
-    const archive = this.#archive
-    const writes: PutOperation[] = []
-    if (this.#keyless()) {
-      writes.push(blobRecordWrite(instance))
-    } else {
-      let context = this.#contexts.get(study.id)
-      try {
-        if (context === undefined) {
-          if (await archive.kv.get(keys.study(study.id)) === undefined) {
-            const derived = studyFromLog(archive, study)
-            context = derived.context
-            writes.push(...derived.writes)
-          } else {
-            context = await archive.study(study.id)
-          }
-        }
-        const derived = instanceFromLog(archive, context, instance)
-        const owner = await archive.kv.get(keys.sop(derived.sopLookup))
-        // The same SOP instance stored at two sites: the first copy indexed here stays.
-        if (owner !== undefined) writes.push(derived.writes[2]!)
-        else writes.push(...derived.writes)
-        await archive.kv.batch(writes)
-        this.#contexts.set(study.id, context)
-        this.unopened.delete(study.id)
-        this.#indexed.add(instance.blob.id)
-        if (owner === undefined) this.#pacs?.adopt(study.id, derived.entry)
-        return
-      } catch (error) {
-        if (!(error instanceof PeerpacsError)) throw error
-        if (!this.unopened.has(study.id)) this.#log.warn('mesh.study.unopened', { studyId: study.id, message: error.message })
-        this.unopened.set(study.id, error.message)
-        return
-      }
-    }
-    await archive.kv.batch(writes)
-    this.#indexed.add(instance.blob.id)
+    const prepared = await this.#prepare(study, instance, { studies: new Set(), sops: new Set() })
+    if (prepared !== undefined) await this.#commit([prepared])
   }
+
+  /** The index writes for one instance (and its study, when new here); undefined when it cannot be opened. */
+  async #prepare (study: StudyState, instance: InstanceState, inBatch: { studies: Set<StudyId>, sops: Set<string> }): Promise<Prepared | undefined> {
+    const archive = this.#archive
+    if (this.#keyless()) return { blob: instance.blob.id, writes: [blobRecordWrite(instance)] }
+    const writes: PutOperation[] = []
+    try {
+      let context = this.#contexts.get(study.id)
+      if (context === undefined) {
+        if (!inBatch.studies.has(study.id) && await archive.kv.get(keys.study(study.id)) === undefined) {
+          const derived = studyFromLog(archive, study)
+          context = derived.context
+          writes.push(...derived.writes)
+          inBatch.studies.add(study.id)
+        } else {
+          context = inBatch.studies.has(study.id) ? studyFromLog(archive, study).context : await archive.study(study.id)
+        }
+      }
+      const derived = instanceFromLog(archive, context, instance)
+      // The same SOP instance stored at two sites: the first copy indexed here stays.
+      const taken = inBatch.sops.has(derived.sopLookup) || await archive.kv.get(keys.sop(derived.sopLookup)) !== undefined
+      inBatch.sops.add(derived.sopLookup)
+      if (taken) writes.push(derived.writes[2]!)
+      else writes.push(...derived.writes)
+      const known = context
+      return {
+        blob: instance.blob.id,
+        writes,
+        done: () => {
+          this.#contexts.set(study.id, known)
+          this.unopened.delete(study.id)
+          if (!taken) this.#pacs?.adopt(study.id, derived.entry)
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof PeerpacsError)) throw error
+      if (!this.unopened.has(study.id)) this.#log.warn('mesh.study.unopened', { studyId: study.id, message: error.message })
+      this.unopened.set(study.id, error.message)
+      return undefined
+    }
+  }
+
+  async #commit (batch: readonly Prepared[]): Promise<void> {
+    if (batch.length === 0) return
+    await this.#archive.kv.batch(batch.flatMap((p) => p.writes))
+    for (const p of batch) {
+      this.#indexed.add(p.blob)
+      p.done?.()
+    }
+  }
+}
+
+interface Prepared {
+  readonly blob: string
+  readonly writes: PutOperation[]
+  readonly done?: () => void
 }

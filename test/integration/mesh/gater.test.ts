@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
 import { childEnv, runCli, show, parseRecords } from '../../helpers/cli.ts'
 import { founder, joinSite, status, waitFor } from '../../helpers/mesh.ts'
+import { tempDir } from '../../helpers/files.ts'
+import { join } from 'node:path'
 
 const ROGUE = fileURLToPath(new URL('../../helpers/rogue-peer.ts', import.meta.url))
 
@@ -34,7 +36,19 @@ test('a non-member and a removed member are refused before any stream; the remov
   const streamsBefore = (await status(a)).mesh.streamsFrom[b.process.peerId] ?? 0
   await waitFor('A to refuse the removed B when it redials', async () => a.process.logs().some((l) => l.event === 'mesh.refused' && l.peer === b.process.peerId), 90_000)
 
+  // An invite used once, presented again by another machine: refused at the connection.
+  const issued = await runCli(['invite', '--role', 'site', '--json', '--data', a.data])
+  assert.equal(issued.code, 0, show(issued))
+  const invite = parseRecords(issued.stdout).find((r) => typeof r.code === 'string')!
+  const root = await tempDir(t, 'peerpacs-reuse-')
+  const first = await runCli(['init', '--join', invite.code as string, '--data', join(root, 'first')])
+  assert.equal(first.code, 0, show(first))
+  const again = await runCli(['init', '--join', invite.code as string, '--data', join(root, 'second')])
+  assert.notEqual(again.code, 0, 'a used invite is refused')
+  assert.match(again.stderr, /refused|used/i, show(again))
+
   const s = await status(a)
+  assert.equal(s.mesh.streamsFrom[invite.invite as string], 1, 'the invite key opened one stream (its enrollment), none when reused')
   assert.equal(s.mesh.streamsFrom[stranger.peerId], undefined, 'no handler of A ran for the stranger')
   assert.equal(s.mesh.streamsFrom[b.process.peerId] ?? 0, streamsBefore, 'no handler of A ran for B after its removal')
   const audit = await runCli(['audit', '--event', '110113', '--json', '--data', a.data])
