@@ -179,12 +179,16 @@ export interface Enrolled {
  * refused TCP connections and peers that do not speak libp2p are "unreachable" instead.
  */
 function droppedAfterHandshake (error: unknown): boolean {
+  // libp2p may reject the dial with the connection's close Event itself (not an Error) when the
+  // listener drops it during the upgrade.
+  if (error instanceof Event) return true
   const name = (error as Error)?.name ?? ''
   const message = (error as Error)?.message ?? ''
   return name === 'UnexpectedEOFError' || name === 'StreamResetError' || /stream closed|ECONNRESET|connection reset/i.test(message)
 }
 
 function reasonOf (error: unknown): string {
+  if (error instanceof Event) return `the connection was closed by the other side (${error.type})`
   const name = (error as Error)?.name ?? ''
   const message = ((error as Error)?.message ?? String(error)).slice(0, 200)
   if (name === 'TimeoutError' || name === 'AbortError') return 'no answer in time'

@@ -19,7 +19,7 @@ import { publicKeyFromNodeId, type NodeId } from '../../protocol/identity.ts'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { nodeIdFromPublicKey } from '../../protocol/identity.ts'
 
-export const MDNS_SERVICE_TAG = 'peerpacs.local'
+export const MDNS_SERVICE_TAG = '_peerpacs._udp.local'
 
 export interface HostOptions {
   /** The Ed25519 seed (32 bytes) of the key this host presents: the node key, or an invite key while enrolling. */
