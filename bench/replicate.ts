@@ -122,7 +122,7 @@ try {
         const limited = await replicate(join(root, `link-${Date.now()}`), linkSet.dir, linkSet.studies, { a: link.nsA, b: link.nsB, addrA: link.addrA })
         const linkMBps = mbit * 1e6 / 8 / MB
         result.link = { ...limited, mbit, share: limited.mbPerSecond / linkMBps }
-        say(`  peerpacs A → B   ${limited.mbPerSecond.toFixed(2)} MB/s of a ${linkMBps.toFixed(2)} MB/s link = ${(100 * limited.mbPerSecond / linkMBps).toFixed(0)}% goodput (target ≥ 90%), ${limited.seconds.toFixed(1)} s incl. B's start`)
+        say(`  peerpacs A → B   ${limited.mbPerSecond.toFixed(2)} MB/s of a ${linkMBps.toFixed(2)} MB/s link = ${(100 * limited.mbPerSecond / linkMBps).toFixed(0)}% goodput (target ≥ 90%), ${limited.seconds.toFixed(1)} s from B's readiness`)
       } finally { await link.close() }
     }
   }

@@ -29,6 +29,8 @@ const BY_ERROR_CODE: Record<string, number> = {
   PASSPHRASE_FILE: EXIT.KEYS,
   KEY_FILE: EXIT.KEYS,
   KEYS_NOT_LOADED: EXIT.KEYS,
+  // A backup asked for something that needs keys it never holds.
+  KEYLESS_NODE: EXIT.KEYS,
   RECOVERY_KEY_OUT: EXIT.USAGE,
   // A membership change the log's rules refuse: nothing was written.
   MEMBER_CHANGE_REFUSED: EXIT.USAGE,

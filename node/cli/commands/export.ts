@@ -3,6 +3,7 @@ import { exportStudy } from '../../archive/export-study.ts'
 import type { CommandSpec } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
 import { withArchive } from '../open-archive.ts'
+import { refuseOnKeylessNode } from '../keyless.ts'
 import { formatBytes } from '../output.ts'
 
 export const exportCommand: CommandSpec = {
@@ -23,6 +24,7 @@ failed, 5 when the study does not exist.`,
   async run (context) {
     const { args, out } = context
     return await withArchive(context, 'export', 'required', async (archive) => {
+      await refuseOnKeylessNode(archive, 'export studies')
       let done = 0
       const summary = await exportStudy(archive, args[0]!, args[1]!, (event) => {
         done++
