@@ -3,7 +3,8 @@
  * before the clock starts); site B joins with an invite and starts; the figure is MB/s of
  * sealed blob bytes from B's start (it connects at once) to "every instance verified and
  * indexed at B", beside a raw TCP copy of the same number of bytes between two processes in
- * the same run, with the peak RSS of each. Then the same over a tbf rate-limited link between
+ * the same run and the same bytes over bare libp2p streams (the stack's ceiling), with the peak
+ * RSS of each. Then the same over a tbf rate-limited link between
  * two network namespaces (goodput as a share of the link), when namespaces are available.
  * Asserts nothing.
  *
@@ -19,6 +20,7 @@ import { writeSyntheticSet } from '../test/synthetic/write-set.ts'
 import { createLimitedLink, netnsAvailable } from '../test/helpers/netns-link.ts'
 import { cli, nodeStatus, startPeerpacs } from './peerpacs-process.ts'
 import { rawTcpCopy } from './raw-tcp-copy.ts'
+import { libp2pCopy } from './libp2p-copy.ts'
 
 const { values } = parseArgs({
   options: {
@@ -99,11 +101,13 @@ try {
   say('replicating A → B on loopback…')
   const loop = await replicate(work, set.dir, set.studies)
   const raw = await rawTcpCopy({ bytes: loop.bytes })
-  const result: Record<string, unknown> = { loopback: loop, rawTcp: raw }
+  const stack = await libp2pCopy({ bytes: loop.bytes, streams: 4 })
+  const result: Record<string, unknown> = { loopback: loop, rawTcp: raw, libp2p: stack }
   say('')
   say(`loopback, ${(loop.bytes / MB).toFixed(0)} MB sealed in ${set.studies} studies:`)
   say(`  peerpacs A → B   ${loop.mbPerSecond.toFixed(1).padStart(7)} MB/s   ${loop.seconds.toFixed(1)} s   peak RSS A ${(loop.rssA / MB).toFixed(0)} MB, B ${(loop.rssB / MB).toFixed(0)} MB`)
   say(`  raw TCP copy     ${raw.mbPerSecond.toFixed(1).padStart(7)} MB/s   ${raw.seconds.toFixed(1)} s   peak RSS ${(raw.peakRssBytes / MB).toFixed(0)} MB`)
+  say(`  libp2p alone     ${stack.mbPerSecond.toFixed(1).padStart(7)} MB/s   ${stack.seconds.toFixed(1)} s   peak RSS ${(stack.peakRssBytes / MB).toFixed(0)} MB   (TCP+Noise+Yamux, 4 streams, no disk: the mandated stack's ceiling)`)
   say('  target: ≥ 150 MB/s with ≤ 250 MB RSS (Orthanc ~110, Syncthing ~140-170 MB/s measured here)')
 
   const mbit = Number(values['link-mbit'])
