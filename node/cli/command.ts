@@ -11,6 +11,7 @@ import type { Output } from './output.ts'
 import type { Archive } from '../archive/archive.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import type { InviteStore } from '../mesh/invites.ts'
+import type { BackupVerification } from '../mesh/backup-verification.ts'
 
 /** A running node, when a command is executed inside it (through the CLI channel). */
 export interface NodeHandle {
@@ -19,7 +20,12 @@ export interface NodeHandle {
   /** The running node's status (GET /api/status): mesh peers, transfers, studies' holding. */
   readonly status?: () => Record<string, unknown>
   /** The running node's mesh: its invites, and the addresses a new node can dial (`peerpacs invite`). */
-  readonly mesh?: { readonly invites: InviteStore, addresses (): string[] }
+  readonly mesh?: {
+    readonly invites: InviteStore
+    addresses (): string[]
+    /** Challenges the org's backup for blocks (`peerpacs backup verify`). */
+    verifyBackup?: (count: number | 'all', onProgress?: (done: number, total: number) => void) => Promise<BackupVerification>
+  }
 }
 
 export class UsageError extends PeerpacsError {

@@ -77,6 +77,7 @@ export function meshStatus (mesh: Mesh): Record<string, unknown> {
     addresses: mesh.addresses(),
     peers: mesh.peers(),
     log: mesh.logSummary(),
+    backupVerification: mesh.lastBackupVerification ?? null,
     streamsFrom: mesh.streamsFrom(),
     transfers: mesh.transfers() ?? null,
     studies: { local: count('local'), partial: count('partial'), remoteOnly: count('remote-only'), list: studies }
@@ -106,7 +107,14 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     const tokens = new TokenStore(archive.kv, provider, random)
     const controlToken = `ppc_${toHex(random(32))}`
     const parts = await meshParts(archive, log.child({ component: 'mesh' }), () => mesh?.addresses() ?? [])
-    const meshHandle = { invites: parts.invites, addresses: (): string[] => mesh?.addresses() ?? [] }
+    const meshHandle = {
+      invites: parts.invites,
+      addresses: (): string[] => mesh?.addresses() ?? [],
+      verifyBackup: async (count: number | 'all', onProgress?: (done: number, total: number) => void) => {
+        if (mesh === undefined) throw new Error('the mesh is not running')
+        return await mesh.verifyBackup(count, onProgress)
+      }
+    }
     const statusOf = (): Record<string, unknown> => ({
       nodeId: archive.meta.nodeId,
       orgId: archive.meta.orgId,

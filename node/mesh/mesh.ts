@@ -15,6 +15,12 @@ import type { PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import { MEMBERSHIP_TYPES, isActiveMember, type OrgState, type SignedOp } from '../../protocol/log/index.ts'
 import { LOG_PROTOCOL } from '../../protocol/wire/log-sync.ts'
 import type { BlobId } from '../../protocol/blob-id.ts'
+import { decodeBlobRecord } from '../archive/index-layout.ts'
+import { EVENT_TYPE, nodeSource, OUTCOME, securityAlertEvent } from '../../protocol/audit/index.ts'
+import { thisNode } from '../audit/actors.ts'
+import type { BackupVerification } from './backup-verification.ts'
+import { pickSamples, verifyPeerBlocks } from './verify-peer.ts'
+import { BLOCKS_PROTOCOL } from './blocks/wire.ts'
 import type { Archive } from '../archive/archive.ts'
 import type { Logger } from '../daemon/log.ts'
 import type { NodeLog, ReceiveResult } from '../log/node-log.ts'
@@ -39,7 +45,7 @@ export interface MeshSettings {
 /** The block layer's seams (node/mesh/blocks). */
 export interface BlockLayer {
   readonly protocol: string
-  handler (ctx: { may: (peer: PeerId, blob: BlobId) => boolean, onViolation: (peer: PeerId, reason: string) => void }): StreamHandler
+  handler (ctx: { may: (peer: PeerId, blob: BlobId) => boolean, onViolation: (peer: PeerId, reason: string) => void, onDamaged: (blob: BlobId, reason: string) => void }): StreamHandler
   fetcher (ctx: { open: (peer: PeerId, signal: AbortSignal) => Promise<Stream>, onFetched: (id: BlobId) => Promise<void>, onViolation: (peer: PeerId, reason: string) => void }): BlobFetcher
 }
 
@@ -149,7 +155,8 @@ export class Mesh {
     if (blocks !== undefined) {
       await host.handle(blocks.protocol, this.#counted(this.#membersOnly(blocks.handler({
         may: (peer) => this.#mayRead(peer),
-        onViolation: (peer, reason) => { this.#violation(peer, reason) }
+        onViolation: (peer, reason) => { this.#violation(peer, reason) },
+        onDamaged: (blob, reason) => { void this.#repair(blob, reason) }
       }))), { maxInboundStreams: 64 })
     }
     for (const extra of this.#extras) await host.handle(extra.protocol, this.#counted(extra.handler), { maxInboundStreams: 4 })
@@ -386,6 +393,77 @@ export class Mesh {
       }
     }))
     for (const op of ops) this.#origin.delete(op.idHex)
+  }
+
+  // -- backup verification ----------------------------------------------------------------
+
+  lastBackupVerification: BackupVerification | undefined
+
+  async verifyBackup (count: number | 'all', onProgress?: (done: number, total: number) => void): Promise<BackupVerification> {
+    const state = this.#log.oplog.state
+    const backups = [...state.members.values()].filter((m) => m.role === 'backup' && !m.removed)
+    const connected = new Set(this.host.getConnections().map((c) => c.remotePeer.toString()))
+    const blobs = [...state.studies.values()].flatMap((s) => [...s.instances.values()].map((i) => i.blob))
+    const random = (n: number): number => Math.floor(Math.random() * n)
+    const problems: BackupVerification['problems'] = []
+    let checked = 0
+    let ok = 0
+    for (const backup of backups) {
+      const peer = peerIdOfNode(backup.id)
+      if (!connected.has(peer.toString())) continue
+      const samples = pickSamples(blobs, count, random)
+      const results = await verifyPeerBlocks(this.#archive.provider, async () => await this.host.dialProtocol(peer, BLOCKS_PROTOCOL, { signal: AbortSignal.timeout(10_000) }), samples,
+        (done) => onProgress?.(checked + done, backups.length * samples.length))
+      for (const r of results) {
+        checked++
+        if (r.outcome === 'ok') ok++
+        else problems.push({ backup: backup.id, blob: r.blob.id, block: r.index, outcome: r.outcome, ...(r.detail === undefined ? {} : { detail: r.detail }) })
+      }
+    }
+    const report: BackupVerification = {
+      time: new Date().toISOString(),
+      backups: backups.map((b) => ({ nodeId: b.id, connected: connected.has(peerIdOfNode(b.id).toString()) })),
+      checked,
+      ok,
+      problems
+    }
+    this.lastBackupVerification = report
+    const reachable = report.backups.filter((b) => b.connected).length
+    const summary = reachable === 0 ? 'no backup node was connected: nothing verified'
+      : `backup verification: ${ok} of ${checked} blocks match the log${problems.length === 0 ? '' : `; ${problems.filter((p) => p.outcome === 'missing').length} missing, ${problems.filter((p) => p.outcome !== 'missing').length} damaged or refused`}`
+    this.#archive.auditor.emit(securityAlertEvent({
+      time: Date.now(),
+      source: nodeSource(this.#log.nodeId),
+      outcome: problems.length === 0 && reachable > 0 ? OUTCOME.success : OUTCOME.seriousFailure,
+      outcomeDescription: summary,
+      types: [EVENT_TYPE.nodeAuthentication],
+      reporter: thisNode(this.#log.nodeId),
+      subjects: report.backups.map((b) => ({ kind: 'node' as const, id: b.nodeId, description: summary }))
+    }))
+    return report
+  }
+
+  // -- repair ------------------------------------------------------------------------------
+
+  readonly #repairing = new Set<string>()
+
+  /**
+   * A blob this node should hold is missing or damaged (found while serving it): set it aside
+   * and fetch it again, verified, from a peer that holds it. The index keeps pointing at it.
+   */
+  async #repair (blob: BlobId, reason: string): Promise<void> {
+    if (this.#repairing.has(blob) || this.#fetcher === undefined) return
+    this.#repairing.add(blob)
+    try {
+      const record = await this.#archive.kv.get(['blob', blob])
+      if (record === undefined) return
+      const info = decodeBlobRecord(blob, record)
+      const aside = await this.#archive.blobs.quarantine(blob).catch(() => undefined)
+      this.#logger.error('mesh.blob.repairing', { blob, reason, quarantined: aside ?? '' })
+      this.#fetcher.want(info, 10)
+    } finally {
+      setTimeout(() => this.#repairing.delete(blob), 60_000).unref()
+    }
   }
 
   // -- addresses ---------------------------------------------------------------------------

@@ -33,7 +33,7 @@ export async function blockLayer (archive: Archive, log: Logger): Promise<BlockL
   }
   return {
     protocol: BLOCKS_PROTOCOL,
-    handler: (ctx) => handleBlocks({ blobs, may: ctx.may, onViolation: ctx.onViolation, log, digestOf, provider: archive.provider }),
+    handler: (ctx) => handleBlocks({ blobs, may: ctx.may, onViolation: ctx.onViolation, onDamaged: ctx.onDamaged, log, digestOf, provider: archive.provider }),
     // Most instances are one block (a CT slice is ~0.5 MB), so throughput comes from many blobs in
     // flight, each paying its own stream, fsyncs and index write; 12 × 4 blocks bounds memory at
     // 48 MiB of unread blocks whatever the sizes.

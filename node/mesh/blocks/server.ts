@@ -35,6 +35,11 @@ export interface BlocksServerContext {
    */
   readonly digestOf?: (blob: BlobId) => BlobInfo | undefined | Promise<BlobInfo | undefined>
   readonly provider?: CryptoProvider
+  /**
+   * Optional: a blob this node should hold (digestOf knows it) turned out missing, unreadable or
+   * damaged while serving it; the node sets it aside and fetches it again from its peers.
+   */
+  readonly onDamaged?: (blob: BlobId, reason: string) => void
   readonly idleTimeoutMs?: number
   readonly sendTimeoutMs?: number
 }
@@ -59,7 +64,12 @@ export function handleBlocks (ctx: BlocksServerContext): StreamHandler {
     }
     if (!allowed) { await send(encodeRefused(blob)); return }
     const size = await ctx.blobs.size(blob)
-    if (size === undefined) { await send(encodeNotHeld(blob)); return }
+    const damagedHere = (reason: string): void => { try { ctx.onDamaged?.(blob, reason) } catch {} }
+    if (size === undefined) {
+      if (ctx.digestOf !== undefined && await ctx.digestOf(blob) !== undefined) damagedHere('the blob file is missing')
+      await send(encodeNotHeld(blob))
+      return
+    }
     const count = blockCount(size, BLOCK_SIZE)
     const last = indexes[indexes.length - 1]!
     if (last >= count) {
@@ -77,12 +87,14 @@ export function handleBlocks (ctx: BlocksServerContext): StreamHandler {
         for await (const chunk of ctx.blobs.read(blob, { start, end })) { parts.push(chunk); length += chunk.length }
       } catch (error) {
         log.warn('blocks.read-failed', { peer: peer.toString(), blob, index, error: (error as Error).message })
+        damagedHere(`block ${index} could not be read`)
         await send(encodeError('unavailable', `block ${index} of blob ${blob} could not be read here`))
         throw new StopServing()
       }
       const damaged = length !== end - start || (digest !== undefined && !matches(ctx.provider!, digest, index, parts))
       if (damaged) {
         log.error('blocks.stored-block-damaged', { blob, index, length, expected: end - start })
+        damagedHere(`block ${index} does not match its hash`)
         await send(encodeError('unavailable', `block ${index} of blob ${blob} is damaged here`))
         throw new StopServing()
       }
