@@ -18,6 +18,11 @@
  *    effective set E (∅ at first), keep as candidates the removals that were valid in every
  *    round so far, recompute E from the candidates, until E no longer changes. The candidate set
  *    only shrinks, so this ends within (number of removals + 1) rounds.
+ *
+ * The org's recovery key (named in the genesis) is not a member but holds the org's last-resort
+ * authority, which restoring from a backup needs: it may add a site member at org scope, start
+ * an epoch and remove a member (as an admin would), and nothing else. It cannot be removed:
+ * whoever holds it can open every epoch anyway.
  */
 import { nodeIdFromPublicKey, type NodeId } from '../identity.ts'
 import type { StudyId } from '../study-id.ts'
@@ -123,10 +128,43 @@ function epochWrapsOk (table: Members, body: EpochBody, excluded?: NodeId): bool
  * Step 3 for one op. `studyOf` names the study.register op that registered a study, if any.
  * Returns the reason it does not apply, or undefined; `level` receives the issuer's level in scope.
  */
+function recoveryId (ctx: Context): NodeId | undefined {
+  const genesis = ctx.dag.entries[0]?.op
+  return genesis?.type === 'org.genesis' ? nodeIdFromPublicKey(genesis.body.recovery) : undefined
+}
+
+/** The recovery key's ops (see the header): site admission, epochs and removals only. */
+function judgeRecovery (ctx: Context, entry: DagEntry, table: Members, out?: { level: number }): RejectReason | undefined {
+  const op = entry.op
+  const ADMIN = 3
+  if (out !== undefined) out.level = ADMIN
+  switch (op.type) {
+    case 'member.add': {
+      if (op.body.scope !== 'org' || op.body.role !== 'site') return 'insufficient-level'
+      const target = table.get(nodeIdFromPublicKey(op.body.member))
+      if (target !== undefined) return 'bad-target'
+      return undefined
+    }
+    case 'epoch.start':
+      return epochWrapsOk(table, op.body) ? undefined : 'bad-epoch'
+    case 'member.remove': {
+      const id = nodeIdFromPublicKey(op.body.member)
+      const target = table.get(id)
+      if (target === undefined || target.removed || target.removedScopes.has(op.body.scope)) return 'bad-target'
+      if (op.body.scope === 'org' && target.role === 'site' && op.body.epoch === undefined) return 'bad-epoch'
+      if (op.body.epoch !== undefined && !epochWrapsOk(table, op.body.epoch, id)) return 'bad-epoch'
+      return undefined
+    }
+    default:
+      return 'not-member'
+  }
+}
+
 function judge (ctx: Context, entry: DagEntry, studyOf: (s: StudyId) => DagEntry | undefined, out?: { level: number }): RejectReason | undefined {
   const op = entry.op
   if (op.type === 'org.genesis') return entry.index === 0 ? undefined : 'wrong-org'
   const table = tableAt(ctx, entry)
+  if (op.authorId === recoveryId(ctx)) return judgeRecovery(ctx, entry, table, out)
   const me = table.get(op.authorId)
   if (me?.removed === true || removedBy(ctx, op.authorId, 'org', entry)) return 'after-removal'
   if (me === undefined || me.levels.size === 0) return 'not-member'
