@@ -31,6 +31,16 @@ const BY_ERROR_CODE: Record<string, number> = {
   KEYS_NOT_LOADED: EXIT.KEYS,
   // A backup asked for something that needs keys it never holds.
   KEYLESS_NODE: EXIT.KEYS,
+  // Restore: a recovery key that is not the org's, or a file that holds none.
+  RECOVERY_KEY_REFUSED: EXIT.KEYS,
+  RECOVERY_KEY_FILE: EXIT.KEYS,
+  RESTORE_ADDRESS: EXIT.USAGE,
+  RESTORE_REPLACE: EXIT.USAGE,
+  RESTORE_DONE: EXIT.DATA_DIR,
+  BACKUP_UNREACHABLE: EXIT.PROBLEMS,
+  RESTORE_SYNC: EXIT.PROBLEMS,
+  RESTORE_REFUSED: EXIT.PROBLEMS,
+  RESTORE_GENESIS: EXIT.PROBLEMS,
   RECOVERY_KEY_OUT: EXIT.USAGE,
   // A membership change the log's rules refuse: nothing was written.
   MEMBER_CHANGE_REFUSED: EXIT.USAGE,

@@ -21,6 +21,7 @@ import { thisNode } from '../audit/actors.ts'
 import type { BackupVerification } from './backup-verification.ts'
 import { pickSamples, verifyPeerBlocks } from './verify-peer.ts'
 import { BLOCKS_PROTOCOL } from './blocks/wire.ts'
+import { GENESIS_PROTOCOL, handleGenesis } from './genesis-protocol.ts'
 import type { Archive } from '../archive/archive.ts'
 import type { Logger } from '../daemon/log.ts'
 import type { NodeLog, ReceiveResult } from '../log/node-log.ts'
@@ -160,6 +161,7 @@ export class Mesh {
       }))), { maxInboundStreams: 64 })
     }
     for (const extra of this.#extras) await host.handle(extra.protocol, this.#counted(extra.handler), { maxInboundStreams: 4 })
+    await host.handle(GENESIS_PROTOCOL, this.#counted(this.#membersOnly(handleGenesis(this.#archive.keyring.org.genesisBytes))), { maxInboundStreams: 4 })
     host.addEventListener('peer:connect', (event) => { this.#connected(event.detail) })
     host.addEventListener('peer:disconnect', (event) => {
       this.#fetcher?.removePeer(event.detail)
@@ -197,7 +199,7 @@ export class Mesh {
   /** An enrolling node passes the gater for its own protocol only. */
   #membersOnly (handler: StreamHandler): StreamHandler {
     return (stream, connection) => {
-      if (this.#admitted(connection.remotePeer.toString())) return handler(stream, connection)
+      if (this.#admitted(connection.remotePeer.toString()) || this.#isRecovery(connection.remotePeer)) return handler(stream, connection)
       stream.abort(new Error('only members may use this protocol'))
     }
   }
@@ -235,8 +237,15 @@ export class Mesh {
     return this.#bootstrap.has(peer) && !isActiveMember(state, this.#log.nodeId) && !state.members.has(nodeId)
   }
 
+  /** The org's recovery key, presented by a node restoring the org (it may read, never be dialled). */
+  #isRecovery (peer: PeerId): boolean {
+    const id = nodeIdOfPeer(peer)
+    return id !== undefined && id === nodeIdFromPublicKey(this.#log.oplog.state.recovery)
+  }
+
   #gate (peer: PeerId): boolean {
     if (this.#admitted(peer.toString())) return true
+    if (this.#isRecovery(peer)) return true
     const guest = this.#extras.some((e) => e.admits?.(peer) === true)
     // An enrolling node: its connection may finish its enrollment even once the invite is used.
     if (guest) this.#guests.add(peer.toString())
@@ -254,6 +263,7 @@ export class Mesh {
   }
 
   #mayRead (peer: PeerId): boolean {
+    if (this.#isRecovery(peer)) return true
     const nodeId = nodeIdOfPeer(peer)
     if (nodeId === undefined) return false
     const member = this.#log.oplog.state.members.get(nodeId)

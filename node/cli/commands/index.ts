@@ -2,6 +2,7 @@
 import type { CommandSpec } from '../command.ts'
 import { audit } from './audit.ts'
 import { backup } from './backup.ts'
+import { restore } from './restore.ts'
 import { exportCommand } from './export.ts'
 import { fsckCommand } from './fsck.ts'
 import { importCommand } from './import.ts'
@@ -14,4 +15,4 @@ import { status } from './status.ts'
 import { studies } from './studies.ts'
 import { token } from './token.ts'
 
-export const COMMANDS: readonly CommandSpec[] = [init, start, importCommand, studies, exportCommand, status, members, invite, backup, audit, fsckCommand, logCommand, token]
+export const COMMANDS: readonly CommandSpec[] = [init, start, importCommand, studies, exportCommand, status, members, invite, backup, restore, audit, fsckCommand, logCommand, token]

@@ -19,7 +19,7 @@ test('the recovery key admits a site, starts an epoch and removes the lost site;
   const log = new OpLog(provider, genesis)
   let time = 2
   const sign = <T extends OpType>(key: NodeKeyPair, type: T, body: OpBodies[T]) => createOp(provider, key, { org: orgId, seq: log.nextSeq(key.publicKey), parents: log.heads(), type, body, time: time++ } as never)
-  const add = (key: NodeKeyPair, type: OpType, body: unknown) => log.add(sign(key, type as never, body as never))
+  const add = (key: NodeKeyPair, type: OpType, body: unknown) => log.add(sign(key, type as never, body as never) as never)
 
   const replacement = generateNodeKey(random)
   assert.equal(add(recovery, 'member.add', { member: replacement.publicKey, role: 'site', level: 'admin', scope: 'org' }).status, 'applied')
