@@ -138,7 +138,7 @@ restore is interrupted, run the same command again: it resumes where it stopped.
     const instances = studies.reduce((n, s) => n + s.instances, 0)
     out.done()
     for (const [studyId, message] of mesh.materializer.unopened) out.warn(`study ${studyId} could not be opened: ${message}`)
-    out.record({ type: 'restored', nodeId: archive.keyring.nodeId, studies: studies.length, instances, bytes: mesh.transfers()?.bytesFetched ?? 0 })
+    out.record({ type: 'restored', nodeId: archive.keyring.nodeId, studies: studies.length, instances, bytes: mesh.transfers()?.bytesFetched ?? 0, peakRssBytes: process.resourceUsage().maxRSS * 1024 })
     out.line(`Restored ${studies.length} studies (${instances} instances), every blob verified against the log.`)
     out.line('Start the node with `peerpacs start`.')
     await archive.close()
