@@ -9,35 +9,15 @@ import { once } from 'node:events'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import type { ChildProcess } from 'node:child_process'
-import { CLI, childEnv } from '../../helpers/cli.ts'
 import { tempDir } from '../../helpers/files.ts'
 import { createLimitedLink, netnsAvailable, type LimitedLink } from '../../helpers/netns-link.ts'
+import { cliIn, startIn, statusIn } from '../../helpers/netns-node.ts'
 
-async function cliIn (link: LimitedLink, ns: string, args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = link.exec(ns, process.execPath, [CLI, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  const [code] = await once(child, 'exit') as [number | null]
-  return { code, stdout, stderr }
-}
 
-async function startIn (link: LimitedLink, ns: string, data: string, p2p: string): Promise<ChildProcess> {
-  // mDNS stays on (the default); the multicast route lets the namespace send to 224.0.0.251.
-  const child = link.exec(ns, process.execPath, [CLI, 'start', '--data', data, '--dicom', '127.0.0.1:0', '--http', '127.0.0.1:0', '--p2p', p2p], { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; if (stderr.includes('"event":"node.ready"')) resolve() })
-    child.once('exit', (code) => { reject(new Error(`start exited (${code}):\n${stderr}`)) })
-  })
-  return child
-}
 
 async function peersConnected (link: LimitedLink, ns: string, data: string): Promise<number> {
-  const r = await cliIn(link, ns, ['status', '--json', '--data', data])
-  const s = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>).find((x) => x.type === 'status')
-  return (s?.mesh?.peers as Array<{ connected: boolean }> | undefined)?.filter((p) => p.connected).length ?? 0
+  const s = await statusIn(link, ns, data)
+  return (s.mesh?.peers as Array<{ connected: boolean }> | undefined)?.filter((p) => p.connected).length ?? 0
 }
 
 async function until (what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
@@ -68,18 +48,18 @@ test('a site whose known addresses are stale finds its peer again through mDNS',
   const a = join(root, 'a')
   const b = join(root, 'b')
   assert.equal((await cliIn(link, link.nsA, ['init', '--data', a, '--name', 'mDNS Practice', '--recovery-key-out', join(root, 'rk')])).code, 0)
-  let nodeA = await startIn(link, link.nsA, a, `/ip4/${link.addrA}/tcp/4001`)
+  let nodeA = await startIn(link, link.nsA, a, `/ip4/${link.addrA}/tcp/4001`, { mdns: true })
   const invite = await cliIn(link, link.nsA, ['invite', '--role', 'site', '--json', '--data', a])
   const code = /"code":"([^"]+)"/.exec(invite.stdout)![1]!
   assert.equal((await cliIn(link, link.nsB, ['init', '--join', code, '--data', b])).code, 0)
-  let nodeB = await startIn(link, link.nsB, b, `/ip4/${link.addrB}/tcp/4001`)
+  let nodeB = await startIn(link, link.nsB, b, `/ip4/${link.addrB}/tcp/4001`, { mdns: true })
   await until('B connected to A', async () => await peersConnected(link, link.nsB, b) === 1, 60_000)
   await stop(nodeB)
   await stop(nodeA)
 
   // Both on other ports: every address either knows for the other (invite, log) is stale now.
-  nodeA = await startIn(link, link.nsA, a, `/ip4/${link.addrA}/tcp/4999`)
-  nodeB = await startIn(link, link.nsB, b, `/ip4/${link.addrB}/tcp/4998`)
+  nodeA = await startIn(link, link.nsA, a, `/ip4/${link.addrA}/tcp/4999`, { mdns: true })
+  nodeB = await startIn(link, link.nsB, b, `/ip4/${link.addrB}/tcp/4998`, { mdns: true })
   await until('B to find A through mDNS', async () => await peersConnected(link, link.nsB, b) === 1, 90_000)
   await stop(nodeB)
   await stop(nodeA)

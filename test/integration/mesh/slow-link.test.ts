@@ -6,39 +6,17 @@
  * network namespaces are not available.
  */
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { CLI, childEnv } from '../../helpers/cli.ts'
 import { writeStudies } from '../../helpers/dataset.ts'
 import { sha256Hex, tempDir } from '../../helpers/files.ts'
-import { createLimitedLink, netnsAvailable, type LimitedLink } from '../../helpers/netns-link.ts'
+import { createLimitedLink, netnsAvailable } from '../../helpers/netns-link.ts'
+import { cliIn, startIn, statusIn } from '../../helpers/netns-node.ts'
 import { KNOWN_PATIENTS } from '../../synthetic/study.ts'
 
-async function cliIn (link: LimitedLink, ns: string, args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = link.exec(ns, process.execPath, [CLI, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  const [code] = await once(child, 'exit') as [number | null]
-  return { code, stdout, stderr }
-}
 
-async function startIn (link: LimitedLink, ns: string, data: string, p2p: string): Promise<void> {
-  const child = link.exec(ns, process.execPath, [CLI, 'start', '--data', data, '--dicom', '127.0.0.1:0', '--http', '127.0.0.1:0', '--p2p', p2p, '--no-mdns'], { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; if (stderr.includes('"event":"node.ready"')) resolve() })
-    child.once('exit', (code) => { reject(new Error(`start exited (${code}):\n${stderr}`)) })
-  })
-}
 
-async function statusIn (link: LimitedLink, ns: string, data: string): Promise<Record<string, any>> {
-  const r = await cliIn(link, ns, ['status', '--json', '--data', data])
-  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>).find((x) => x.type === 'status') ?? {}
-}
 
 async function hashes (dir: string): Promise<string[]> {
   const out: string[] = []
