@@ -12,7 +12,9 @@ import { cliUser } from '../../audit/actors.ts'
 import { checkAdmission } from '../../members/admit.ts'
 import { auditMemberChange } from '../../members/change.ts'
 import { MAX_INVITE_VALIDITY_MS } from '../../mesh/invites.ts'
-import { UsageError, type CommandSpec } from '../command.ts'
+import { UsageError, type CommandSpec, type NodeHandle, type OptionValues } from '../command.ts'
+import { formatTable, type Output } from '../output.ts'
+import type { InviteRecord } from '../../mesh/invites.ts'
 import { EXIT } from '../exit-codes.ts'
 import { parseLevel, parseScope } from './members.ts'
 
@@ -40,10 +42,10 @@ function defaultLevel (role: Role): Level {
 
 export const invite: CommandSpec = {
   name: 'invite',
-  summary: 'Make a one-time code that lets a new node join the org.',
-  args: '',
+  summary: 'Make a one-time code that lets a new node join the org (or list and withdraw codes).',
+  args: '[list | withdraw INVITE_ID]',
   minArgs: 0,
-  maxArgs: 0,
+  maxArgs: 2,
   usesKeys: false,
   description: `
 Prints an invite code for a new node, to be given to whoever sets it up, who runs on the new
@@ -55,6 +57,9 @@ The new node connects to this node, proves it holds the code, and is added to th
 role, level and scope the code names (a site member also gets the org's content keys). The code
 works once, until it expires, and only while this node runs: it needs \`peerpacs start\`.
 Anyone holding the code can join once: pass it on privately.
+
+\`peerpacs invite list\` shows this node's invites (unused, used by which node, withdrawn or
+expired); \`peerpacs invite withdraw INVITE_ID\` makes an unused one worthless at once (audited).
 
 Roles: site (a full member: holds the keys; level write unless --level), backup (holds
 ciphertext only; level relay, org scope), specialist (level read unless --level; --scope a
@@ -68,7 +73,8 @@ Configuration).`,
     expires: { type: 'string', value: 'TIME', help: 'how long the code is valid: 30m, 24h (default), 7d' }
   },
 
-  async run ({ values, out, node }) {
+  async run ({ values, args, out, node }) {
+    if (args.length > 0) return await manage(args, values, out, node)
     if (values.role === undefined) throw new UsageError('--role is required', `one of ${ROLES.join(', ')}`)
     if (!isRole(values.role)) throw new UsageError(`--role "${String(values.role).slice(0, 40)}" is not a role`, `one of ${ROLES.join(', ')}`)
     const role = values.role
@@ -105,4 +111,35 @@ Configuration).`,
     out.line('Pass the code on privately: whoever holds it can join once. This node must be running when it is used.')
     return EXIT.OK
   }
+}
+
+function stateOf (r: InviteRecord, now: number): string {
+  if (r.used !== undefined) return `used ${new Date(r.used).toISOString()} by ${r.usedBy ?? '?'}`
+  if (r.withdrawn !== undefined) return `withdrawn ${new Date(r.withdrawn).toISOString()}`
+  return r.expires <= now ? 'expired' : 'unused'
+}
+
+/** `invite list` and `invite withdraw ID`. */
+async function manage (args: string[], values: OptionValues, out: Output, node: NodeHandle | undefined): Promise<number> {
+  const [action, id] = args
+  if (action !== 'list' && action !== 'withdraw') throw new UsageError(`unknown invite action "${String(action).slice(0, 40)}"`, 'use `invite --role ROLE`, `invite list` or `invite withdraw INVITE_ID`')
+  for (const name of ['role', 'level', 'scope', 'expires'] as const) if (values[name] !== undefined) throw new UsageError(`--${name} is for making an invite, not for \`invite ${action}\``)
+  if (action === 'list' && id !== undefined) throw new UsageError(`unexpected argument "${id.slice(0, 80)}"`)
+  if (action === 'withdraw' && id === undefined) throw new UsageError('invite withdraw needs the INVITE_ID (as `invite list` shows it)')
+  if (node?.mesh === undefined) throw new NodeNotRunningError(`invite ${action} needs the running node (\`peerpacs start\`): its invites live there`, 'start the node on this data dir, then run the command again')
+  const now = Date.now()
+  if (action === 'list') {
+    const records = node.mesh.invites.list()
+    for (const r of records) out.record({ type: 'invite', id: r.id, role: r.role, level: r.level, scope: r.scope, created: new Date(r.created).toISOString(), expires: new Date(r.expires).toISOString(), state: stateOf(r, now), ...(r.usedBy === undefined ? {} : { usedBy: r.usedBy }) })
+    if (records.length === 0) { out.line('No invites yet: make one with `peerpacs invite --role site`.'); return EXIT.OK }
+    const rows = [['INVITE ID', 'ROLE', 'LEVEL', 'SCOPE', 'EXPIRES', 'STATE']]
+    for (const r of records) rows.push([r.id, r.role, r.level, r.scope, new Date(r.expires).toISOString(), stateOf(r, now)])
+    for (const line of formatTable(rows)) out.line(line)
+    return EXIT.OK
+  }
+  const withdrawn = await node.mesh.invites.withdraw(id!)
+  await auditMemberChange(node.archive, cliUser(), withdrawn.id as NodeId, `invite withdrawn role=${withdrawn.role} level=${withdrawn.level} scope=${withdrawn.scope}`, [EVENT_TYPE.securityConfiguration])
+  out.record({ type: 'invite-withdrawn', id: withdrawn.id })
+  out.line(`Invite ${withdrawn.id} withdrawn: its code no longer lets anyone join.`)
+  return EXIT.OK
 }

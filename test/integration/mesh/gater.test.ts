@@ -47,6 +47,16 @@ test('a non-member and a removed member are refused before any stream; the remov
   assert.notEqual(again.code, 0, 'a used invite is refused')
   assert.match(again.stderr, /refused|used/i, show(again))
 
+  // An admin lists invites and withdraws an unused one: its code is then refused.
+  const second = parseRecords((await runCli(['invite', '--role', 'site', '--json', '--data', a.data])).stdout).find((r) => typeof r.code === 'string')!
+  const withdrawn = await runCli(['invite', 'withdraw', second.invite as string, '--data', a.data])
+  assert.equal(withdrawn.code, 0, show(withdrawn))
+  const late = await runCli(['init', '--join', second.code as string, '--data', join(root, 'late')])
+  assert.notEqual(late.code, 0, 'a withdrawn invite is refused')
+  const listed = parseRecords((await runCli(['invite', 'list', '--json', '--data', a.data])).stdout).filter((r) => r.type === 'invite')
+  assert.match(String(listed.find((r) => r.id === invite.invite)?.state), /^used .* by /)
+  assert.match(String(listed.find((r) => r.id === second.invite)?.state), /^withdrawn /)
+
   const s = await status(a)
   assert.equal(s.mesh.streamsFrom[invite.invite as string], 1, 'the invite key opened one stream (its enrollment), none when reused')
   assert.equal(s.mesh.streamsFrom[stranger.peerId], undefined, 'no handler of A ran for the stranger')
