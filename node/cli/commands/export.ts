@@ -4,6 +4,24 @@ import type { CommandSpec } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
 import { withArchive } from '../open-archive.ts'
 import { refuseOnKeylessNode } from '../keyless.ts'
+import type { Archive } from '../../archive/archive.ts'
+import { keys } from '../../archive/index-layout.ts'
+
+/**
+ * Instances of the study that another node registered and whose blob this node does not hold
+ * yet (what this node stored itself has arrived by definition; a copy it replaced has no blob).
+ */
+async function notYetArrived (archive: Archive, studyInstanceUid: string): Promise<number> {
+  const studyId = await archive.findStudyId(studyInstanceUid)
+  if (studyId === undefined) return 0
+  const study = (await archive.log()).oplog.state.studies.get(studyId)
+  let missing = 0
+  for (const instance of study?.instances.values() ?? []) {
+    if ((instance.author as string) === archive.keyring.nodeId) continue
+    if (await archive.kv.get(keys.blob(instance.blob.id as never)) === undefined) missing++
+  }
+  return missing
+}
 import { formatBytes } from '../output.ts'
 
 export const exportCommand: CommandSpec = {
@@ -36,7 +54,13 @@ failed, 5 when the study does not exist.`,
       out.record({ type: 'summary', ...summary })
       out.line(`exported ${summary.exported} of ${summary.instances} instances (${formatBytes(summary.bytes)}) to ${summary.dir}` +
         (summary.failed > 0 ? `; ${summary.failed} failed` : ''))
-      return summary.failed > 0 ? EXIT.PROBLEMS : EXIT.OK
+      // A study still arriving from other sites is never passed off as complete (invariant 4).
+      const missing = await notYetArrived(archive, summary.studyInstanceUid)
+      if (missing > 0) {
+        out.record({ type: 'incomplete', studyInstanceUid: summary.studyInstanceUid, notYetArrived: missing })
+        out.warn(`the study is not complete at this node: ${missing} instance(s) the log names have not arrived yet; \`peerpacs status\` shows the transfer`)
+      }
+      return summary.failed > 0 || missing > 0 ? EXIT.PROBLEMS : EXIT.OK
     })
   }
 }
