@@ -8,7 +8,7 @@
  * two network namespaces (goodput as a share of the link), when namespaces are available.
  * Asserts nothing.
  *
- *   npm run bench:replicate -- [--size 1GB] [--link-mbit 20] [--link-size 40MB] [--dir DIR] [--json]
+ *   npm run bench:replicate -- [--size 1GB] [--link-mbit 20] [--link-size 120MB] [--dir DIR] [--json]
  */
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
@@ -26,14 +26,14 @@ const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '1GB' },
     'link-mbit': { type: 'string', default: '20' },
-    'link-size': { type: 'string', default: '40MB' },
+    'link-size': { type: 'string', default: '120MB' },
     dir: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' }
   }
 })
 if (values.help === true) {
-  console.log('usage: npm run bench:replicate -- [--size 1GB] [--link-mbit 20 (0: skip)] [--link-size 40MB] [--dir DIR] [--json]')
+  console.log('usage: npm run bench:replicate -- [--size 1GB] [--link-mbit 20 (0: skip)] [--link-size 120MB] [--dir DIR] [--json]')
   process.exit(0)
 }
 const MB = 1e6
