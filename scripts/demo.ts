@@ -97,6 +97,7 @@ try {
   await waitFor('the backup to hold every blob', async () => (await nodeStatus(backup)).mesh.studies.local === 1)
   const s = await nodeStatus(backup)
   console.log(`backup: ${s.mesh.studies.local as number} study's blobs held, ${s.instances as number} instances readable (it holds no key)`)
+  console.log((await cli(['backup', 'verify', '--all', '--data', a])).stdout.trim())
   console.log((await cli(['status', '--data', a])).stdout.trim())
 
   if (values.keep === true) {
