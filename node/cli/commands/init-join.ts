@@ -7,23 +7,20 @@
  * record and the inviter's addresses under ['mesh', 'bootstrap'] (the mesh dials them at start),
  * and peerpacs.json last. No recovery key: the org has one already.
  */
-import { rm, stat } from 'node:fs/promises'
-import { utf8Encode } from '../../../protocol/bytes.ts'
+import { stat } from 'node:fs/promises'
 import { generateNodeKey, nodeIdFromPublicKey } from '../../../protocol/identity.ts'
 import { decodeInvite } from '../../../protocol/invite.ts'
-import { keys } from '../../archive/index-layout.ts'
-import { createJoinedKeyring } from '../../keys/keyring.ts'
 import { resolvePassphrase } from '../../keys/passphrase.ts'
 import { enrollWithInvite } from '../../mesh/enroll.ts'
 import { provider, random } from '../../runtime.ts'
-import { DATA_DIR_FORMAT, DATA_DIR_VERSION, dataDirLayout, prepareNewDataDir, writeDataDirMeta } from '../../store/data-dir.ts'
-import { LevelKvStore } from '../../store/kv-level.ts'
+import { dataDirLayout, prepareNewDataDir } from '../../store/data-dir.ts'
+import { BOOTSTRAP_KEY, removeDataDir, writeJoinedDataDir } from '../../store/joined-data-dir.ts'
 import { PeerpacsError } from '../../../protocol/errors.ts'
 import type { CommandContext } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
 
 /** Where the mesh finds the addresses to dial first (utf8 JSON array of multiaddrs). */
-export const BOOTSTRAP_KEY = ['mesh', 'bootstrap'] as const
+export { BOOTSTRAP_KEY }
 /** Per inviter address: dialling plus the exchange. */
 export const ENROLL_TIMEOUT_MS = 15_000
 
@@ -49,10 +46,7 @@ export async function joinOrg (context: CommandContext, codeText: string, option
   // Checked (and the folders made) before enrolling: the invite works once, so nothing that can
   // be known beforehand may fail after it is used.
   await prepareNewDataDir(layout)
-  const removeAll = async (): Promise<void> => {
-    for (const path of [layout.metaFile, layout.keysDir, layout.indexDir, layout.blobsDir]) await rm(path, { recursive: true, force: true })
-    if (!rootExisted) await rm(layout.root, { recursive: true, force: true })
-  }
+  const removeAll = async (): Promise<void> => { await removeDataDir(layout, rootExisted) }
   const nodeKey = generateNodeKey(random)
   const nodeId = nodeIdFromPublicKey(nodeKey.publicKey)
   let enrolled
@@ -64,20 +58,9 @@ export async function joinOrg (context: CommandContext, codeText: string, option
   }
   let orgName: string
   try {
-    const keyring = await createJoinedKeyring(layout.keysDir, { genesisBytes: enrolled.genesisBytes, nodeKey, passphrase, provider, random })
-    orgName = keyring.org.name
     const bootstrap = [...new Set([...enrolled.addrs, ...code.addrs])]
-    const index = await LevelKvStore.open(layout.indexDir, { create: true })
-    try {
-      await index.batch([
-        { type: 'put', key: keys.owner, value: utf8Encode(nodeId) },
-        { type: 'put', key: [...BOOTSTRAP_KEY], value: utf8Encode(JSON.stringify(bootstrap)) }
-      ])
-    } finally {
-      await index.close()
-    }
-    // Written last: a data dir is initialised only once everything else is in place.
-    await writeDataDirMeta(layout, { format: DATA_DIR_FORMAT, version: DATA_DIR_VERSION, nodeId, orgId: code.org, orgName, created: new Date().toISOString() })
+    const keyring = await writeJoinedDataDir(layout, { genesisBytes: enrolled.genesisBytes, nodeKey, passphrase, bootstrap })
+    orgName = keyring.org.name
   } catch (error) {
     await removeAll()
     throw new JoinWriteError(nodeId, error)

@@ -4,27 +4,24 @@
  * accepted the recovery key and the genesis matches it. Run again on the same data dir, it
  * resumes (the log step is idempotent; blobs resume from the verified blocks held).
  */
-import { readFile, rm, stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { utf8Encode, utf8Decode } from '../../../protocol/bytes.ts'
-import { generateNodeKey, nodeIdFromPublicKey } from '../../../protocol/identity.ts'
+import { generateNodeKey } from '../../../protocol/identity.ts'
 import { decodeRecoveryKey } from '../../../protocol/recovery-key.ts'
 import { EVENT_TYPE, nodeSource, OUTCOME, securityAlertEvent } from '../../../protocol/audit/index.ts'
 import { Archive } from '../../archive/archive.ts'
-import { keys } from '../../archive/index-layout.ts'
 import { cliUser, thisNode } from '../../audit/actors.ts'
 import { createLogger } from '../../daemon/log.ts'
-import { createJoinedKeyring } from '../../keys/keyring.ts'
 import { resolvePassphrase } from '../../keys/passphrase.ts'
 import { Mesh } from '../../mesh/mesh.ts'
 import { blockLayer } from '../../mesh/parts.ts'
 import { admitWithRecovery, openRecoverySession, RestoreError, syncFromBackup } from '../../mesh/restore.ts'
 import { Pacs } from '../../pacs/pacs.ts'
 import { provider, random } from '../../runtime.ts'
-import { DATA_DIR_FORMAT, DATA_DIR_VERSION, dataDirLayout, prepareNewDataDir, writeDataDirMeta } from '../../store/data-dir.ts'
-import { LevelKvStore } from '../../store/kv-level.ts'
+import { dataDirLayout, prepareNewDataDir } from '../../store/data-dir.ts'
+import { removeDataDir, writeJoinedDataDir } from '../../store/joined-data-dir.ts'
 import { UsageError, type CommandSpec } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
-import { BOOTSTRAP_KEY } from './init-join.ts'
 
 const RESTORING = ['restore', 'state']
 
@@ -78,21 +75,12 @@ restore is interrupted, run the same command again: it resumes where it stopped.
         const rootExisted = await exists(layout.root)
         await prepareNewDataDir(layout)
         try {
-          const nodeKey = generateNodeKey(random)
-          const keyring = await createJoinedKeyring(layout.keysDir, { genesisBytes: session.genesisBytes, nodeKey, passphrase, provider, random })
-          const nodeId = nodeIdFromPublicKey(nodeKey.publicKey)
-          const index = await LevelKvStore.open(layout.indexDir, { create: true })
-          try {
-            await index.batch([
-              { type: 'put', key: keys.owner, value: utf8Encode(nodeId) },
-              { type: 'put', key: [...BOOTSTRAP_KEY], value: utf8Encode(JSON.stringify([values.from])) },
-              { type: 'put', key: RESTORING, value: utf8Encode('log') }
-            ])
-          } finally { await index.close() }
-          await writeDataDirMeta(layout, { format: DATA_DIR_FORMAT, version: DATA_DIR_VERSION, nodeId, orgId: keyring.orgId, orgName: keyring.org.name, created: new Date().toISOString() })
+          await writeJoinedDataDir(layout, {
+            genesisBytes: session.genesisBytes, nodeKey: generateNodeKey(random), passphrase, bootstrap: [values.from],
+            extra: [{ type: 'put', key: RESTORING, value: utf8Encode('log') }]
+          })
         } catch (error) {
-          for (const path of [layout.metaFile, layout.keysDir, layout.indexDir, layout.blobsDir]) await rm(path, { recursive: true, force: true })
-          if (!rootExisted) await rm(layout.root, { recursive: true, force: true })
+          await removeDataDir(layout, rootExisted)
           throw error
         }
       }
