@@ -1,22 +1,26 @@
 /**
- * The CLI's side of the channel to a running node. `peerpacs start` writes control.json into
- * the data dir (its URL and a control token, mode 0600): whoever can read it could open the data
- * dir anyway. A command finds it, sends its argv (paths made absolute, since the node has its
- * own working directory) and replays the node's output as it streams back, so `peerpacs import`
- * or `studies` behave the same whether the node runs or not.
+ * The CLI's side of the channel to a running node. `peerpacs start` listens on `control.sock` in
+ * the data dir (daemon/control-socket.ts: a Unix socket, mode 0600, that only the data dir's
+ * owner can create or reach). A command checks that the socket is what a node of this user
+ * makes, sends its argv (paths made absolute, since the node has its own working directory) and
+ * replays the node's output as it streams back, so `peerpacs import` or `studies` behave the
+ * same whether the node runs or not. A socket that refuses connections is a crashed node's
+ * leftover: the command then runs on the data dir itself (whose lock says if anything holds it).
  */
-import { readFile } from 'node:fs/promises'
+import { lstat } from 'node:fs/promises'
+import { request, type IncomingMessage } from 'node:http'
+import { connect } from 'node:net'
 import { resolve } from 'node:path'
 import { PeerpacsError } from '../../protocol/errors.ts'
+import { socketPathFor } from '../daemon/control-socket.ts'
 import { dataDirLayout } from '../store/data-dir.ts'
 import { dataDirOf, parse, type CommandSpec } from './command.ts'
 import { EXIT } from './exit-codes.ts'
 import type { Output } from './output.ts'
 
 export interface ControlInfo {
-  readonly pid: number
-  readonly url: string
-  readonly token: string
+  /** The node's control socket. */
+  readonly socket: string
 }
 
 export class NodeUnreachableError extends PeerpacsError {
@@ -30,12 +34,17 @@ const PATH_ARGS: Readonly<Record<string, (index: number) => boolean>> = {
   export: (i) => i === 1
 }
 
-function alive (pid: number): boolean {
+/** Whether something listens on the socket (a crashed node's socket file refuses). */
+async function listening (file: string): Promise<boolean> {
+  const target = socketPathFor(file)
   try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    return await new Promise<boolean>((resolve) => {
+      const socket = connect(target.path)
+      socket.once('connect', () => { socket.destroy(); resolve(true) })
+      socket.once('error', () => { resolve(false) })
+    })
+  } finally {
+    target.release()
   }
 }
 
@@ -47,18 +56,28 @@ export async function runningNode (spec: CommandSpec, argv: string[], env: NodeJ
   } catch {
     return undefined // the local run reports the usage error
   }
-  let info: ControlInfo
+  const file = dataDirLayout(dataDir).controlSocket
+  let stats
   try {
-    info = JSON.parse(await readFile(dataDirLayout(dataDir).controlFile, 'utf8')) as ControlInfo
+    stats = await lstat(file)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined
-    if ((error as NodeJS.ErrnoException).code === 'EACCES') {
-      throw new NodeUnreachableError(`a node runs on ${resolve(dataDir)}, but its control.json is not readable by this user`, 'run the command as the user that runs the node')
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EACCES') {
+      throw new NodeUnreachableError(`${resolve(dataDir)} is not readable by this user`, 'run the command as the user that runs the node')
     }
-    return undefined
+    return undefined // ENOENT, ENOTDIR: no node runs here; the local run says what is wrong with the data dir
   }
-  if (typeof info.pid !== 'number' || typeof info.url !== 'string' || typeof info.token !== 'string') return undefined
-  return alive(info.pid) ? info : undefined
+  const uid = process.getuid?.()
+  const problem = !stats.isSocket()
+    ? 'is not a socket'
+    : uid !== undefined && uid !== 0 && stats.uid !== uid
+      ? `belongs to user ${stats.uid}, not to this user (${uid})`
+      : (stats.mode & 0o077) !== 0 ? `is open to other users (mode ${(stats.mode & 0o777).toString(8)})` : undefined
+  if (problem !== undefined) {
+    throw new NodeUnreachableError(`${file} ${problem}: a peerpacs node makes it a socket of its own user, mode 600; refusing to send commands to it`,
+      'if no node runs on this data dir, remove that file; otherwise run the command as the user that runs the node')
+  }
+  return await listening(file) ? { socket: file } : undefined
 }
 
 /** Options whose values are paths on this machine, per command. */
@@ -82,6 +101,20 @@ function absolutePaths (spec: CommandSpec, argv: string[]): string[] {
 
 interface ChannelEvent { readonly fd?: 1 | 2, readonly text?: string, readonly exit?: number }
 
+/** POSTs `body` to the node's /run and resolves with the streamed response. */
+async function post (node: ControlInfo, body: string): Promise<IncomingMessage> {
+  const target = socketPathFor(node.socket)
+  try {
+    return await new Promise((resolve, reject) => {
+      const req = request({ socketPath: target.path, method: 'POST', path: '/run', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, resolve)
+      req.once('error', reject)
+      req.end(body)
+    })
+  } finally {
+    target.release()
+  }
+}
+
 export async function runThroughNode (node: ControlInfo, spec: CommandSpec, argv: string[], out: Output, _env: NodeJS.ProcessEnv): Promise<number> {
   const body = JSON.stringify({
     command: spec.name,
@@ -89,16 +122,17 @@ export async function runThroughNode (node: ControlInfo, spec: CommandSpec, argv
     tty: process.stderr.isTTY === true,
     columns: process.stderr.columns ?? 0
   })
-  let response: Response
+  let response
   try {
-    response = await fetch(`${node.url}/api/cli/run`, { method: 'POST', headers: { authorization: `Bearer ${node.token}`, 'content-type': 'application/json' }, body })
+    response = await post(node, body)
   } catch (error) {
-    throw new NodeUnreachableError(`the node running on this data dir (pid ${node.pid}) does not answer at ${node.url}: ${(error as Error).message}`,
-      'if it is stuck, stop it (kill ' + node.pid + ') and run the command again')
+    throw new NodeUnreachableError(`the node running on this data dir does not answer on ${node.socket}: ${(error as Error).message}`,
+      'if it is stuck, stop it (its pid is in control.json) and run the command again')
   }
-  if (!response.ok || response.body === null) {
-    const text = await response.text().catch(() => '')
-    throw new NodeUnreachableError(`the node (pid ${node.pid}) refused the command: HTTP ${response.status} ${text.slice(0, 300)}`)
+  if (response.statusCode !== 200) {
+    let text = ''
+    for await (const chunk of response) text += String(chunk)
+    throw new NodeUnreachableError(`the node refused the command: HTTP ${response.statusCode ?? '?'} ${text.slice(0, 300)}`)
   }
   let exit: number | undefined
   let pending = ''
@@ -109,18 +143,22 @@ export async function runThroughNode (node: ControlInfo, spec: CommandSpec, argv
     if (event.text !== undefined) (event.fd === 2 ? process.stderr : process.stdout).write(event.text)
     if (event.exit !== undefined) exit = event.exit
   }
-  for await (const chunk of response.body) {
-    pending += decoder.decode(chunk, { stream: true })
-    let newline
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      handle(pending.slice(0, newline))
-      pending = pending.slice(newline + 1)
+  try {
+    for await (const chunk of response as AsyncIterable<Uint8Array>) {
+      pending += decoder.decode(chunk, { stream: true })
+      let newline
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        handle(pending.slice(0, newline))
+        pending = pending.slice(newline + 1)
+      }
     }
+    handle(pending)
+  } catch {
+    exit = undefined // the connection broke, or the node sent something that is not its channel's
   }
-  handle(pending)
   out.done()
   if (exit === undefined) {
-    out.error(`the node (pid ${node.pid}) stopped answering before the command finished; its outcome is unknown`, 'check with `peerpacs studies` or `peerpacs fsck`')
+    out.error('the node stopped answering before the command finished; its outcome is unknown', 'check with `peerpacs studies` or `peerpacs fsck`')
     return EXIT.INTERNAL
   }
   return exit

@@ -1,8 +1,9 @@
 /**
- * The node's side of the CLI channel (POST /api/cli/run, control token, loopback only): runs a
- * CLI command inside the node, against its open archive, and streams the command's output back
+ * The node's side of the CLI channel (POST /run on the control socket, control-socket.ts): runs
+ * a CLI command inside the node, against its open archive, and streams the command's output back
  * as JSON lines ({fd, text} ..., then {exit}). The command code is the same as when the node is
- * stopped, so the two paths cannot drift apart.
+ * stopped, so the two paths cannot drift apart. A client that goes away (Ctrl-C, a closed pipe)
+ * does not stop the command: what it had started finishes, its output is dropped.
  */
 import { Hono } from 'hono'
 import type { CommandSpec, NodeHandle } from '../cli/command.ts'
@@ -37,9 +38,18 @@ export function cliChannel (commands: readonly CommandSpec[], node: NodeHandle &
     const tty = request.tty === true
     const columns = typeof request.columns === 'number' ? request.columns : 0
     const encoder = new TextEncoder()
+    let gone = false
     const stream = new ReadableStream<Uint8Array>({
+      cancel () { gone = true },
       async start (controller) {
-        const send = (event: object): void => { controller.enqueue(encoder.encode(JSON.stringify(event) + '\n')) }
+        const send = (event: object): void => {
+          if (gone) return
+          try {
+            controller.enqueue(encoder.encode(JSON.stringify(event) + '\n'))
+          } catch {
+            gone = true
+          }
+        }
         const sink = (fd: 1 | 2): Sink => ({ write: (text: string) => { send({ fd, text }); return true }, isTTY: fd === 2 && tty, columns })
         const out = new Output({ json: argv.includes('--json'), stdout: sink(1) as unknown as NodeJS.WriteStream, stderr: sink(2) as unknown as NodeJS.WriteStream })
         log.info('cli.command', { command: spec.name })
@@ -47,7 +57,7 @@ export function cliChannel (commands: readonly CommandSpec[], node: NodeHandle &
         out.done()
         log.info('cli.command.done', { command: spec.name, exit })
         send({ exit })
-        controller.close()
+        if (!gone) controller.close()
       }
     })
     return new Response(stream, { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' } })

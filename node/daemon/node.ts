@@ -1,6 +1,7 @@
 /**
  * A running node (`peerpacs start`): holds the data dir, loads the catalogue, serves DIMSE and
- * HTTP, and writes control.json so CLI commands reach it. Stopping (SIGINT/SIGTERM, or stop())
+ * HTTP, listens on control.sock so CLI commands reach it (and writes control.json: its pid and
+ * HTTP address, for people and scripts). Stopping (SIGINT/SIGTERM, or stop())
  * closes the listeners first, lets in-flight writes finish (each is all-or-nothing anyway: an
  * instance is either durable with its index record or absent), then releases the data dir.
  */
@@ -16,6 +17,7 @@ import { PeerpacsError } from '../../protocol/errors.ts'
 import { startDimse, type DimseServer } from '../dimse/server.ts'
 import { dicomwebRoutes, wadoUriRoutes } from '../dicomweb/routes.ts'
 import { cliChannel } from './cli-channel.ts'
+import { listenControlSocket, type ControlSocket } from './control-socket.ts'
 import { createHttpApp, startHttp, type HttpServer } from './http.ts'
 import type { Logger } from './log.ts'
 import type { NodeSettings } from './settings.ts'
@@ -90,7 +92,9 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
   let dimse: DimseServer | undefined
   let http: HttpServer | undefined
   let mesh: Mesh | undefined
+  let control: ControlSocket | undefined
   const cleanup = async (): Promise<void> => {
+    await control?.close().catch(() => undefined)
     await http?.close().catch(() => undefined)
     await dimse?.close().catch(() => undefined)
     await mesh?.stop().catch(() => undefined)
@@ -134,7 +138,8 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       tokens,
       controlToken,
       log: log.child({ component: 'http' }),
-      control: cliChannel(options.commands, handle, log.child({ component: 'cli' })),
+      // The CLI reaches the node on its control socket only (control-socket.ts), never over TCP.
+      control: new Hono(),
       api,
       onAuth: httpAuthAudit(archive),
       mounts: {
@@ -147,6 +152,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     mesh = await listening('the mesh', settings.mesh.listen.join(','), 0, '--p2p', async () => await Mesh.start({
       archive, pacs, settings: settings.mesh, logger: log.child({ component: 'mesh' }), blocks: parts.blocks, extras: parts.extras
     }))
+    control = await listenControlSocket(cliChannel(options.commands, handle, log.child({ component: 'cli' })), archive.layout.controlSocket, log.child({ component: 'control' }))
     await writeFileAtomic(archive.layout.controlFile, JSON.stringify({ pid: process.pid, url: `http://${urlHost(settings.http.host)}:${http.port}`, token: controlToken }) + '\n', 0o600)
 
     let resolveStopped!: () => void
@@ -155,6 +161,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     const stop = async (reason: string): Promise<void> => {
       stopping ??= (async () => {
         log.info('node.stopping', { reason })
+        await control!.close().catch((error: unknown) => log.error('control.close.failed', { error: String(error) }))
         // No new work: listeners close first (in-flight associations and requests finish).
         await http!.close().catch((error: unknown) => log.error('http.close.failed', { error: String(error) }))
         await dimse!.close().catch((error: unknown) => log.error('dimse.close.failed', { error: String(error) }))

@@ -32,8 +32,10 @@ export interface DataDirLayout {
   readonly partialDir: string
   readonly quarantineDir: string
   readonly holderFile: string
-  /** Written by a running node (`peerpacs start`): where and how the CLI reaches it. */
+  /** Written by a running node (`peerpacs start`): its pid and HTTP address (informational). */
   readonly controlFile: string
+  /** The running node's control channel (daemon/control-socket.ts): how the CLI reaches it. */
+  readonly controlSocket: string
 }
 
 export function dataDirLayout (root: string): DataDirLayout {
@@ -47,7 +49,8 @@ export function dataDirLayout (root: string): DataDirLayout {
     partialDir: join(abs, 'partial'),
     quarantineDir: join(abs, 'quarantine'),
     holderFile: join(abs, 'holder.json'),
-    controlFile: join(abs, 'control.json')
+    controlFile: join(abs, 'control.json'),
+    controlSocket: join(abs, 'control.sock')
   }
 }
 

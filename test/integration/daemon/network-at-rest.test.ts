@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { test } from 'node:test'
 import { utf8Encode } from '../../../protocol/bytes.ts'
 import { childEnv, runCli, show } from '../../helpers/cli.ts'
+import { controlPost } from '../../helpers/control.ts'
 import { writeStudies } from '../../helpers/dataset.ts'
 import { findNeedles, tempDir, type Needle } from '../../helpers/files.ts'
 import { startNode } from '../../helpers/node-process.ts'
@@ -70,8 +70,7 @@ test('the CLI channel refuses malformed requests and commands that cannot run in
   const root = await tempDir(t, 'peerpacs-cli-channel-')
   const data = join(root, 'data')
   const node = await startNode(t, data)
-  const control = JSON.parse(await readFile(join(data, 'control.json'), 'utf8')) as { token: string }
-  const post = async (body: string): Promise<Response> => await fetch(`${node.url}/api/cli/run`, { method: 'POST', headers: { authorization: `Bearer ${control.token}`, 'content-type': 'application/json' }, body })
+  const post = async (body: string): Promise<Response> => await controlPost(join(data, 'control.sock'), body)
   assert.equal((await post('{not json')).status, 400)
   assert.equal((await post(JSON.stringify({ command: 'rm', argv: [] }))).status, 400)
   assert.equal((await post(JSON.stringify({ command: 'studies', argv: 'x' }))).status, 400)
