@@ -37,7 +37,26 @@ function mainHelp (): string {
   ].join('\n')
 }
 
+let quietOnClosedStdout = false
+
+/**
+ * A reader that stops early (`peerpacs studies --json | head`) closes stdout; the next write
+ * fails with EPIPE. That ends the command quietly with exit 0, as Unix tools do, instead of an
+ * unhandled error. Work already done stays done (each write to the data dir is all-or-nothing).
+ */
+function endQuietlyWhenStdoutCloses (): void {
+  if (quietOnClosedStdout) return
+  quietOnClosedStdout = true
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0)
+      throw error
+    })
+  }
+}
+
 export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  endQuietlyWhenStdoutCloses()
   const [name, ...rest] = argv
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined
