@@ -1,30 +1,36 @@
 /**
  * DICOM attribute matching (PS3.4 C.2.2.2, used by QIDO-RS too, PS3.18 §8.3.4): universal
- * matching (empty key), single value, list of UIDs, wildcards (* and ?) and ranges of dates and
- * times. Person names match without regard to case, as most archives do; other text is
+ * matching (empty key), single value, list of UIDs, wildcards (* and ?, wildcard.ts: no regular
+ * expressions, no backtracking) and ranges of dates and times (date-key.ts checks them).
+ * Person names match without regard to case, as most archives do; other text is
  * case-sensitive as the standard says.
+ *
+ * A key with several values (`CT\MR`) matches when any of its values matches any value of the
+ * attribute (list of UID matching, C.2.2.2.2, and the same rule for every other VR that can hold
+ * several values). This is the "any" reading that C-FIND SCUs and QIDO clients expect without
+ * Extended Negotiation; the "all values" Multiple Value Matching of C.2.2.2.8 is only defined
+ * after that negotiation, which peerpacs does not offer. Date and time keys are one value or one
+ * range: a list of them is refused.
+ *
+ * A key is compiled once per query (compileKey) and then tested against every catalogue entry.
  */
-import { PeerpacsError } from '../../protocol/errors.ts'
 import type { AttributeValue } from './attributes.ts'
+import { checkDateKey, normalTime } from './date-key.ts'
+import { QueryKeyError } from './query-key-error.ts'
+import { compileWildcard } from './wildcard.ts'
+
+export { QueryKeyError }
 
 const WILDCARD_VRS = new Set(['AE', 'CS', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT', 'UR'])
 const RANGE_VRS = new Set(['DA', 'TM', 'DT'])
+/** VRs of one value that may itself hold a backslash: their key is never split. */
+const ONE_VALUE_VRS = new Set(['LT', 'ST', 'UT', 'UR'])
+export const MAX_KEY_LENGTH = 1024
 
-/** A matching key that is malformed or names an attribute peerpacs does not match on. */
-export class QueryKeyError extends PeerpacsError {
-  static readonly code = 'QUERY_KEY'
-  constructor (message: string) { super(QueryKeyError.code, message) }
-}
-
-function escapeRegex (text: string): string {
-  return text.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-}
-
-/** Times compare by their digits; "0930" means 09:30:00. */
-function normalTime (t: string): string {
-  const digits = t.replace(/:/g, '')
-  const [whole = '', fraction = ''] = digits.split('.')
-  return whole.padEnd(6, '0') + '.' + fraction.padEnd(6, '0')
+/** The values of a matching key: backslash-separated (PS3.5 6.4), empty ones left out. */
+export function keyValues (vr: string, key: string): string[] {
+  if (ONE_VALUE_VRS.has(vr) || RANGE_VRS.has(vr)) return [key]
+  return key.split('\\').filter((v) => v !== '')
 }
 
 function inRange (vr: string, value: string, range: string): boolean {
@@ -41,33 +47,63 @@ function inRange (vr: string, value: string, range: string): boolean {
 
 /** Checks a query key's syntax for its VR; throws QueryKeyError naming what is wrong. */
 export function checkKey (keyword: string, vr: string, key: string): void {
-  if (key.length > 1024) throw new QueryKeyError(`${keyword}: the matching key is longer than 1024 characters`)
-  if (RANGE_VRS.has(vr) && key !== '') {
-    const pattern = vr === 'DA' ? /^(\d{8})?(-(\d{8})?)?$/ : vr === 'TM' ? /^([\d:.]{2,})?(-([\d:.]{2,})?)?$/ : /^([\d.+-]{4,})?(-([\d.+-]{4,})?)?$/
-    if (vr !== 'DT' ? !pattern.test(key) || key === '-' : key === '-') {
-      throw new QueryKeyError(`${keyword}: "${key}" is not a ${vr === 'DA' ? 'date (YYYYMMDD)' : vr === 'TM' ? 'time (HHMMSS)' : 'date-time'} or a range of them`)
-    }
+  if (key.length > MAX_KEY_LENGTH) throw new QueryKeyError(`${keyword}: the matching key is longer than ${MAX_KEY_LENGTH} characters`)
+  if (key === '') return
+  if (vr === 'DA' || vr === 'TM') { checkDateKey(keyword, vr, key); return }
+  if (vr === 'DT') {
+    if (key === '-' || !/^([\d.+-]{4,})?(-([\d.+-]{4,})?)?$/.test(key)) throw new QueryKeyError(`${keyword}: "${key}" is not a date-time or a range of them`)
+    return
   }
-  if (vr === 'UI' && key !== '' && !/^[\d.\\]+$/.test(key)) throw new QueryKeyError(`${keyword}: "${key}" is not a UID or a list of UIDs`)
-  if (vr === 'IS' && key !== '' && !/^\s*[+-]?\d+\s*$/.test(key)) throw new QueryKeyError(`${keyword}: "${key}" is not an integer`)
+  const values = keyValues(vr, key)
+  if (values.length === 0) throw new QueryKeyError(`${keyword}: the key holds only separators, no value`)
+  for (const v of values) {
+    if (vr === 'UI' && !/^[\d.]+$/.test(v)) throw new QueryKeyError(`${keyword}: "${v}" is not a UID; expected a UID or a list of UIDs`)
+    if (vr === 'IS' && !/^\s*[+-]?\d+\s*$/.test(v)) throw new QueryKeyError(`${keyword}: "${v}" is not an integer`)
+    if (vr === 'US' && !/^\s*\+?\d{1,5}\s*$/.test(v)) throw new QueryKeyError(`${keyword}: "${v}" is not an unsigned integer`)
+  }
 }
 
-function matchOne (vr: string, key: string, value: string | number): boolean {
-  const text = String(value).trim()
-  if (vr === 'UI') return key.split('\\').includes(text)
-  if (vr === 'IS' || vr === 'US') return Number(key) === Number(value)
-  if (RANGE_VRS.has(vr)) return key.includes('-') && vr !== 'DT' ? inRange(vr, text, key) : vr === 'TM' ? normalTime(text) === normalTime(key) : text === key
-  if (WILDCARD_VRS.has(vr) && /[*?]/.test(key)) {
-    const regex = new RegExp('^' + escapeRegex(key).replace(/\*/g, '.*').replace(/\?/g, '.') + '$', vr === 'PN' ? 'is' : 's')
-    return regex.test(text)
+type ValueTest = (text: string) => boolean
+
+/** One key value against one stored value (trimmed text). */
+function compileOne (vr: string, key: string): ValueTest {
+  if (vr === 'UI') return (text) => text === key
+  if (vr === 'IS' || vr === 'US') {
+    const n = Number(key)
+    return (text) => Number(text) === n
   }
-  return vr === 'PN' ? text.toLowerCase() === key.trim().toLowerCase() : text === key.trim()
+  if (RANGE_VRS.has(vr)) {
+    if (key.includes('-') && vr !== 'DT') return (text) => inRange(vr, text, key)
+    if (vr === 'TM') {
+      const t = normalTime(key)
+      return (text) => normalTime(text) === t
+    }
+    return (text) => text === key
+  }
+  if (WILDCARD_VRS.has(vr) && (key.includes('*') || key.includes('?'))) return compileWildcard(key, { ignoreCase: vr === 'PN' })
+  if (vr === 'PN') {
+    const lower = key.trim().toLowerCase()
+    return (text) => text.toLowerCase() === lower
+  }
+  const exact = key.trim()
+  return (text) => text === exact
+}
+
+/** A predicate for `key` (already checked): whether a value (undefined: absent) satisfies it. */
+export function compileKey (vr: string, key: string): (value: AttributeValue | undefined) => boolean {
+  if (key === '' || key === '*') return () => true
+  const tests = keyValues(vr, key).map((v) => compileOne(vr, v))
+  const one = (v: string | number): boolean => {
+    const text = String(v).trim()
+    return tests.some((test) => test(text))
+  }
+  return (value) => {
+    if (value === undefined) return false
+    return Array.isArray(value) ? value.some(one) : one(value as string | number)
+  }
 }
 
 /** Whether `value` (undefined: the attribute is absent) satisfies matching key `key`. */
 export function matches (vr: string, key: string, value: AttributeValue | undefined): boolean {
-  if (key === '' || key === '*') return true
-  if (value === undefined) return false
-  if (Array.isArray(value)) return value.some((v) => matchOne(vr, key, v))
-  return matchOne(vr, key, value as string | number)
+  return compileKey(vr, key)(value)
 }

@@ -5,7 +5,7 @@
  * study query, as QIDO clients send) matches when any instance of the group matches it.
  */
 import { ATTRIBUTES, BY_KEYWORD, levelRank, UNIQUE_KEY, type AttributeValue, type CatalogInstance, type QueryLevel } from './attributes.ts'
-import { checkKey, matches, QueryKeyError } from './match.ts'
+import { checkKey, compileKey, QueryKeyError } from './match.ts'
 
 export type QueryRow = Record<string, AttributeValue>
 
@@ -54,13 +54,13 @@ function order (level: QueryLevel, a: QueryRow, b: QueryRow): number {
  * QueryKeyError: callers that may ignore them (C-FIND return keys) filter them out first.
  */
 export function runQuery (instances: Iterable<CatalogInstance>, level: QueryLevel, keys: Readonly<Record<string, string>>, options: QueryOptions = {}): QueryResult {
-  const checks: Array<{ keyword: string, vr: string, key: string, below: boolean }> = []
+  const checks: Array<{ keyword: string, test: (value: AttributeValue | undefined) => boolean, of: ((i: CatalogInstance) => AttributeValue | undefined) | undefined, below: boolean }> = []
   for (const [keyword, key] of Object.entries(keys)) {
     const definition = BY_KEYWORD.get(keyword)
     if (definition === undefined) throw new QueryKeyError(`${keyword} is not an attribute peerpacs can match on`)
     checkKey(keyword, definition.vr, key)
     if (key === '' || key === '*') continue
-    checks.push({ keyword, vr: definition.vr, key, below: levelRank(definition.level) > levelRank(level) })
+    checks.push({ keyword, test: compileKey(definition.vr, key), of: definition.of, below: levelRank(definition.level) > levelRank(level) })
   }
   const groups = new Map<string, CatalogInstance[]>()
   for (const instance of instances) {
@@ -73,8 +73,8 @@ export function runQuery (instances: Iterable<CatalogInstance>, level: QueryLeve
   for (const group of groups.values()) {
     const row = rowOf(level, group)
     const kept = checks.every((c) => c.below
-      ? group.some((i) => matches(c.vr, c.key, BY_KEYWORD.get(c.keyword)!.of?.(i)))
-      : matches(c.vr, c.key, row[c.keyword]))
+      ? group.some((i) => c.test(c.of?.(i)))
+      : c.test(row[c.keyword]))
     if (kept) rows.push(row)
   }
   rows.sort((a, b) => order(level, a, b))
