@@ -66,6 +66,15 @@ export interface CommandContext {
   readonly node?: NodeHandle
 }
 
+/**
+ * A command's code, loaded when the command runs: a spec (name, options, help) is plain data,
+ * so `--help`, a usage error or a command sent to a running node loads none of the archive,
+ * the mesh or the DICOM stack.
+ */
+export function lazyRun (load: () => Promise<{ run: (context: CommandContext) => Promise<number> }>): (context: CommandContext) => Promise<number> {
+  return async (context) => await (await load()).run(context)
+}
+
 const COMMON: Record<string, OptionSpec> = {
   data: { type: 'string', value: 'DIR', help: 'data dir (default: $PEERPACS_DATA, else ./data)' },
   json: { type: 'boolean', help: 'print results as JSON lines, for scripts' },

@@ -30,7 +30,7 @@ import { recordKeyOf, studyKeyAad, studyManifestAad, unwrapStudyKey } from '../.
 import type { CommandSpec, NodeHandle } from '../../node/cli/command.ts'
 import { init } from '../../node/cli/commands/init.ts'
 import { invite } from '../../node/cli/commands/invite.ts'
-import { BOOTSTRAP_KEY } from '../../node/cli/commands/init-join.ts'
+import { BOOTSTRAP_KEY } from '../../node/cli/run/init-join.ts'
 import { execute } from '../../node/cli/execute.ts'
 import { Output } from '../../node/cli/output.ts'
 import { silentLogger } from '../../node/daemon/log.ts'

@@ -1,10 +1,5 @@
 /** `peerpacs import PATH...`: encrypts and indexes DICOM Part 10 files and folders. */
-import { importPaths, type ImportEvent } from '../../archive/import-files.ts'
-import type { CommandSpec } from '../command.ts'
-import { UsageError } from '../command.ts'
-import { EXIT } from '../exit-codes.ts'
-import { withArchive } from '../open-archive.ts'
-import { formatBytes, formatRate } from '../output.ts'
+import { lazyRun, type CommandSpec } from '../command.ts'
 
 export const importCommand: CommandSpec = {
   name: 'import',
@@ -25,36 +20,5 @@ With --json, one line per file ({"type":"file","status":...}) and a final summar
   options: {
     concurrency: { type: 'string', value: 'N', help: 'files processed at once (default 3)' }
   },
-
-  async run (context) {
-    const { values, args, out } = context
-    const concurrency = values.concurrency === undefined ? 3 : Number(values.concurrency)
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be an integer from 1 to 64')
-    return await withArchive(context, 'import', 'required', async (archive) => {
-      let total = 0
-      let done = 0
-      let bytes = 0
-      const started = performance.now()
-      const onEvent = (event: ImportEvent): void => {
-        if (event.type === 'scanned') {
-          total = event.files
-          out.record(event)
-          return
-        }
-        done++
-        bytes += event.size
-        out.record(event)
-        if (event.status === 'rejected') out.line(`rejected  ${event.path}: ${event.reason}`)
-        else if (event.status === 'skipped') out.line(`skipped   ${event.path}: ${event.reason}`)
-        out.progress(`importing ${done}/${total} files  ${formatBytes(bytes)}  ${formatRate(bytes, (performance.now() - started) / 1000)}`)
-      }
-      const summary = await importPaths(archive, args, onEvent, concurrency, context.node === undefined ? undefined : async (source, size) => await context.node!.pacs.ingest(source, size))
-      out.done()
-      const maxRssBytes = process.resourceUsage().maxRSS * 1024
-      out.record({ type: 'summary', ...summary, maxRssBytes })
-      out.line(`imported ${summary.imported}, duplicates ${summary.duplicates}, rejected ${summary.rejected}, skipped ${summary.skipped} ` +
-        `(of ${summary.files} files; ${formatBytes(summary.bytesImported)} stored in ${summary.seconds.toFixed(1)} s, ${formatRate(summary.bytesRead, summary.seconds)})`)
-      return summary.rejected > 0 ? EXIT.PROBLEMS : EXIT.OK
-    })
-  }
+  run: lazyRun(async () => await import('../run/import.ts'))
 }
