@@ -3,6 +3,12 @@
  * the matching (wildcards, ranges, UID lists); this file maps names and tags, applies the path's
  * UIDs, and writes each row as DICOM JSON with the level's required return attributes (Tables
  * 10.6.3-3 to -5) plus includefield. Anything it cannot honour is a 400 that says why.
+ *
+ * Several values for one attribute (PS3.18 §8.3.4.1: `1#value`, a comma-separated list) become
+ * one multi-valued matching key, as do repeated parameters and backslash (%5C) lists: for VRs
+ * whose values cannot hold a comma (UI, CS, DA, TM, DT, IS, US, AS) a comma separates values;
+ * in text (PN, LO, SH...) a comma is part of the value, so lists there use a backslash or a
+ * repeated parameter.
  */
 import type { Context } from 'hono'
 import { ATTRIBUTES, BY_KEYWORD, BY_TAG, levelRank, type AttributeDefinition, type QueryLevel } from '../query/attributes.ts'
@@ -23,6 +29,8 @@ const DEFAULT_FIELDS: Readonly<Record<'STUDY' | 'SERIES' | 'IMAGE', readonly str
 
 const CONTROL = new Set(['limit', 'offset', 'fuzzymatching', 'includefield'])
 const MAX_LIMIT = 10000
+/** VRs whose character repertoire has no comma: there a comma can only separate values. */
+const COMMA_LIST_VRS = new Set(['UI', 'CS', 'DA', 'TM', 'DT', 'IS', 'US', 'AS'])
 
 export interface QidoScope {
   readonly level: 'STUDY' | 'SERIES' | 'IMAGE'
@@ -43,7 +51,9 @@ function attributeOf (name: string): AttributeDefinition {
 
 function count (name: string, text: string, max: number): number {
   if (!/^\d{1,9}$/.test(text)) throw badRequest(`${name} must be a non-negative integer, got "${text}"`)
-  return Math.min(Number(text), max)
+  const n = Number(text)
+  if (n > max) throw badRequest(`${name} must be at most ${max}, got ${n}; ask for the rest with offset`)
+  return n
 }
 
 function jsonValue (a: AttributeDefinition, value: QueryRow[string] | undefined): Record<string, unknown> {
@@ -84,12 +94,16 @@ export function qido (c: Context, pacs: Pacs, scope: QidoScope): Response {
     // Sequence paths (a.b) and private tags are beyond what peerpacs catalogues.
     if (name.includes('.')) throw badRequest(`"${name}": peerpacs does not match on attributes inside sequences`)
     const definition = attributeOf(name)
-    if (keys[definition.keyword] !== undefined) throw badRequest(`${definition.keyword} is given more than once`)
-    if (definition.vr === 'UI' && value !== '' && value !== '*' && !value.split('\\').every(isValidUid)) {
-      throw badRequest(`${definition.keyword} must be a UID or a list of UIDs separated by backslashes (digits and dots, at most 64 characters each)`)
-    }
-    keys[definition.keyword] = value
+    const values = COMMA_LIST_VRS.has(definition.vr) ? value.split(',').join('\\') : value
+    // A repeated parameter adds values to the same key (an empty one asks for the attribute only).
+    const before = keys[definition.keyword]
+    keys[definition.keyword] = before === undefined || before === '' ? values : values === '' ? before : `${before}\\${values}`
     include.add(definition.keyword)
+  }
+  for (const [keyword, key] of Object.entries(keys)) {
+    if (BY_KEYWORD.get(keyword)!.vr === 'UI' && key !== '' && key !== '*' && !key.split('\\').every(isValidUid)) {
+      throw badRequest(`${keyword} must be a UID or a list of UIDs separated by commas or backslashes (digits and dots, at most 64 characters each)`)
+    }
   }
   if (scope.study !== undefined) {
     if (keys.StudyInstanceUID !== undefined && keys.StudyInstanceUID !== scope.study) throw badRequest('StudyInstanceUID is given both in the path and as a parameter, with different values')

@@ -52,7 +52,7 @@ function checkTime (keyword: string, time: string): void {
 /** Checks a DA or TM matching key (one value, or a range); throws QueryKeyError naming the fault. */
 export function checkDateKey (keyword: string, vr: 'DA' | 'TM', key: string): void {
   const what = vr === 'DA' ? 'date' : 'time'
-  if (key.includes('\\')) throw new QueryKeyError(`${keyword}: one ${what} or one range of ${what}s is expected, not a list`)
+  if (key.includes('\\')) throw new QueryKeyError(`${keyword}: a list of ${what}s; give one ${what} or one range`)
   const parts = key.split('-')
   if (parts.length > 2) throw new QueryKeyError(`${keyword}: "${key}" holds more than one "-"; a range is ${vr === 'DA' ? 'YYYYMMDD-YYYYMMDD' : 'HHMMSS-HHMMSS'}`)
   const [low = '', high = ''] = parts
@@ -63,7 +63,7 @@ export function checkDateKey (keyword: string, vr: 'DA' | 'TM', key: string): vo
   if (low !== '' && high !== '') {
     const norm = vr === 'DA' ? (s: string): string => s : normalTime
     if (norm(low) > norm(high)) {
-      throw new QueryKeyError(`${keyword}: range ${key} ends before it starts; give the earlier ${what} first`)
+      throw new QueryKeyError(`${keyword}: reversed range ${key} (start after end)`)
     }
   }
 }

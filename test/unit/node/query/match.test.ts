@@ -61,8 +61,8 @@ test('dates are checked against the calendar', () => {
   refused('StudyDate', 'DA', '2020.01.01', /not a date/)
   refused('StudyDate', 'DA', '-', /needs a start, an end or both/)
   refused('StudyDate', 'DA', '20200101-20200102-20200103', /more than one "-"/)
-  refused('PatientBirthDate', 'DA', '20201231-20200101', /PatientBirthDate: range 20201231-20200101 ends before it starts/)
-  refused('StudyDate', 'DA', '20200101\\20200102', /one date or one range of dates is expected, not a list/)
+  refused('PatientBirthDate', 'DA', '20201231-20200101', /PatientBirthDate: reversed range 20201231-20200101 \(start after end\)/)
+  refused('StudyDate', 'DA', '20200101\\20200102', /StudyDate: a list of dates; give one date or one range/)
   refused('StudyDate', 'DA', '*', /not a date/)
 })
 
@@ -74,8 +74,8 @@ test('times are checked against the clock', () => {
   refused('StudyTime', 'TM', '0930.5', /not a time/)
   refused('StudyTime', 'TM', '093000.1234567', /not a time/)
   refused('StudyTime', 'TM', '9', /not a time/)
-  refused('StudyTime', 'TM', '2300-0100', /range 2300-0100 ends before it starts/)
-  refused('StudyTime', 'TM', '10-0930', /ends before it starts/)
+  refused('StudyTime', 'TM', '2300-0100', /reversed range 2300-0100/)
+  refused('StudyTime', 'TM', '10-0930', /reversed range/)
 })
 
 test('other VRs check each value of a list', () => {
