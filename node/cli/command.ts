@@ -101,7 +101,8 @@ export function helpOf (spec: CommandSpec): string {
     '',
     spec.summary,
     '',
-    spec.description.trim(),
+    // Only the blank lines around it go: a description may open with an indented table.
+    spec.description.replace(/^\s*\n/, '').trimEnd(),
     '',
     'Options:',
     ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}`),

@@ -37,6 +37,30 @@ function mainHelp (): string {
   ].join('\n')
 }
 
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps) of two short words. */
+function distance (a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i === 0 ? j : j === 0 ? i : 0))
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1)
+    }
+  }
+  return d[a.length]![b.length]!
+}
+
+/** The command a mistyped name most likely meant (`studis` → `studies`), if one is close. */
+function nearest (typed: string, names: readonly string[]): string | undefined {
+  const word = typed.toLowerCase().slice(0, 40)
+  let best: { name: string, d: number } | undefined
+  for (const name of names) {
+    const d = name.startsWith(word) && word.length >= 2 ? 0 : distance(word, name)
+    if (best === undefined || d < best.d) best = { name, d }
+  }
+  return best !== undefined && best.d <= Math.max(1, Math.floor(best.name.length / 3)) ? best.name : undefined
+}
+
 let quietOnClosedStdout = false
 
 /**
@@ -71,7 +95,8 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
   const out = new Output({ json })
   const spec = COMMANDS.find((c) => c.name === name)
   if (spec === undefined) {
-    return reportError(new UsageError(`unknown command "${name}"`, `commands: ${COMMANDS.map((c) => c.name).join(', ')}; see \`peerpacs --help\``), out, env)
+    const near = nearest(name, COMMANDS.map((c) => c.name))
+    return reportError(new UsageError(`unknown command "${name}"${near === undefined ? '' : `; did you mean "${near}"?`}`, `commands: ${COMMANDS.map((c) => c.name).join(', ')}; see \`peerpacs --help\``), out, env)
   }
   // While a node runs on the data dir, commands go through it (it holds the data dir).
   if (!LOCAL_ONLY.has(spec.name) && !rest.includes('--help') && !rest.includes('-h')) {

@@ -36,7 +36,7 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
-type Sink = { write(text: string): unknown };
+type Sink = { write(text: string): unknown; isTTY?: boolean };
 
 /** Runs the CLI; returns the process exit code (0 done, 1 failed, 2 usage error). */
 export async function main(argv: string[], out: Sink = process.stdout, err: Sink = process.stderr): Promise<number> {
@@ -61,12 +61,16 @@ export async function main(argv: string[], out: Sink = process.stdout, err: Sink
     if (existing.length > 0 && !values.force) {
       throw new UsageError(`--out ${values.out} is not empty (${existing.length} entries); choose an empty folder or pass --force`);
     }
-    const summary = await writeSyntheticSet(values.out, { seed: Number(values.seed), targetBytes, profile });
+    // One progress line on a terminal, rewritten in place; nothing when stderr is a file or pipe.
+    const onProgress = err.isTTY === true
+      ? (p: { bytes: number; files: number; studies: number }) => { err.write(`\rwriting: ${p.studies} studies, ${p.files} files, ${(p.bytes / 1e6).toFixed(1)} of ${(targetBytes / 1e6).toFixed(1)} MB`); }
+      : undefined;
+    const summary = await writeSyntheticSet(values.out, { seed: Number(values.seed), targetBytes, profile, ...(onProgress ? { onProgress } : {}) });
+    if (onProgress) err.write('\r\x1b[K');
     if (values.json) {
       out.write(JSON.stringify(summary, null, 2) + '\n');
     } else {
-      out.write(`wrote ${summary.files} files, ${summary.bytes} bytes (${(summary.bytes / 1e6).toFixed(1)} MB) in ${summary.studies.length} studies to ${summary.dir}\n`);
-      for (const s of summary.studies) out.write(`  ${s.folder}  ${s.patientName}  ${s.studyInstanceUid}  ${s.files} files\n`);
+      out.write(`wrote ${summary.files} files, ${summary.bytes} bytes (${(summary.bytes / 1e6).toFixed(1)} MB) in ${summary.studies.length} ${summary.studies.length === 1 ? 'study' : 'studies'} to ${summary.dir} (--json lists them)\n`);
     }
     return 0;
   } catch (e) {

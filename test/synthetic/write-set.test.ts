@@ -88,5 +88,5 @@ test('cli: runs as a script', () => {
   const r = spawnSync(process.execPath, [cli, '--out', join(tmp.path, 'script'), '--size', '50KB'], { encoding: 'utf8', env });
   assert.equal(r.stderr, '');
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /^wrote \d+ files, \d+ bytes .* in 1 studies to /);
+  assert.match(r.stdout, /^wrote \d+ files, \d+ bytes .* in 1 study to /);
 });

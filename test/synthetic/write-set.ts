@@ -13,6 +13,8 @@ export type SetOptions = {
   profile: 'mixed' | 'ct';
   /** Image size; by default 'ct512' for the 'ct' profile and for targets of 64 MB and more, else 'small'. */
   size?: 'small' | 'ct512';
+  /** Told after each study is written: bytes and files so far, against the target. */
+  onProgress?: (done: { bytes: number; files: number; studies: number }) => void;
 };
 
 export type SetSummary = {
@@ -64,6 +66,7 @@ export async function writeSyntheticSet(dir: string, opts: SetOptions): Promise<
       seriesInstanceUids: [...new Set(instances.map((i) => i.seriesInstanceUid))],
       patientName: patient.name, patientId: patient.id, accessionNumber, files: instances.length, bytes,
     });
+    opts.onProgress?.({ bytes: summary.bytes, files: summary.files, studies: summary.studies.length });
   }
   return summary;
 }

@@ -32,8 +32,11 @@ export async function run (context: CommandContext): Promise<number> {
     out.done()
     const maxRssBytes = process.resourceUsage().maxRSS * 1024
     out.record({ type: 'summary', ...summary, maxRssBytes })
+    const stored = summary.bytesImported > 0
+      ? `${formatBytes(summary.bytesImported)} stored in ${summary.seconds.toFixed(1)} s, read at ${formatRate(summary.bytesRead, summary.seconds)}`
+      : `nothing new stored; ${formatBytes(summary.bytesRead)} read in ${summary.seconds.toFixed(1)} s`
     out.line(`imported ${summary.imported}, duplicates ${summary.duplicates}, rejected ${summary.rejected}, skipped ${summary.skipped} ` +
-      `(of ${summary.files} files; ${formatBytes(summary.bytesImported)} stored in ${summary.seconds.toFixed(1)} s, ${formatRate(summary.bytesRead, summary.seconds)})`)
+      `(of ${summary.files} file${summary.files === 1 ? '' : 's'}; ${stored})`)
     return summary.rejected > 0 ? EXIT.PROBLEMS : EXIT.OK
   })
 }
