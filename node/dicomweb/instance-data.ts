@@ -98,12 +98,23 @@ function toBytes (value: unknown): Uint8Array {
   return new Uint8Array(0)
 }
 
-/** Frame numbers from a path ("1,3,5"): 1-based, within range, or a 400/404. */
+/** The most frames one WADO-RS request may name (PS3.18 sets no limit; larger sets take several requests). */
+export const MAX_FRAMES = 1000
+
+/**
+ * Frame numbers from a path ("1,3,5"): 1-based, within range, each named once and at most
+ * MAX_FRAMES of them, or a 400/404 that says which rule was broken. A repeated number is refused
+ * rather than answered once, so a client never gets fewer parts than it counted on.
+ */
 export function frameList (text: string, frames: number): number[] {
-  if (!/^\d{1,6}(,\d{1,6}){0,999}$/.test(text)) throw new HttpProblem(400, 'bad-request', 'the frame list must be 1-based frame numbers separated by commas')
+  if (!/^\d{1,9}(,\d{1,9})*$/.test(text)) throw new HttpProblem(400, 'bad-request', 'the frame list must be 1-based frame numbers separated by commas')
   const list = text.split(',').map(Number)
+  if (list.length > MAX_FRAMES) throw new HttpProblem(400, 'bad-request', `the frame list names ${list.length} frames; peerpacs sends at most ${MAX_FRAMES} per request: ask for the rest in further requests`)
+  const seen = new Set<number>()
   for (const n of list) {
     if (n < 1) throw new HttpProblem(400, 'bad-request', 'frame numbers start at 1')
+    if (seen.has(n)) throw new HttpProblem(400, 'bad-request', `frame ${n} is named more than once in the frame list; name each frame once`)
+    seen.add(n)
     if (n > frames) throw new HttpProblem(404, 'not-found', `frame ${n} does not exist: the instance has ${frames} frame(s)`)
   }
   return list

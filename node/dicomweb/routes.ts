@@ -1,7 +1,8 @@
 /**
  * The DICOMweb edge of a running node as hono sub-apps: /dicomweb (STOW-RS, QIDO-RS, WADO-RS)
  * and /wado (WADO-URI). The node's HTTP server mounts them behind its token check and CORS.
- * Every UID in a path is checked (digits and dots) before anything is looked up, and every
+ * Every UID in a path is decoded and checked (digits and dots) before anything is looked up; the
+ * audit record of a request is declared by its route from those same decoded UIDs (audit.ts). Every
  * refusal is a JSON body {error, message}; unexpected errors are logged by code only, never with
  * a UID or a name.
  */
@@ -11,7 +12,7 @@ import type { HttpSettings } from '../daemon/settings.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import { codeOf, HttpProblem, notFound, problemResponse, uidParam } from './http-util.ts'
 import { qido } from './qido.ts'
-import { dicomwebAudit } from './audit.ts'
+import { auditQuery, auditRead, dicomwebAudit } from './audit.ts'
 import { stow } from './stow.ts'
 import { wadoUri } from './wado-uri.ts'
 import { bulkdata, frames, metadata, rendered, retrieve } from './wado.ts'
@@ -62,33 +63,30 @@ export function dicomwebRoutes (pacs: Pacs, settings: HttpSettings, log: Logger)
   app.post('/studies', (c) => stow(c, pacs, settings, l, undefined))
   app.post('/studies/:study', (c) => stow(c, pacs, settings, l, study(c)))
 
-  // QIDO-RS
-  app.get('/studies', (c) => qido(c, pacs, { level: 'STUDY' }))
-  app.get('/series', (c) => qido(c, pacs, { level: 'SERIES' }))
-  app.get('/instances', (c) => qido(c, pacs, { level: 'IMAGE' }))
-  app.get('/studies/:study/series', (c) => qido(c, pacs, { level: 'SERIES', study: study(c) }))
-  app.get('/studies/:study/instances', (c) => qido(c, pacs, { level: 'IMAGE', study: study(c) }))
-  app.get('/studies/:study/series/:series/instances', (c) => qido(c, pacs, { level: 'IMAGE', study: study(c), series: series(c) }))
+  // QIDO-RS: each declares a search for the audit trail.
+  const search = (c: Context, query: Parameters<typeof qido>[2]): Promise<Response> | Response => { auditQuery(c); return qido(c, pacs, query) }
+  app.get('/studies', (c) => search(c, { level: 'STUDY' }))
+  app.get('/series', (c) => search(c, { level: 'SERIES' }))
+  app.get('/instances', (c) => search(c, { level: 'IMAGE' }))
+  app.get('/studies/:study/series', (c) => search(c, { level: 'SERIES', study: study(c) }))
+  app.get('/studies/:study/instances', (c) => search(c, { level: 'IMAGE', study: study(c) }))
+  app.get('/studies/:study/series/:series/instances', (c) => search(c, { level: 'IMAGE', study: study(c), series: series(c) }))
 
-  // WADO-RS
-  app.get('/studies/:study', (c) => retrieve(c, pacs, l, { study: study(c) }))
-  app.get('/studies/:study/metadata', (c) => metadata(c, pacs, l, { study: study(c) }))
-  app.get('/studies/:study/series/:series', (c) => retrieve(c, pacs, l, { study: study(c), series: series(c) }))
-  app.get('/studies/:study/series/:series/metadata', (c) => metadata(c, pacs, l, { study: study(c), series: series(c) }))
-  const one = (c: Context): { study: string, series: string, instance: string } => ({ study: study(c), series: series(c), instance: instance(c) })
+  // WADO-RS: each route declares the read it makes from the same decoded UIDs its handler gets.
+  app.get('/studies/:study', (c) => retrieve(c, pacs, l, auditRead(c, { study: study(c) })))
+  app.get('/studies/:study/metadata', (c) => metadata(c, pacs, l, auditRead(c, { study: study(c) })))
+  app.get('/studies/:study/series/:series', (c) => retrieve(c, pacs, l, auditRead(c, { study: study(c), series: series(c) })))
+  app.get('/studies/:study/series/:series/metadata', (c) => metadata(c, pacs, l, auditRead(c, { study: study(c), series: series(c) })))
+  const one = (c: Context): { study: string, series: string, instance: string } => auditRead(c, { study: study(c), series: series(c), instance: instance(c) })
   const base = '/studies/:study/series/:series/instances/:instance'
   app.get(base, (c) => retrieve(c, pacs, l, one(c)))
   app.get(`${base}/metadata`, (c) => metadata(c, pacs, l, one(c)))
   app.get(`${base}/rendered`, (c) => rendered(c, pacs, one(c), undefined, false))
   app.get(`${base}/thumbnail`, (c) => rendered(c, pacs, one(c), undefined, true))
-  app.get(`${base}/frames/:frames`, (c) => frames(c, pacs, one(c), c.req.param('frames')))
+  app.get(`${base}/frames/:frames`, (c) => frames(c, pacs, l, one(c), c.req.param('frames')))
   app.get(`${base}/frames/:frames/rendered`, (c) => rendered(c, pacs, one(c), c.req.param('frames'), false))
   app.get(`${base}/frames/:frames/thumbnail`, (c) => rendered(c, pacs, one(c), c.req.param('frames'), true))
-  app.get(`${base}/bulkdata/*`, (c) => {
-    const target = one(c)
-    const path = new URL(c.req.url).pathname.split('/bulkdata/')[1] ?? ''
-    return bulkdata(c, pacs, target, path)
-  })
+  app.get(`${base}/bulkdata/:path{.+}`, (c) => bulkdata(c, pacs, l, one(c), c.req.param('path')))
   // Mounted with route(), a sub-app's notFound is not used: this catches what nothing else did.
   app.all('*', () => problemResponse(notFound('no such DICOMweb resource')))
   return app

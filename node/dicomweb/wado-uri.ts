@@ -8,6 +8,7 @@ import type { Context } from 'hono'
 import type { Logger } from '../daemon/log.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import { badRequest, notAcceptable, uidParam } from './http-util.ts'
+import { auditRead } from './audit.ts'
 import { openInstance } from './instance-data.ts'
 import { renderPng } from './render.ts'
 import { resolve, streamed } from './wado.ts'
@@ -18,6 +19,7 @@ export async function wadoUri (c: Context, pacs: Pacs, log: Logger): Promise<Res
   const study = uidParam(c.req.query('studyUID'), 'studyUID')
   const series = uidParam(c.req.query('seriesUID'), 'seriesUID')
   const instance = uidParam(c.req.query('objectUID'), 'objectUID')
+  auditRead(c, { study, series, instance })
   const contentTypes = (c.req.query('contentType') ?? 'image/png').split(',').map((t) => t.split(';')[0]!.trim().toLowerCase())
   const [found] = resolve(pacs, { study, series, instance })
   const wanted = c.req.query('transferSyntax')

@@ -1,7 +1,8 @@
 /**
  * WADO-RS (PS3.18 §10.4): instances streamed as multipart/related, one stored instance read at a
  * time straight through to the socket; metadata, frames, bulk data, rendered and thumbnail
- * images from an instance opened whole. A stored instance that fails verification while it is
+ * images from an instance opened whole (one at a time), every multipart answer streamed part by
+ * part so no response is ever built whole in memory. A stored instance that fails verification while it is
  * being streamed aborts the response (the socket is destroyed before the closing delimiter), so a
  * client can never take a cut-short part for a whole one.
  */
@@ -124,50 +125,75 @@ function framePartType (accept: ReturnType<typeof parseAccept>, frame: Frame): s
   throw notAcceptable(`this instance's frames are compressed (transfer syntax ${frame.transferSyntaxUid}) and peerpacs does not decompress them; accept multipart/related; type="${frame.mediaType}", or type="application/octet-stream"; transfer-syntax=* to take them as stored`)
 }
 
-export async function frames (c: Context, pacs: Pacs, target: Required<Target>, list: string): Promise<Response> {
+/**
+ * Frames (PS3.18 §10.4.1.1.4) streamed one part at a time: the instance is opened once and each
+ * frame is cut and sent as the socket drains, so the response never sits whole in memory. A list
+ * names each frame once (a repeated number is a 400, not a second copy) and at most MAX_FRAMES.
+ */
+export async function frames (c: Context, pacs: Pacs, log: Logger, target: Required<Target>, list: string): Promise<Response> {
   const [instance] = resolve(pacs, target)
   const opened = await openInstance(pacs, instance!)
   const numbers = frameList(list, pixelLayout(opened.dataset).frames)
   const accept = parseAccept(c.req.header('accept'))
+  // Everything that can refuse the request is checked before the first byte is sent: the part
+  // type (all frames of an instance share it) and the frames at both ends of the range.
+  const type = framePartType(accept, frameOf(opened, numbers[0]!))
+  frameOf(opened, Math.max(...numbers))
   const boundary = newBoundary()
-  const chunks: Uint8Array[] = []
-  let partsType: string | undefined
-  for (const n of numbers) {
-    const frame = frameOf(opened, n)
-    const type = framePartType(accept, frame)
-    partsType ??= type.split(';')[0]
-    chunks.push(partHeader(boundary, type, { 'Content-Location': `${instancePath(serviceRoot(c), target.study, target.series, target.instance)}/frames/${n}` }), frame.bytes, partSeparator())
+  const location = `${instancePath(serviceRoot(c), target.study, target.series, target.instance)}/frames/`
+  async function * body (): AsyncGenerator<Uint8Array> {
+    for (const n of numbers) {
+      yield partHeader(boundary, type, { 'Content-Location': `${location}${n}` })
+      yield frameOf(opened, n).bytes
+      yield partSeparator()
+    }
+    yield closing(boundary)
   }
-  chunks.push(closing(boundary))
-  return new Response(Buffer.concat(chunks), {
+  return new Response(streamed(body(), log, 'frames'), {
     status: 200,
-    headers: { 'Content-Type': `multipart/related; type="${partsType ?? 'application/octet-stream'}"; boundary=${boundary}` }
+    headers: { 'Content-Type': `multipart/related; type="${type.split(';')[0]!}"; boundary=${boundary}` }
   })
 }
 
-export async function bulkdata (c: Context, pacs: Pacs, target: Required<Target>, path: string): Promise<Response> {
+/** Bulk data (PS3.18 §10.4.1.1.5) streamed like frames: Pixel Data frame by frame, other values one by one. */
+export async function bulkdata (c: Context, pacs: Pacs, log: Logger, target: Required<Target>, path: string): Promise<Response> {
   const [instance] = resolve(pacs, target)
   const opened = await openInstance(pacs, instance!)
   const { tag, element } = elementAt(opened.dataset, path)
   const accept = parseAccept(c.req.header('accept'))
   const boundary = newBoundary()
-  const parts: Array<{ type: string, bytes: Uint8Array }> = []
+  let partTypes: string[]
+  let pieces: (part: number) => Iterable<Uint8Array>
   if (tag === '7FE00010' && !path.includes('/')) {
     const count = pixelLayout(opened.dataset).frames
-    const list = Array.from({ length: count }, (_, i) => frameOf(opened, i + 1))
-    if (NATIVE_SYNTAXES.has(opened.transferSyntaxUid)) parts.push({ type: framePartType(accept, list[0]!), bytes: Buffer.concat(list.map((f) => f.bytes)) })
-    else for (const f of list) parts.push({ type: framePartType(accept, f), bytes: f.bytes })
+    const type = framePartType(accept, frameOf(opened, 1))
+    frameOf(opened, count)
+    const frameNumbers = Array.from({ length: count }, (_, i) => i + 1)
+    // Native Pixel Data is one part (all frames in a row); encapsulated, one part per frame.
+    if (NATIVE_SYNTAXES.has(opened.transferSyntaxUid)) {
+      partTypes = [type]
+      pieces = function * () { for (const n of frameNumbers) yield frameOf(opened, n).bytes }
+    } else {
+      partTypes = frameNumbers.map(() => type)
+      pieces = function * (part) { yield frameOf(opened, part + 1).bytes }
+    }
   } else {
-    const values = (element.Value ?? []).map((v) => v instanceof ArrayBuffer ? new Uint8Array(v) : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(0))
     if (!acceptsMultipart(accept, 'application/octet-stream', undefined)) throw notAcceptable('bulk data is sent as multipart/related; type="application/octet-stream"')
-    parts.push({ type: 'application/octet-stream', bytes: Buffer.concat(values) })
+    const values = (element.Value ?? []).map((v) => v instanceof ArrayBuffer ? new Uint8Array(v) : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(0))
+    partTypes = ['application/octet-stream']
+    pieces = () => values
   }
-  const chunks: Uint8Array[] = []
-  for (const p of parts) chunks.push(partHeader(boundary, p.type), p.bytes, partSeparator())
-  chunks.push(closing(boundary))
-  return new Response(Buffer.concat(chunks), {
+  async function * body (): AsyncGenerator<Uint8Array> {
+    for (const [i, type] of partTypes.entries()) {
+      yield partHeader(boundary, type)
+      for (const piece of pieces(i)) if (piece.length > 0) yield piece
+      yield partSeparator()
+    }
+    yield closing(boundary)
+  }
+  return new Response(streamed(body(), log, 'bulkdata'), {
     status: 200,
-    headers: { 'Content-Type': `multipart/related; type="${parts[0]?.type.split(';')[0] ?? 'application/octet-stream'}"; boundary=${boundary}` }
+    headers: { 'Content-Type': `multipart/related; type="${partTypes[0]?.split(';')[0] ?? 'application/octet-stream'}"; boundary=${boundary}` }
   })
 }
 
