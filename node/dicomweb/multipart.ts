@@ -68,11 +68,29 @@ function concat (a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /**
+ * The longest boundary accepted. RFC 2046 allows 1-70 characters, but real clients send more
+ * (Orthanc's DICOMweb plugin sends two UUIDs joined by "-", 73): be liberal in what is accepted.
+ */
+export const MAX_BOUNDARY = 200
+
+/**
+ * A boundary parameter (already unquoted) that this reader can use: 1-MAX_BOUNDARY printable
+ * ASCII characters, not ending in a space. RFC 2046's bchars are a subset of that; the rest
+ * (e.g. "@" or "%") is accepted too since it cannot confuse the delimiter search.
+ */
+export function checkBoundary (boundary: string): void {
+  if (boundary.length === 0) throw new MultipartError('the Content-Type has an empty boundary parameter')
+  if (boundary.length > MAX_BOUNDARY) throw new MultipartError(`the multipart boundary is ${boundary.length} characters long; peerpacs accepts up to ${MAX_BOUNDARY} (RFC 2046 allows 70)`)
+  if (!/^[ -~]+$/.test(boundary)) throw new MultipartError('the multipart boundary holds characters other than printable ASCII (RFC 2046 allows letters, digits, space and \'()+_,-./:=?)')
+  if (boundary.endsWith(' ')) throw new MultipartError('the multipart boundary ends with a space, which RFC 2046 does not allow (a space is read as padding)')
+}
+
+/**
  * Reads the parts of a multipart body from `source`. Throws MultipartError when the framing is
  * broken; a part cut short makes that part's body throw.
  */
 export async function * readMultipart (source: AsyncIterable<Uint8Array>, boundary: string): AsyncGenerator<Part> {
-  if (!/^[ -~]{1,70}$/.test(boundary) || boundary.endsWith(' ')) throw new MultipartError('the multipart boundary parameter is missing or not 1-70 printable characters')
+  checkBoundary(boundary)
   const delimiter = utf8Encode(`\r\n--${boundary}`)
   const iterator = source[Symbol.asyncIterator]()
   // A virtual CRLF in front lets a body that starts with the delimiter line match like the rest.

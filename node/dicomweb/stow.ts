@@ -5,6 +5,10 @@
  * a failed part stores nothing and is listed in FailedSOPSequence with a FailureReason code and,
  * in ErrorComment (0000,0902), peerpacs's message saying what was wrong. ErrorComment is the
  * standard's own free-text error attribute and is private-free; its LO length is not enforced.
+ * What one request can cost is bounded whatever it holds: at most MAX_STOW_PARTS parts (past it,
+ * 413 and reading stops; what came before stays stored), the first MAX_LISTED_FAILURES failures
+ * described and the rest counted in one summary item (and a Warning header), and one log line
+ * per request with counts by failure code, never one per part.
  */
 import type { Context } from 'hono'
 import { PeerpacsError } from '../../protocol/errors.ts'
@@ -14,7 +18,7 @@ import { parseFileMeta } from '../dicom/file-meta.ts'
 import { Part10Inspector } from '../dicom/part10-inspector.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import { codeOf, HttpProblem, instancePath, messageOf, serviceRoot } from './http-util.ts'
-import { MultipartError, parseMediaType, readMultipart } from './multipart.ts'
+import { checkBoundary, MultipartError, parseMediaType, readMultipart } from './multipart.ts'
 import { auditStored } from './audit.ts'
 
 /** FailureReason values (PS3.18 Table I.2-1, PS3.4 Annex B.2.3). */
@@ -33,6 +37,35 @@ class StudyMismatchError extends PeerpacsError {
 
 interface Stored { sopClassUid?: string, sopInstanceUid: string, studyInstanceUid: string, seriesInstanceUid?: string }
 interface Failed { sopClassUid?: string, sopInstanceUid?: string, reason: number, message: string }
+
+/** The most parts one STOW-RS request may hold; past it reading stops (413) and what came before stays stored. */
+export const MAX_STOW_PARTS = 10_000
+/** Failed parts described one by one in the response; the rest are counted in one summary item. */
+export const MAX_LISTED_FAILURES = 100
+
+/** A request's failed parts: the first MAX_LISTED_FAILURES in full, the rest as counts by code. */
+class Failures {
+  readonly listed: Failed[] = []
+  readonly codes: Record<string, number> = {}
+  count = 0
+  add (failure: Failed, code: string): void {
+    this.count++
+    this.codes[code] = (this.codes[code] ?? 0) + 1
+    if (this.listed.length < MAX_LISTED_FAILURES) this.listed.push(failure)
+  }
+
+  /** The listed failures, then one item without UIDs that counts the ones left out. */
+  summarised (): Failed[] {
+    const unlisted = this.count - this.listed.length
+    if (unlisted === 0) return this.listed
+    return [...this.listed, { reason: REASON.processingFailure, message: `${unlisted} further part(s) failed and are not listed one by one (${this.count} failures in all, by code: ${this.byCode()})` }]
+  }
+
+  /** "INVALID_DICOM 3, PART_TYPE 1": for the one log line of a request. */
+  byCode (): string {
+    return Object.entries(this.codes).map(([code, n]) => `${code} ${n}`).join(', ')
+  }
+}
 
 function reasonOf (error: unknown): number {
   const code = codeOf(error)
@@ -143,6 +176,7 @@ export async function stow (c: Context, pacs: Pacs, settings: HttpSettings, log:
   }
   const boundary = contentType.params.boundary
   if (boundary === undefined || boundary === '') throw new HttpProblem(400, 'bad-request', 'the Content-Type has no boundary parameter')
+  try { checkBoundary(boundary) } catch (error) { throw new HttpProblem(400, 'bad-request', messageOf(error)) }
   const declared = c.req.header('content-length')
   if (declared !== undefined && Number(declared) > settings.maxStowBytes) {
     log.warn('stow.refused', { reason: 'too-large', declared: Number(declared), limit: settings.maxStowBytes })
@@ -153,17 +187,20 @@ export async function stow (c: Context, pacs: Pacs, settings: HttpSettings, log:
 
   const root = serviceRoot(c)
   const stored: Stored[] = []
-  const failed: Failed[] = []
+  const failures = new Failures()
   const state = { bytes: 0 }
   let framing: MultipartError | undefined
+  let framingListed = false
   let tooLarge = false
+  let tooMany = false
   let parts = 0
   try {
     for await (const part of readMultipart(counted(body, settings.maxStowBytes, state), boundary)) {
+      if (parts === MAX_STOW_PARTS) { tooMany = true; break }
       parts++
       const type = parseMediaType(part.headers['content-type'] ?? 'application/dicom')?.type
       if (type !== 'application/dicom') {
-        failed.push({ reason: REASON.notUnderstood, message: `part ${parts}: the part is ${part.headers['content-type'] ?? '(no type)'}, not application/dicom; skipped` })
+        failures.add({ reason: REASON.notUnderstood, message: `part ${parts}: the part is ${(part.headers['content-type'] ?? '(no type)').slice(0, 100)}, not application/dicom; skipped` }, 'PART_TYPE')
         continue
       }
       const seen: Partial<Stored> = {}
@@ -171,12 +208,10 @@ export async function stow (c: Context, pacs: Pacs, settings: HttpSettings, log:
         const result = await pacs.ingest(watched(part.body, requiredStudy, seen))
         stored.push({ sopClassUid: seen.sopClassUid, sopInstanceUid: result.sopInstanceUid, studyInstanceUid: result.studyInstanceUid, seriesInstanceUid: seen.seriesInstanceUid } as Stored)
         auditStored(c, result.sopInstanceUid)
-        log.debug('stow.part', { part: parts, status: result.status, studyId: result.studyId })
       } catch (error) {
         if (error instanceof TooLargeError) throw error
-        if (error instanceof MultipartError) { framing = error }
-        failed.push({ sopClassUid: seen.sopClassUid, sopInstanceUid: seen.sopInstanceUid, reason: reasonOf(error), message: `part ${parts}: ${messageOf(error)}` })
-        log.info('stow.part.failed', { part: parts, code: codeOf(error) })
+        if (error instanceof MultipartError) { framing = error; framingListed = true }
+        failures.add({ sopClassUid: seen.sopClassUid, sopInstanceUid: seen.sopInstanceUid, reason: reasonOf(error), message: `part ${parts}: ${messageOf(error)}` }, codeOf(error))
         if (framing !== undefined) break
       }
     }
@@ -186,6 +221,15 @@ export async function stow (c: Context, pacs: Pacs, settings: HttpSettings, log:
     else throw error
   }
 
+  if (tooMany) {
+    log.warn('stow.refused', { reason: 'too-many-parts', limit: MAX_STOW_PARTS, stored: stored.length, failed: failures.count, codes: failures.byCode() })
+    return new Response(JSON.stringify({
+      error: 'too-many-parts',
+      message: `the body holds more than ${MAX_STOW_PARTS} parts, the most this node takes in one STOW-RS request; reading stopped there. ` +
+        `${stored.length} instance(s) of the first ${MAX_STOW_PARTS} parts were stored (listed in "stored"); send the rest in further requests`,
+      stored: dicomJson(root, stored, [], requiredStudy)
+    }), { status: 413, headers: { 'Content-Type': 'application/json', Connection: 'close' } })
+  }
   if (tooLarge) {
     log.warn('stow.refused', { reason: 'too-large', read: state.bytes, limit: settings.maxStowBytes, stored: stored.length })
     return new Response(JSON.stringify({
@@ -199,13 +243,19 @@ export async function stow (c: Context, pacs: Pacs, settings: HttpSettings, log:
     log.info('stow.refused', { reason: 'malformed', code: framing.code })
     throw new HttpProblem(400, 'bad-request', `the multipart body could not be read: ${framing.message}`)
   }
-  if (framing !== undefined && !failed.some((f) => f.message.includes(framing.message))) {
-    failed.push({ reason: REASON.notUnderstood, message: `the multipart body is malformed after part ${parts}: ${framing.message}` })
+  if (framing !== undefined && !framingListed) {
+    failures.add({ reason: REASON.notUnderstood, message: `the multipart body is malformed after part ${parts}: ${framing.message}` }, framing.code)
   }
-  if (stored.length === 0 && failed.length === 0) throw new HttpProblem(400, 'bad-request', 'the multipart body has no parts')
-  const status = failed.length === 0 ? 200 : stored.length === 0 ? 409 : 202
-  log.info('stow.done', { stored: stored.length, failed: failed.length, bytes: state.bytes, status })
-  return new Response(JSON.stringify(dicomJson(root, stored, failed, requiredStudy)), {
-    status, headers: { 'Content-Type': 'application/dicom+json' }
+  if (stored.length === 0 && failures.count === 0) throw new HttpProblem(400, 'bad-request', 'the multipart body has no parts')
+  const status = failures.count === 0 ? 200 : stored.length === 0 ? 409 : 202
+  // One line per request, whatever the number of parts: counts and failure codes, never a UID.
+  log.info('stow.done', { parts, stored: stored.length, failed: failures.count, codes: failures.byCode(), bytes: state.bytes, status })
+  const unlisted = failures.count - failures.listed.length
+  return new Response(JSON.stringify(dicomJson(root, stored, failures.summarised(), requiredStudy)), {
+    status,
+    headers: {
+      'Content-Type': 'application/dicom+json',
+      ...(unlisted > 0 ? { Warning: `299 peerpacs "${failures.count} parts failed; the first ${failures.listed.length} are listed in FailedSOPSequence"` } : {})
+    }
   })
 }
