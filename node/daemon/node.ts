@@ -153,7 +153,12 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       archive, pacs, settings: settings.mesh, logger: log.child({ component: 'mesh' }), blocks: parts.blocks, extras: parts.extras
     }))
     control = await listenControlSocket(cliChannel(options.commands, handle, log.child({ component: 'cli' })), archive.layout.controlSocket, log.child({ component: 'control' }))
-    await writeFileAtomic(archive.layout.controlFile, JSON.stringify({ pid: process.pid, url: `http://${urlHost(settings.http.host)}:${http.port}`, token: controlToken }) + '\n', 0o600)
+    await writeFileAtomic(archive.layout.controlFile, JSON.stringify({
+      pid: process.pid,
+      url: `http://${urlHost(settings.http.host)}:${http.port}`,
+      token: controlToken,
+      dicom: { aeTitle: settings.dimse.aeTitle, host: urlHost(settings.dimse.host).replace(/^\[|\]$/g, ''), port: dimse.port }
+    }) + '\n', 0o600)
 
     let resolveStopped!: () => void
     const stopped = new Promise<void>((resolve) => { resolveStopped = resolve })

@@ -1,20 +1,6 @@
 /** `peerpacs start`: runs the node (DIMSE and DICOMweb), initialising a fresh data dir first. */
-import { loadSettings, DEFAULTS } from '../../daemon/config.ts'
-import { createLogger } from '../../daemon/log.ts'
-import { runNode } from '../../daemon/node.ts'
-import { resolvePassphrase } from '../../keys/passphrase.ts'
-import { DataDirError, dataDirLayout, readDataDirMeta } from '../../store/data-dir.ts'
-import type { CommandSpec } from '../command.ts'
-import { EXIT } from '../exit-codes.ts'
-import { COMMANDS } from './index.ts'
-import { init } from './init.ts'
-
-function flagOrEnv (values: Record<string, string | boolean | undefined>, flag: string, env: NodeJS.ProcessEnv, variable: string): string | undefined {
-  const v = values[flag]
-  if (typeof v === 'string') return v
-  const e = env[variable]
-  return e === undefined || e === '' ? undefined : e
-}
+import { DEFAULTS } from '../../daemon/config.ts'
+import { lazyRun, type CommandSpec } from '../command.ts'
 
 export const start: CommandSpec = {
   name: 'start',
@@ -76,60 +62,5 @@ Logs are JSON lines on stderr, one per event, and never carry patient data.`,
     'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn or error (default info)' },
     name: { type: 'string', value: 'NAME', help: 'the org\'s name, when a fresh data dir is initialised' }
   },
-
-  async run (context) {
-    const { values, env, out, dataDir } = context
-    const settings = await loadSettings({
-      dataDir,
-      configFile: flagOrEnv(values, 'config', env, 'PEERPACS_CONFIG'),
-      dicom: flagOrEnv(values, 'dicom', env, 'PEERPACS_DICOM'),
-      http: flagOrEnv(values, 'http', env, 'PEERPACS_HTTP'),
-      aeTitle: flagOrEnv(values, 'ae-title', env, 'PEERPACS_AE_TITLE'),
-      allowAe: flagOrEnv(values, 'allow-ae', env, 'PEERPACS_ALLOW_AE'),
-      acceptUnknownAe: values['accept-unknown-ae'] === true,
-      cors: flagOrEnv(values, 'cors', env, 'PEERPACS_CORS'),
-      logLevel: flagOrEnv(values, 'log-level', env, 'PEERPACS_LOG_LEVEL'),
-      p2p: flagOrEnv(values, 'p2p', env, 'PEERPACS_P2P'),
-      peers: flagOrEnv(values, 'peer', env, 'PEERPACS_PEERS'),
-      noMdns: values['no-mdns'] === true
-    })
-    try {
-      await readDataDirMeta(dataDirLayout(dataDir))
-    } catch (error) {
-      if (!(error instanceof DataDirError) || error.code !== 'NOT_INITIALISED') throw error
-      const code = await init.run({ ...context, values: { ...(typeof values.name === 'string' ? { name: values.name } : {}), 'passphrase-file': values['passphrase-file'] } })
-      if (code !== EXIT.OK) return code
-      out.line('')
-    }
-    const log = createLogger({ level: settings.logLevel })
-    if (settings.dimse.acceptUnknown) log.warn('dimse.accept_unknown', { note: 'any calling AE is accepted: the AE allow-list is off' })
-    const passphraseFile = values['passphrase-file']
-    const passphrase = await resolvePassphrase(typeof passphraseFile === 'string' ? passphraseFile : undefined, env)
-    // Signals are caught before anything listens, so a stop that arrives during start-up is a
-    // clean stop as soon as the node is up, never a kill halfway through.
-    let node: Awaited<ReturnType<typeof runNode>> | undefined
-    let stopRequested: NodeJS.Signals | undefined
-    const onSignal = (signal: NodeJS.Signals): void => {
-      stopRequested = signal
-      if (node !== undefined) void node.stop(signal)
-      // A second signal while stopping: the operator insists. Writes are crash-safe; leave now.
-      process.once(signal, () => { log.warn('node.stop.forced', { signal }); process.exit(EXIT.INTERNAL) })
-    }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    try {
-      node = await runNode({ settings, passphrase, log, commands: COMMANDS })
-    } catch (error) {
-      process.removeListener('SIGINT', onSignal)
-      process.removeListener('SIGTERM', onSignal)
-      throw error
-    }
-    out.line(`peerpacs node running: DIMSE ${settings.dimse.aeTitle}@${settings.dimse.host}:${node.dicomPort}, HTTP http://${settings.http.host}:${node.httpPort}/dicomweb (Ctrl-C stops)`)
-    out.record({ type: 'started', dicomPort: node.dicomPort, httpPort: node.httpPort, aeTitle: settings.dimse.aeTitle, nodeId: node.archive.meta.nodeId })
-    if (stopRequested !== undefined) void node.stop(stopRequested)
-    await node.stopped
-    process.removeListener('SIGINT', onSignal)
-    process.removeListener('SIGTERM', onSignal)
-    return EXIT.OK
-  }
+  run: lazyRun(async () => await import('../run/start.ts'))
 }
