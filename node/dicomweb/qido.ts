@@ -27,7 +27,12 @@ const DEFAULT_FIELDS: Readonly<Record<'STUDY' | 'SERIES' | 'IMAGE', readonly str
   IMAGE: ['SOPClassUID', 'SOPInstanceUID', 'InstanceNumber', 'Rows', 'Columns', 'NumberOfFrames', 'AvailableTransferSyntaxUID']
 }
 
-const CONTROL = new Set(['limit', 'offset', 'fuzzymatching', 'includefield'])
+const CONTROL = new Set(['limit', 'offset', 'fuzzymatching', 'includefield', 'multiplevaluematching', 'emptyvaluematching'])
+/** Optional matching modes peerpacs does not perform: accepted, and `true` answered with a Warning (PS3.18 §8.3.4.5, §8.3.4.6). */
+const UNSUPPORTED_MODES: ReadonlyMap<string, string> = new Map([
+  ['multiplevaluematching', 'The multiplevaluematching parameter is not supported. Multiple Value Matching has not been performed (a key with several values matches any of them).'],
+  ['emptyvaluematching', 'The emptyvaluematching parameter is not supported. Empty Value Matching has not been performed.']
+])
 const MAX_LIMIT = 10000
 /** VRs whose character repertoire has no comma: there a comma can only separate values. */
 const COMMA_LIST_VRS = new Set(['UI', 'CS', 'DA', 'TM', 'DT', 'IS', 'US', 'AS'])
@@ -44,7 +49,7 @@ function attributeOf (name: string): AttributeDefinition {
   if (definition === undefined) {
     throw badRequest(/^[0-9a-fA-F]{8}$/.test(name)
       ? `attribute ${name} is not one peerpacs can query or return; known: ${ATTRIBUTES.map((a) => a.keyword).join(', ')}`
-      : `"${name}" is not a query parameter or an attribute keyword peerpacs knows (parameters: limit, offset, includefield, fuzzymatching; attributes: ${ATTRIBUTES.map((a) => a.keyword).join(', ')})`)
+      : `"${name}" is not a query parameter or an attribute keyword peerpacs knows (parameters: limit, offset, includefield, fuzzymatching, multiplevaluematching, emptyvaluematching; attributes: ${ATTRIBUTES.map((a) => a.keyword).join(', ')})`)
   }
   return definition
 }
@@ -76,11 +81,18 @@ export function qido (c: Context, pacs: Pacs, scope: QidoScope): Response {
   let all = false
   let limit: number | undefined
   let offset = 0
+  const warnings = new Set<string>()
   for (const [name, value] of url.searchParams) {
     if (name === 'limit') { limit = count('limit', value, MAX_LIMIT); continue }
     if (name === 'offset') { offset = count('offset', value, Number.MAX_SAFE_INTEGER); continue }
     if (name === 'fuzzymatching') {
       if (value !== 'true' && value !== 'false') throw badRequest(`fuzzymatching must be true or false, got "${value}"`)
+      continue
+    }
+    const unsupported = UNSUPPORTED_MODES.get(name)
+    if (unsupported !== undefined) {
+      if (value !== 'true' && value !== 'false') throw badRequest(`${name} must be true or false, got "${value}"`)
+      if (value === 'true') warnings.add(`299 peerpacs "${unsupported}"`)
       continue
     }
     if (name === 'includefield') {
@@ -142,7 +154,8 @@ export function qido (c: Context, pacs: Pacs, scope: QidoScope): Response {
   })
   const headers: Record<string, string> = { 'Content-Type': 'application/dicom+json' }
   if (limit !== undefined && offset + rows.length < result.total) {
-    headers.Warning = `299 peerpacs "There are ${result.total - offset - rows.length} more results after these; ask again with offset=${offset + rows.length}"`
+    warnings.add(`299 peerpacs "There are ${result.total - offset - rows.length} more results after these; ask again with offset=${offset + rows.length}"`)
   }
+  if (warnings.size > 0) headers.Warning = [...warnings].join(', ')
   return new Response(JSON.stringify(rows), { status: 200, headers })
 }

@@ -89,6 +89,17 @@ test('QIDO-RS: hostile wildcards, multi-valued keys, checked dates and limits', 
   assert.deepEqual(await accessions(`0020000D=${studies.ct[0]!.studyInstanceUid}%5C${studies.ot[0]!.studyInstanceUid}`), ['QMCT', 'QMOT'])
   assert.deepEqual(await accessions(`PatientName=${encodeURIComponent('zzquokka*\\zztestpatient^john*')}`), ['QMMR', 'QMUS'])
   assert.deepEqual(await accessions('AccessionNumber=QMCT&AccessionNumber=QMOT'), ['QMCT', 'QMOT'])
+  // The all-values reading (PS3.4 C.2.2.2.8) is not offered: asked for, it is said so in a Warning.
+  const mvm = await fetch(`${server.root}/studies?ModalitiesInStudy=CT,MR&multiplevaluematching=true&emptyvaluematching=false`)
+  assert.equal(mvm.status, 200)
+  assert.match(mvm.headers.get('warning') ?? '', /^299 peerpacs "The multiplevaluematching parameter is not supported\. Multiple Value Matching has not been performed/)
+  assert.equal((await mvm.json() as unknown[]).length, 3)
+  const plain = await fetch(`${server.root}/studies?multiplevaluematching=false`)
+  assert.equal(plain.headers.get('warning'), null)
+  await plain.body?.cancel()
+  const empty = await fetch(`${server.root}/studies?emptyvaluematching=true`)
+  assert.match(empty.headers.get('warning') ?? '', /emptyvaluematching parameter is not supported/)
+  await empty.body?.cancel()
   const series = await fetch(`${server.root}/series?Modality=CT,MR`)
   const modalities = new Set((await series.json() as Array<Record<string, { Value?: string[] }>>).map((s) => s['00080060']!.Value![0]))
   assert.deepEqual([...modalities].sort(), ['CT', 'MR'])
@@ -106,7 +117,8 @@ test('QIDO-RS: hostile wildcards, multi-valued keys, checked dates and limits', 
     ['StudyDate=20200101,20200102', /StudyDate: a list of dates; give one date or one range/],
     ['limit=10001', /limit must be at most 10000, got 10001/],
     ['StudyInstanceUID=1.2.3,1.2.x', /StudyInstanceUID must be a UID or a list of UIDs/],
-    ['Rows=many', /Rows: "many" is not an unsigned integer/]
+    ['Rows=many', /Rows: "many" is not an unsigned integer/],
+    ['multiplevaluematching=yes', /multiplevaluematching must be true or false, got "yes"/]
   ]
   for (const [query, message] of refusals) {
     const r = await get(query)
