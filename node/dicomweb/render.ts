@@ -1,12 +1,21 @@
 /**
- * Rendered and thumbnail images (PS3.18 §8.3.5, §9.5): one frame of native pixel data to 8-bit
- * PNG. Greyscale applies Modality LUT rescale, then the window (the request's `window`, else the
- * first stored window, else the frame's min/max), MONOCHROME1 inverted; RGB is passed through.
- * Compressed pixel data would need a decoder peerpacs does not ship: that is a 406 saying so.
+ * Rendered and thumbnail images (PS3.18 §8.3.5, §9.5, Table 8.7.4-1): one frame to an 8-bit
+ * picture, as image/jpeg (baseline, the standard's default) or image/png. Compressed frames are
+ * decoded first (node/imaging: JPEG baseline/extended 8-bit, JPEG lossless, JPEG-LS, JPEG 2000,
+ * RLE; each codec loaded on first use). Greyscale applies the Modality LUT rescale, then the
+ * window (the request's `window`, else the first stored window, else the frame's min/max),
+ * MONOCHROME1 inverted; RGB is passed through and YBR_FULL converted to RGB.
+ * What cannot be rendered (another colour model or bit depth, a syntax without a decoder) is a
+ * 406 saying so; a frame that does not decode is a 500 naming the codec's complaint.
  */
-import { frameOf, NATIVE_SYNTAXES, num, nums, pixelLayout, str, type OpenedInstance } from './instance-data.ts'
-import { badRequest, notAcceptable } from './http-util.ts'
+import { covers, parseAccept } from './accept.ts'
+import { badRequest, HttpProblem, notAcceptable } from './http-util.ts'
+import { frameOf, NATIVE_SYNTAXES, num, nums, pixelLayout, str, type Dataset, type OpenedInstance } from './instance-data.ts'
 import { encodePng } from './png.ts'
+import { decodeFrame } from '../imaging/decode-frame.ts'
+import { CorruptPixelDataError, UnsupportedPixelDataError } from '../imaging/errors.ts'
+import type { FrameGeometry } from '../imaging/geometry.ts'
+import { encodeJpeg } from '../imaging/jpeg-encode.ts'
 
 export interface RenderOptions {
   /** `window=center,width[,function]` from the query string. */
@@ -15,6 +24,29 @@ export interface RenderOptions {
   readonly viewport?: string
   /** Thumbnails fit inside this square unless a viewport is given. */
   readonly fit?: number
+  /** `quality=1..100` for image/jpeg (PS3.18 §8.3.5.1.3); 90 when absent. */
+  readonly quality?: string
+}
+
+/** What rendered and thumbnail resources offer, the default first (Table 8.7.4-1). */
+export const RENDERED_MEDIA_TYPES = ['image/jpeg', 'image/png'] as const
+export type RenderedMediaType = typeof RENDERED_MEDIA_TYPES[number]
+
+/** Frames above this many pixels are not rendered server side (the work and memory grow with it). */
+export const MAX_RENDERED_PIXELS = 64 * 1024 * 1024
+
+/**
+ * The media type to render for an Accept header: the first acceptable entry by quality, where a
+ * wildcard (or no header) means image/jpeg, the standard's default. Nothing acceptable is a 406.
+ */
+export function renderedMediaType (accept: string | undefined): RenderedMediaType {
+  for (const entry of parseAccept(accept)) {
+    const type = entry.type.toLowerCase()
+    const exact = RENDERED_MEDIA_TYPES.find((t) => t === type)
+    if (exact !== undefined) return exact
+    if (covers(type, 'image/jpeg')) return 'image/jpeg'
+  }
+  throw notAcceptable(`rendered images are ${RENDERED_MEDIA_TYPES.join(' or ')}; the Accept header allows neither`)
 }
 
 interface Image { pixels: Uint8Array, columns: number, rows: number, channels: 1 | 3 }
@@ -26,10 +58,14 @@ function windowOf (text: string | undefined): { center: number, width: number } 
   return { center: Number(m[1]), width: Number(m[2]) }
 }
 
-function grey (opened: OpenedInstance, frame: Uint8Array, options: RenderOptions): Image {
-  const ds = opened.dataset
-  const { rows, columns, bitsAllocated } = pixelLayout(ds)
-  const signed = num(ds, '00280103') === 1
+function qualityOf (text: string | undefined): number {
+  if (text === undefined) return 90
+  if (!/^\d{1,3}$/.test(text.trim()) || Number(text) < 1 || Number(text) > 100) throw badRequest('quality must be a whole number from 1 to 100')
+  return Number(text)
+}
+
+function grey (ds: Dataset, frame: Uint8Array, g: FrameGeometry, photometric: string, options: RenderOptions): Image {
+  const { rows, columns, bitsAllocated, signed } = g
   const slope = num(ds, '00281053') ?? 1
   const intercept = num(ds, '00281052') ?? 0
   const count = rows * columns
@@ -62,25 +98,38 @@ function grey (opened: OpenedInstance, frame: Uint8Array, options: RenderOptions
     high = -Infinity
     for (const v of values) { if (v < low) low = v; if (v > high) high = v }
   }
-  const invert = str(ds, '00280004') === 'MONOCHROME1'
+  const invert = photometric === 'MONOCHROME1'
   const span = high - low
   const out = new Uint8Array(count)
   for (let i = 0; i < count; i++) {
     const v = values[i]!
-    let g = span <= 0 ? (v > low ? 255 : 0) : v <= low ? 0 : v > high ? 255 : Math.round((v - low) / span * 255)
-    if (invert) g = 255 - g
-    out[i] = g
+    let level = span <= 0 ? (v > low ? 255 : 0) : v <= low ? 0 : v > high ? 255 : Math.round((v - low) / span * 255)
+    if (invert) level = 255 - level
+    out[i] = level
   }
   return { pixels: out, columns, rows, channels: 1 }
 }
 
-function rgb (opened: OpenedInstance, frame: Uint8Array): Image {
-  const ds = opened.dataset
-  const { rows, columns } = pixelLayout(ds)
+function clamp (v: number): number { return v < 0 ? 0 : v > 255 ? 255 : Math.round(v) }
+
+/** 8-bit colour, planar or interleaved, RGB or YBR_FULL (PS3.3 C.7.6.3.1.2), to interleaved RGB. */
+function colour (frame: Uint8Array, g: FrameGeometry, photometric: string, planar: boolean): Image {
+  const { rows, columns } = g
   const count = rows * columns
-  if (num(ds, '00280006') !== 1) return { pixels: frame.slice(0, count * 3), columns, rows, channels: 3 }
-  const out = new Uint8Array(count * 3)
-  for (let i = 0; i < count; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = frame[c * count + i]!
+  let out = planar ? new Uint8Array(count * 3) : frame.slice(0, count * 3)
+  if (planar) for (let i = 0; i < count; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = frame[c * count + i]!
+  if (photometric === 'YBR_FULL') {
+    const rgb = new Uint8Array(count * 3)
+    for (let i = 0; i < count; i++) {
+      const y = out[i * 3]!
+      const cb = out[i * 3 + 1]! - 128
+      const cr = out[i * 3 + 2]! - 128
+      rgb[i * 3] = clamp(y + 1.402 * cr)
+      rgb[i * 3 + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr)
+      rgb[i * 3 + 2] = clamp(y + 1.772 * cb)
+    }
+    out = rgb
+  }
   return { pixels: out, columns, rows, channels: 3 }
 }
 
@@ -102,24 +151,44 @@ function fitInside (image: Image, maxWidth: number, maxHeight: number): Image {
   return { pixels: out, columns, rows, channels }
 }
 
-/** Frame `n` (1-based) of an opened instance as PNG bytes. */
-export function renderPng (opened: OpenedInstance, n: number, options: RenderOptions = {}): Uint8Array {
-  if (!NATIVE_SYNTAXES.has(opened.transferSyntaxUid)) {
-    throw notAcceptable(`this instance's pixel data is compressed (transfer syntax ${opened.transferSyntaxUid}); peerpacs renders uncompressed pixel data only. Retrieve the frames or the instance and decode them in the viewer`)
+/** The frame's native pixels, decoded first when the instance is compressed. */
+async function pixelsOf (opened: OpenedInstance, n: number, g: FrameGeometry): Promise<{ bytes: Uint8Array, photometric: string, planar: boolean }> {
+  const frame = frameOf(opened, n)
+  if (NATIVE_SYNTAXES.has(opened.transferSyntaxUid)) {
+    return { bytes: frame.bytes, photometric: g.photometric, planar: num(opened.dataset, '00280006') === 1 }
   }
+  try {
+    const decoded = await decodeFrame(opened.transferSyntaxUid, frame.bytes, g)
+    return { ...decoded, planar: false }
+  } catch (error) {
+    if (error instanceof UnsupportedPixelDataError) throw notAcceptable(error.message)
+    if (error instanceof CorruptPixelDataError) {
+      throw new HttpProblem(500, 'unreadable', `frame ${n} of this instance could not be decoded (transfer syntax ${opened.transferSyntaxUid}): ${error.message}. The instance can still be retrieved whole`)
+    }
+    throw error
+  }
+}
+
+/** Frame `n` (1-based) of an opened instance as `type` (image/jpeg or image/png) bytes. */
+export async function renderFrame (opened: OpenedInstance, n: number, type: RenderedMediaType, options: RenderOptions = {}): Promise<Uint8Array> {
   const ds = opened.dataset
+  const quality = qualityOf(options.quality)
   const { samples, bitsAllocated, rows, columns } = pixelLayout(ds)
   if (rows === 0 || columns === 0) throw notAcceptable('the instance has no image (no rows and columns) to render')
-  const photometric = str(ds, '00280004') ?? ''
-  const frame = frameOf(opened, n).bytes
-  let image: Image
-  if ((photometric === 'MONOCHROME1' || photometric === 'MONOCHROME2') && samples === 1 && (bitsAllocated === 8 || bitsAllocated === 16)) {
-    image = grey(opened, frame, options)
-  } else if (photometric === 'RGB' && samples === 3 && bitsAllocated === 8) {
-    image = rgb(opened, frame)
-  } else {
-    throw notAcceptable(`peerpacs renders 8/16-bit MONOCHROME1/2 and 8-bit RGB; this instance is ${photometric || 'unknown'} with ${samples} sample(s) of ${bitsAllocated} bits`)
+  if (rows * columns > MAX_RENDERED_PIXELS) throw notAcceptable(`the frame is ${columns}x${rows}; peerpacs renders frames of up to ${MAX_RENDERED_PIXELS} pixels. Retrieve the frames and decode them in the viewer`)
+  const stored = str(ds, '00280004') ?? ''
+  const mono = (stored === 'MONOCHROME1' || stored === 'MONOCHROME2') && samples === 1 && (bitsAllocated === 8 || bitsAllocated === 16)
+  const colourModels = NATIVE_SYNTAXES.has(opened.transferSyntaxUid) ? ['RGB', 'YBR_FULL'] : ['RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_RCT', 'YBR_ICT']
+  const colourOk = colourModels.includes(stored) && samples === 3 && bitsAllocated === 8
+  if (!mono && !colourOk) {
+    throw notAcceptable(`peerpacs renders 8/16-bit MONOCHROME1/2 and 8-bit RGB or YBR_FULL (and, when compressed, the YBR models of JPEG and JPEG 2000); this instance is ${stored || 'unknown'} with ${samples} sample(s) of ${bitsAllocated} bits`)
   }
+  const g: FrameGeometry = { rows, columns, samples: mono ? 1 : 3, bitsAllocated: bitsAllocated as 8 | 16, signed: num(ds, '00280103') === 1, photometric: stored }
+  const pixels = await pixelsOf(opened, n, g)
+  let image: Image
+  if (mono) image = grey(ds, pixels.bytes, g, pixels.photometric, options)
+  else if (pixels.photometric === 'RGB' || pixels.photometric === 'YBR_FULL') image = colour(pixels.bytes, g, pixels.photometric, pixels.planar)
+  else throw notAcceptable(`frames of this transfer syntax in ${pixels.photometric} are not rendered server side; retrieve the frames and decode them in the viewer`)
   if (options.viewport !== undefined) {
     const m = /^\s*(\d{1,5})\s*,\s*(\d{1,5})/.exec(options.viewport)
     if (m === null || Number(m[1]) < 1 || Number(m[2]) < 1) throw badRequest('viewport must be "width,height" in pixels')
@@ -127,5 +196,7 @@ export function renderPng (opened: OpenedInstance, n: number, options: RenderOpt
   } else if (options.fit !== undefined && (image.columns > options.fit || image.rows > options.fit)) {
     image = fitInside(image, options.fit, options.fit)
   }
-  return encodePng(image.pixels, image.columns, image.rows, image.channels)
+  return type === 'image/jpeg'
+    ? encodeJpeg(image.pixels, image.columns, image.rows, image.channels, quality)
+    : encodePng(image.pixels, image.columns, image.rows, image.channels)
 }

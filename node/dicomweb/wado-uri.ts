@@ -1,8 +1,8 @@
 /**
  * WADO-URI (PS3.18 §9): one instance by its three UIDs in the query string, as the stored Part 10
- * file (contentType=application/dicom) or rendered as PNG by the same renderer as WADO-RS. The
- * standard's default for images is image/jpeg, which peerpacs does not encode: without a
- * contentType it answers PNG, and a contentType it cannot produce is a 406.
+ * file (contentType=application/dicom) or rendered as image/jpeg or image/png by the same renderer
+ * as WADO-RS. Without a contentType it answers image/jpeg, the standard's default (PS3.18 §9.1.2.1,
+ * Table 8.7.4-1); a contentType it cannot produce is a 406.
  */
 import type { Context } from 'hono'
 import type { Logger } from '../daemon/log.ts'
@@ -10,7 +10,7 @@ import type { Pacs } from '../pacs/pacs.ts'
 import { badRequest, notAcceptable, uidParam } from './http-util.ts'
 import { auditRead } from './audit.ts'
 import { openInstance } from './instance-data.ts'
-import { renderPng } from './render.ts'
+import { renderFrame } from './render.ts'
 import { resolve, streamed } from './wado.ts'
 
 export async function wadoUri (c: Context, pacs: Pacs, log: Logger): Promise<Response> {
@@ -20,7 +20,7 @@ export async function wadoUri (c: Context, pacs: Pacs, log: Logger): Promise<Res
   const series = uidParam(c.req.query('seriesUID'), 'seriesUID')
   const instance = uidParam(c.req.query('objectUID'), 'objectUID')
   auditRead(c, { study, series, instance })
-  const contentTypes = (c.req.query('contentType') ?? 'image/png').split(',').map((t) => t.split(';')[0]!.trim().toLowerCase())
+  const contentTypes = (c.req.query('contentType') ?? 'image/jpeg').split(',').map((t) => t.split(';')[0]!.trim().toLowerCase())
   const [found] = resolve(pacs, { study, series, instance })
   const wanted = c.req.query('transferSyntax')
   if (wanted !== undefined) uidParam(wanted, 'transferSyntax')
@@ -33,7 +33,8 @@ export async function wadoUri (c: Context, pacs: Pacs, log: Logger): Promise<Res
     log.info('wado-uri.retrieve', { contentType: 'application/dicom' })
     return new Response(streamed(body(), log, 'wado-uri'), { status: 200, headers: { 'Content-Type': 'application/dicom' } })
   }
-  if (contentTypes.some((t) => t === 'image/png' || t === 'image/*' || t === '*/*')) {
+  const image = contentTypes.find((t) => t === 'image/jpeg' || t === 'image/png' || t === 'image/*' || t === '*/*')
+  if (image !== undefined) {
     const frameText = c.req.query('frameNumber') ?? '1'
     if (!/^\d{1,6}$/.test(frameText) || Number(frameText) < 1) throw badRequest('frameNumber must be a frame number starting at 1')
     const center = c.req.query('windowCenter')
@@ -42,11 +43,14 @@ export async function wadoUri (c: Context, pacs: Pacs, log: Logger): Promise<Res
     const rows = c.req.query('rows')
     const columns = c.req.query('columns')
     const opened = await openInstance(pacs, found!)
-    const png = renderPng(opened, Number(frameText), {
+    const quality = c.req.query('imageQuality')
+    const type = image === 'image/png' ? 'image/png' : 'image/jpeg'
+    const bytes = await renderFrame(opened, Number(frameText), type, {
       ...(center !== undefined ? { window: `${center},${width}` } : {}),
-      ...(rows !== undefined || columns !== undefined ? { viewport: `${columns ?? rows},${rows ?? columns}` } : {})
+      ...(rows !== undefined || columns !== undefined ? { viewport: `${columns ?? rows},${rows ?? columns}` } : {}),
+      ...(quality !== undefined ? { quality } : {})
     })
-    return new Response(png, { status: 200, headers: { 'Content-Type': 'image/png' } })
+    return new Response(bytes, { status: 200, headers: { 'Content-Type': type } })
   }
-  throw notAcceptable('peerpacs answers WADO-URI with contentType=application/dicom or image/png')
+  throw notAcceptable('peerpacs answers WADO-URI with contentType=application/dicom, image/jpeg or image/png')
 }

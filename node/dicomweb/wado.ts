@@ -15,7 +15,7 @@ import { codeOf, instancePath, notAcceptable, notFound, serviceRoot } from './ht
 import { frameList, frameOf, NATIVE_SYNTAXES, openInstance, pixelLayout, type Frame } from './instance-data.ts'
 import { elementAt, metadataOf } from './metadata.ts'
 import { closing, newBoundary, partHeader, partSeparator } from './multipart.ts'
-import { renderPng, type RenderOptions } from './render.ts'
+import { renderedMediaType, renderFrame, type RenderOptions } from './render.ts'
 
 export interface Target { readonly study: string, readonly series?: string, readonly instance?: string }
 
@@ -198,18 +198,18 @@ export async function bulkdata (c: Context, pacs: Pacs, log: Logger, target: Req
 }
 
 export async function rendered (c: Context, pacs: Pacs, target: Required<Target>, frameText: string | undefined, thumbnail: boolean): Promise<Response> {
-  if (!acceptsSingle(parseAccept(c.req.header('accept')), 'image/png')) {
-    throw notAcceptable('peerpacs renders image/png only; the Accept header does not allow it')
-  }
+  const type = renderedMediaType(c.req.header('accept'))
   const [instance] = resolve(pacs, target)
   const opened = await openInstance(pacs, instance!)
   const count = pixelLayout(opened.dataset).frames
+  // The instance-level resource of a multi-frame instance is its first frame.
   const numbers = frameText === undefined ? [1] : frameList(frameText, count)
-  if (numbers.length !== 1) throw notAcceptable('peerpacs renders one frame per request as image/png; ask for the frames one at a time')
+  if (numbers.length !== 1) throw notAcceptable('peerpacs renders one frame per request; ask for the frames one at a time')
   const window = c.req.query('window')
   const viewport = c.req.query('viewport')
-  const options: RenderOptions = { ...(window === undefined ? {} : { window }), ...(viewport === undefined ? {} : { viewport }), ...(thumbnail ? { fit: 128 } : {}) }
-  const png = renderPng(opened, numbers[0]!, options)
-  return new Response(png, { status: 200, headers: { 'Content-Type': 'image/png' } })
+  const quality = c.req.query('quality')
+  const options: RenderOptions = { ...(window === undefined ? {} : { window }), ...(viewport === undefined ? {} : { viewport }), ...(quality === undefined ? {} : { quality }), ...(thumbnail ? { fit: 128 } : {}) }
+  const image = await renderFrame(opened, numbers[0]!, type, options)
+  return new Response(image, { status: 200, headers: { 'Content-Type': type } })
 }
 
