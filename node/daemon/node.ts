@@ -184,7 +184,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     archive.auditor.emit(applicationActivityEvent({ time: Date.now(), source: nodeSource(archive.keyring.nodeId), kind: 'start', application }))
     log.info('node.ready', {
       nodeId: archive.meta.nodeId, aeTitle: settings.dimse.aeTitle, dicomHost: settings.dimse.host, dicomPort: dimse.port, httpHost: settings.http.host, httpPort: http.port,
-      peerId: mesh.host.peerId.toString(), p2p: mesh.addresses().join(' ')
+      peerId: mesh.host.peerId.toString(), p2p: mesh.addresses().join(' '), mdns: settings.mesh.mdns
     })
     return { archive, pacs, mesh, dicomPort: dimse.port, httpPort: http.port, stopped, stop }
   } catch (error) {

@@ -23,12 +23,14 @@ Settings come from, in rising precedence: defaults, the config file, the environ
   --http HOST:PORT       $PEERPACS_HTTP       default ${DEFAULTS.http}
   --allow-ae LIST        $PEERPACS_ALLOW_AE   AET@HOST[:PORT],... may store, query and retrieve
                                               (PORT makes it a C-MOVE destination; HOST * = any)
-  --accept-unknown-ae    any calling AE is accepted (testing only: the allow-list is the access control)
+  --accept-unknown-ae    $PEERPACS_ACCEPT_UNKNOWN_AE=1
+                                              any calling AE is accepted (testing only: the
+                                              allow-list is the access control)
   --cors ORIGINS         $PEERPACS_CORS       browser origins allowed to call DICOMweb (or *)
   --p2p MULTIADDRS       $PEERPACS_P2P        where the mesh listens, default ${DEFAULTS.p2p}
   --peer MULTIADDRS      $PEERPACS_PEERS      peers to dial, e.g. /ip4/10.0.0.5/tcp/4001/p2p/12D3KooW...
                                               (members' addresses are also learnt from the log and mDNS)
-  --no-mdns                                   do not announce or discover peers on the LAN
+  --no-mdns              $PEERPACS_NO_MDNS=1  do not announce or discover peers on the LAN
   --log-level LEVEL      $PEERPACS_LOG_LEVEL  debug, info (default), warn, error
   --config FILE          $PEERPACS_CONFIG     JSON config file:
 
@@ -36,6 +38,7 @@ Settings come from, in rising precedence: defaults, the config file, the environ
     "dicom": {
       "listen": "0.0.0.0:11112", "aeTitle": "PEERPACS", "acceptUnknown": false,
       "maxPduLength": ${DEFAULTS.maxPduLength}, "idleTimeout": ${DEFAULTS.idleTimeout},
+      "artimTimeout": ${DEFAULTS.artimTimeout}, "maxConnectionsPerAddress": ${DEFAULTS.maxConnectionsPerAddress},
       "remotes": [
         { "aeTitle": "CT_ROOM1", "host": "10.0.0.21", "store": true, "query": false, "retrieve": false },
         { "aeTitle": "WORKSTATION", "host": "10.0.0.30", "port": 104 }
@@ -45,6 +48,11 @@ Settings come from, in rising precedence: defaults, the config file, the environ
     "mesh": { "listen": ["${DEFAULTS.p2p}"], "peers": [], "mdns": true },
     "logLevel": "info"
   }
+
+DIMSE limits (seconds): idleTimeout cuts an association that receives no whole PDU while it
+has nothing under way; artimTimeout (PS3.8 ARTIM) cuts a connection whose A-ASSOCIATE-RQ is not
+complete in time, or whose peer does not close after a reject, release or abort;
+maxConnectionsPerAddress more connections from one address are rejected (transient, local limit).
 
 Every DICOMweb route (/dicomweb, /wado) needs a bearer token: \`peerpacs token create --name NAME\`.
 Logs are JSON lines on stderr, one per event, and never carry patient data.`,

@@ -7,7 +7,16 @@ import { DataDirError, dataDirLayout, readDataDirMeta } from '../../store/data-d
 import { EXIT } from '../exit-codes.ts'
 import { COMMANDS } from '../commands/index.ts'
 import { init } from '../commands/init.ts'
-import type { CommandContext } from '../command.ts'
+import { UsageError, type CommandContext } from '../command.ts'
+
+/** A switch: its flag, or its variable set to 1/true/yes (0/false/no/empty: off; anything else is refused). */
+function switchOrEnv (values: Record<string, string | boolean | undefined>, flag: string, env: NodeJS.ProcessEnv, variable: string): boolean {
+  if (values[flag] === true) return true
+  const e = (env[variable] ?? '').trim().toLowerCase()
+  if (['', '0', 'false', 'no'].includes(e)) return false
+  if (['1', 'true', 'yes'].includes(e)) return true
+  throw new UsageError(`$${variable} is "${String(env[variable]).slice(0, 40)}"; expected 1 or 0 (true/false, yes/no)`)
+}
 
 function flagOrEnv (values: Record<string, string | boolean | undefined>, flag: string, env: NodeJS.ProcessEnv, variable: string): string | undefined {
   const v = values[flag]
@@ -25,12 +34,12 @@ export async function run (context: CommandContext): Promise<number> {
     http: flagOrEnv(values, 'http', env, 'PEERPACS_HTTP'),
     aeTitle: flagOrEnv(values, 'ae-title', env, 'PEERPACS_AE_TITLE'),
     allowAe: flagOrEnv(values, 'allow-ae', env, 'PEERPACS_ALLOW_AE'),
-    acceptUnknownAe: values['accept-unknown-ae'] === true,
+    acceptUnknownAe: switchOrEnv(values, 'accept-unknown-ae', env, 'PEERPACS_ACCEPT_UNKNOWN_AE'),
     cors: flagOrEnv(values, 'cors', env, 'PEERPACS_CORS'),
     logLevel: flagOrEnv(values, 'log-level', env, 'PEERPACS_LOG_LEVEL'),
     p2p: flagOrEnv(values, 'p2p', env, 'PEERPACS_P2P'),
     peers: flagOrEnv(values, 'peer', env, 'PEERPACS_PEERS'),
-    noMdns: values['no-mdns'] === true
+    noMdns: switchOrEnv(values, 'no-mdns', env, 'PEERPACS_NO_MDNS')
   })
   try {
     await readDataDirMeta(dataDirLayout(dataDir))
