@@ -22,6 +22,8 @@ export const DEFAULTS = {
   aeTitle: 'PEERPACS',
   maxPduLength: 256 * 1024,
   idleTimeout: 120,
+  artimTimeout: 30,
+  maxConnectionsPerAddress: 32,
   maxStowBytes: 4 * 1024 ** 3,
   logLevel: 'info'
 } as const
@@ -182,7 +184,7 @@ export async function loadSettings (sources: ConfigSources): Promise<NodeSetting
   const r = new Reader(sources.configFile ?? 'config')
   const top = r.object(file, '', ['dicom', 'http', 'mesh', 'logLevel'])
   const m = top.mesh === undefined ? {} : r.object(top.mesh, 'mesh', ['listen', 'peers', 'mdns'])
-  const d = top.dicom === undefined ? {} : r.object(top.dicom, 'dicom', ['listen', 'aeTitle', 'acceptUnknown', 'maxPduLength', 'idleTimeout', 'remotes'])
+  const d = top.dicom === undefined ? {} : r.object(top.dicom, 'dicom', ['listen', 'aeTitle', 'acceptUnknown', 'maxPduLength', 'idleTimeout', 'artimTimeout', 'maxConnectionsPerAddress', 'remotes'])
   const h = top.http === undefined ? {} : r.object(top.http, 'http', ['listen', 'cors', 'maxStowBytes'])
 
   const dicomAddress = sources.dicom !== undefined
@@ -204,7 +206,9 @@ export async function loadSettings (sources: ConfigSources): Promise<NodeSetting
     remotes,
     acceptUnknown: sources.acceptUnknownAe === true || (d.acceptUnknown !== undefined && r.boolean(d.acceptUnknown, 'dicom.acceptUnknown')),
     maxPduLength: d.maxPduLength === undefined ? DEFAULTS.maxPduLength : r.integer(d.maxPduLength, 'dicom.maxPduLength', 4096, 16 * 1024 * 1024),
-    idleTimeout: d.idleTimeout === undefined ? DEFAULTS.idleTimeout : r.integer(d.idleTimeout, 'dicom.idleTimeout', 1, 86400)
+    idleTimeout: d.idleTimeout === undefined ? DEFAULTS.idleTimeout : r.integer(d.idleTimeout, 'dicom.idleTimeout', 1, 86400),
+    artimTimeout: d.artimTimeout === undefined ? DEFAULTS.artimTimeout : r.integer(d.artimTimeout, 'dicom.artimTimeout', 1, 3600),
+    maxConnectionsPerAddress: d.maxConnectionsPerAddress === undefined ? DEFAULTS.maxConnectionsPerAddress : r.integer(d.maxConnectionsPerAddress, 'dicom.maxConnectionsPerAddress', 1, 100_000)
   }
   let corsOrigins: string[] = []
   if (sources.cors !== undefined) corsOrigins = sources.cors.split(',').map((s) => s.trim()).filter((s) => s !== '')

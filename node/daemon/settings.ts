@@ -25,8 +25,12 @@ export interface DimseSettings {
   readonly acceptUnknown: boolean
   /** Largest PDU this node receives. */
   readonly maxPduLength: number
-  /** Seconds an association may sit idle before it is aborted. */
+  /** Seconds an association may go without receiving a whole PDU, while no work of its own is under way, before it is aborted. */
   readonly idleTimeout: number
+  /** PS3.8 ARTIM, in seconds: from TCP accept until the A-ASSOCIATE-RQ is complete, and from a reject, release or abort until the peer closes. */
+  readonly artimTimeout: number
+  /** Connections from one address at a time; more are answered A-ASSOCIATE-RJ (transient, local limit exceeded). */
+  readonly maxConnectionsPerAddress: number
 }
 
 export interface HttpSettings {

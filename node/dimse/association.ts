@@ -22,7 +22,11 @@ import { storeDataset, StoreRefusedError, outcomeOfError, type StoreOutcome } fr
 import { FIND, GET, isStorageClass, modelOf, MOVE, STORAGE_SYNTAXES, UNCOMPRESSED, VERIFICATION } from './syntaxes.ts'
 import type { Actor } from '../../protocol/audit/index.ts'
 import { remoteAe } from '../audit/actors.ts'
-import { auditQuery, auditReceived, auditRefusedAe, auditSent } from './audit.ts'
+import { auditQuery, auditReceived, auditSent } from './audit.ts'
+import { guardListeners } from './guarded-listeners.ts'
+import { closeWithArtim } from './linger.ts'
+import type { RefusalReporter } from './refusals.ts'
+import { describe, replyTo, type PduProblem } from './ul-replies.ts'
 
 const { PresentationContextResult: PC, RejectResult, RejectSource, RejectReason, AbortSource, AbortReason } = constants
 
@@ -41,6 +45,8 @@ export interface EdgeShared {
   /** Ingests under way on any association, for a graceful close. */
   readonly inflight: Set<Promise<unknown>>
   readonly closing: () => boolean
+  /** Refused associations: audited in aggregate, with a hint in the log. */
+  readonly refusals: RefusalReporter
 }
 
 /** Stands in for a C-STORE's dataset: the library hands it to cStoreRequest once the last PDV is in. */
@@ -72,7 +78,12 @@ export class PeerAssociation extends Scp {
   #permissions: Permissions = { store: false, query: false, retrieve: false }
   #callingAe = ''
   #busy = 0
+  /** C-STOREs whose dataset is still arriving: waiting for the peer is not work of ours. */
+  #receiving = 0
+  /** The socket is paused because a store is writing behind: the peer is not idle, it is held. */
+  #held = 0
   #lastActivity = Date.now()
+  #accepted: ReadonlySet<number> | undefined
   #idleTimer: NodeJS.Timeout | undefined
   #closed = false
   /** What this association stored, for its one audit record (written when it closes). */
@@ -85,12 +96,13 @@ export class PeerAssociation extends Scp {
     this.#socket = socket
     this.#shared = shared
     this.#log = shared.log.child({ association: nextAssociationId++, peer: plainAddress(socket.remoteAddress) })
-    // The library's own socket timeout is replaced by the idle check below, which knows when work is under way.
+    // The library's own socket timeout is replaced by the idle check below, which knows when work is
+    // under way; activity is a whole PDU received (touch(), from the guard), so a peer trickling
+    // bytes does not count as active.
     socket.setTimeout(0)
-    socket.on('data', () => { this.#lastActivity = Date.now() })
     const idleMs = Math.max(1, shared.settings.idleTimeout) * 1000
     this.#idleTimer = setInterval(() => {
-      if (this.#busy === 0 && Date.now() - this.#lastActivity > idleMs) {
+      if (this.#busy - this.#receiving === 0 && this.#held === 0 && Date.now() - this.#lastActivity > idleMs) {
         this.#log.warn('dimse.association.idle', { idleSeconds: shared.settings.idleTimeout })
         this.#abortAndClose()
       }
@@ -98,10 +110,39 @@ export class PeerAssociation extends Scp {
     this.#idleTimer.unref()
     this.on('networkError', (error: Error) => {
       if (!this.#closed) this.#log.warn('dimse.association.network-error', { error: safeMessage(error) })
-      socket.destroy()
+      this.#abortAndClose()
     })
     this.on('close', () => { this.#onClose() })
+    // Every handler of this association, the library's and ours: an exception in one is logged
+    // and aborts this association only; none reaches the process.
+    guardListeners(this, (event, error) => { this.#failed(event, error) })
   }
+
+  /** The accepted presentation context ids, once the A-ASSOCIATE-AC went out. */
+  get acceptedContexts (): ReadonlySet<number> | undefined { return this.#accepted }
+
+  /** A whole PDU arrived. */
+  touch (): void { this.#lastActivity = Date.now() }
+
+  /** A protocol problem the PDU guard found: answered as PS3.8 says, logged, and the connection ends. */
+  refuse (problem: PduProblem): void {
+    if (problem.kind === 'close') {
+      this.#socket.destroy()
+      return
+    }
+    this.#log.warn('dimse.association.protocol-error', this.#fields(describe(problem)))
+    const reply = replyTo(problem)
+    if (reply !== undefined && !this.#socket.destroyed && !this.#socket.writableEnded) this.#socket.write(reply)
+    closeWithArtim(this.#socket, this.#artimMs())
+  }
+
+  /** An exception out of a handler: this association ends, nothing else does. */
+  #failed (where: string, error: unknown): void {
+    this.#log.error('dimse.association.handler-failed', this.#fields({ where, error: safeMessage(error) }))
+    this.#abortAndClose()
+  }
+
+  #artimMs (): number { return Math.max(1, this.#shared.settings.artimTimeout) * 1000 }
 
   #peer (): Actor { return remoteAe(this.#callingAe, this.#socket.remoteAddress) }
 
@@ -111,7 +152,7 @@ export class PeerAssociation extends Scp {
 
   #abortAndClose (): void {
     try {
-      if (this.#association !== undefined) this.sendAbort(AbortSource.ServiceProvider, AbortReason.NotSpecified)
+      if (this.#association !== undefined && !this.#socket.destroyed && !this.#socket.writableEnded) this.sendAbort(AbortSource.ServiceProvider, AbortReason.NotSpecified)
     } catch { /* the socket may already be gone */ }
     this.#socket.destroy()
   }
@@ -154,12 +195,12 @@ export class PeerAssociation extends Scp {
       const reason = !decision.ok && decision.reason === 'called' ? RejectReason.CalledAeNotRecognized : RejectReason.CallingAeNotRecognized
       if (this.#shared.closing()) {
         this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.TemporaryCongestion)
+        this.#log.info('dimse.association.rejected', this.#fields({ calledAe: association.getCalledAeTitle(), reason: 'the node is closing' }))
       } else {
         this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, reason)
       }
-      this.#log.warn('dimse.association.rejected', this.#fields({ calledAe: association.getCalledAeTitle(), reason: decision.ok ? 'closing' : `${decision.reason} AE not recognized` }))
-      if (!decision.ok) auditRefusedAe(this.#shared.pacs.archive, settings.aeTitle, this.#peer(), `association refused: ${decision.reason} AE not recognized`)
-      this.#socket.end()
+      if (!decision.ok) this.#shared.refusals.refused(decision.reason, this.#callingAe, association.getCalledAeTitle(), this.#socket.remoteAddress)
+      closeWithArtim(this.#socket, this.#artimMs())
       return
     }
     this.#permissions = decision.permissions
@@ -171,6 +212,7 @@ export class PeerAssociation extends Scp {
     }
     if (association.getMaxPduLength() === 0 || association.getMaxPduLength() > settings.maxPduLength) association.setMaxPduLength(settings.maxPduLength)
     this.sendAssociationAccept()
+    this.#accepted = new Set(association.getPresentationContexts().filter(({ context }) => context.getResult() === PC.Accept).map(({ id }) => id))
     this.#log.info('dimse.association.accepted', this.#fields({ contexts: association.getPresentationContexts().length, accepted }))
   }
 
@@ -215,8 +257,8 @@ export class PeerAssociation extends Scp {
   override associationReleaseRequested (): void {
     this.sendAssociationReleaseResponse()
     this.#log.debug('dimse.association.released', this.#fields())
-    // The requestor closes the connection; one that does not is closed for it.
-    setTimeout(() => { this.#socket.destroy() }, 5000).unref()
+    // The requestor closes the connection; one that does not is closed for it when ARTIM expires.
+    closeWithArtim(this.#socket, this.#artimMs())
   }
 
   override abort (): void {
@@ -237,11 +279,26 @@ export class PeerAssociation extends Scp {
   // ---- C-STORE ----
 
   override createStoreWritableStream (context: DimsePresentationContext, request: CStoreRequest): Writable {
-    const queue = new ChunkQueue({ pause: () => this.#socket.pause(), resume: () => this.#socket.resume() })
+    let held = false
+    const hold = (on: boolean): void => {
+      if (held === on) return
+      held = on
+      this.#held += on ? 1 : -1
+      if (on) this.#socket.pause()
+      else { this.#socket.resume(); this.touch() }
+    }
+    const queue = new ChunkQueue({ pause: () => { hold(true) }, resume: () => { hold(false) } })
+    let receiving = true
+    const received = (): void => {
+      if (!receiving) return
+      receiving = false
+      this.#receiving--
+    }
+    this.#receiving++
     const writable = new Writable({
       highWaterMark: 1 << 30,
       write: (chunk: Buffer, _encoding, done) => { queue.push(chunk); done() },
-      final: (done) => { queue.end(); done() }
+      final: (done) => { received(); queue.end(); done() }
     })
     this.#log.debug('dimse.store.receiving', this.#fields())
     const outcome = this.#work(async () => {
@@ -258,6 +315,8 @@ export class PeerAssociation extends Scp {
       } catch (error) {
         return outcomeOfError(error)
       } finally {
+        received()
+        hold(false)
         queue.discard()
         this.#active.delete(queue)
       }

@@ -1,9 +1,9 @@
 /**
  * The audit records of the DIMSE edge (PS3.15 A.5.3): instances received over C-STORE (one
  * record per association, naming every study and patient), C-FIND queries, and instances sent
- * by C-MOVE and C-GET. Records are written by the archive's auditor, never blocking a response.
+ * by C-MOVE and C-GET (refused associations: refusals.ts). Records are written by the archive's auditor, never blocking a response.
  */
-import { instancesTransferredEvent, nodeSource, OUTCOME, queryEvent, securityAlertEvent, EVENT_TYPE, type Actor } from '../../protocol/audit/index.ts'
+import { instancesTransferredEvent, nodeSource, OUTCOME, queryEvent, type Actor } from '../../protocol/audit/index.ts'
 import { utf8Encode } from '../../protocol/bytes.ts'
 import type { Archive } from '../archive/archive.ts'
 import { studyRefs, thisNode } from '../audit/actors.ts'
@@ -49,19 +49,5 @@ export function auditQuery (archive: Archive, aeTitle: string, from: Actor, sopC
     to: self(archive, aeTitle),
     sopClassUid,
     query: utf8Encode(JSON.stringify(keys).slice(0, 60_000))
-  }))
-}
-
-/** An association refused because the calling AE (or its address) is not allowed. */
-export function auditRefusedAe (archive: Archive, aeTitle: string, from: Actor, reason: string): void {
-  archive.auditor.emit(securityAlertEvent({
-    time: Date.now(),
-    source: nodeSource(archive.keyring.nodeId),
-    outcome: OUTCOME.minorFailure,
-    outcomeDescription: reason.slice(0, 200),
-    types: [EVENT_TYPE.nodeAuthentication],
-    reporter: self(archive, aeTitle),
-    performers: [from],
-    subjects: [{ kind: 'node', id: from.userId }]
   }))
 }

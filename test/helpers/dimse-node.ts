@@ -46,7 +46,7 @@ export async function startDimseNode (t: Pick<TestContext, 'after'>, settings: P
   const log: Logger = createLogger({ level: 'debug', write: (line) => { logs.push(line) } })
   const server = await startDimse(pacs, {
     host: '127.0.0.1', port: 0, aeTitle: NODE_AE, remotes: [remote('STORESCU'), remote('FINDSCU'), remote('MOVESCU'), remote('GETSCU'), remote('ECHOSCU')],
-    acceptUnknown: false, maxPduLength: 65536, idleTimeout: 30, ...settings
+    acceptUnknown: false, maxPduLength: 65536, idleTimeout: 30, artimTimeout: 30, maxConnectionsPerAddress: 32, ...settings
   }, log)
   t.after(async () => {
     await server.close()
