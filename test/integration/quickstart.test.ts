@@ -7,12 +7,15 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { it } from 'node:test'
 import { childEnv } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/files.ts'
 
+/** The block of commands to try that the quick start prints once the node listens. */
+const HINTS = /While it runs, in another terminal[^\n]*\n((?:  \S[^\n]*\n)+)/
 const QUICKSTART = fileURLToPath(new URL('../../scripts/quickstart.ts', import.meta.url))
 const PROJECT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -24,8 +27,9 @@ function groupAlive (pgid: number): boolean {
   try { process.kill(-pgid, 0); return true } catch { return false }
 }
 
-async function runUntilReady (command: string, args: string[], options: { cwd: string, env: NodeJS.ProcessEnv }): Promise<{ status: number | null, stdout: string, stderr: string }> {
-  const env = { ...options.env, PEERPACS_DICOM: '127.0.0.1:0', PEERPACS_HTTP: '127.0.0.1:0' }
+async function runUntilReady (command: string, args: string[], options: { cwd: string, env: NodeJS.ProcessEnv }, whileRunning?: (stdout: string) => Promise<void>): Promise<{ status: number | null, stdout: string, stderr: string }> {
+  // Ports the system picks, the mesh on loopback and off mDNS: parallel tests must not meet.
+  const env = { ...options.env, PEERPACS_DICOM: '127.0.0.1:0', PEERPACS_HTTP: '127.0.0.1:0', PEERPACS_P2P: '/ip4/127.0.0.1/tcp/0', PEERPACS_NO_MDNS: '1' }
   const child = spawn(command, args, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
@@ -33,9 +37,13 @@ async function runUntilReady (command: string, args: string[], options: { cwd: s
   const exited = once(child, 'exit')
   try {
     await new Promise<void>((resolve, reject) => {
-      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; if (stderr.includes('"event":"node.ready"')) resolve() })
+      // Ready: the node logged node.ready and the quick start has printed its hints.
+      const check = (): void => { if (stderr.includes('"event":"node.ready"') && HINTS.test(stdout)) resolve() }
+      child.stdout.on('data', check)
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; check() })
       void exited.then(() => reject(new Error(`exited before the node was ready:\n${stdout}\n${stderr}`)))
     })
+    if (whileRunning !== undefined) await whileRunning(stdout)
     process.kill(-child.pid!, 'SIGTERM')
     const [status] = await exited as [number | null]
     // npm may exit before the node it started has finished stopping: let the whole process
@@ -72,4 +80,45 @@ it('`npm start` itself, as the README runs it, does the same through npm', async
   assert.ok(!existsSync(join(dir, 'data', 'control.json')), 'the node stopped and removed control.json')
   assert.match(r.stdout, /imported 16, duplicates 0, rejected 0, skipped 0/)
   assert.ok(existsSync(join(dir, 'data', 'peerpacs.json')))
+})
+
+/** Runs one shell command line as a person would type it, from the project folder. */
+async function shell (line: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null, output: string }> {
+  const child = spawn('sh', ['-c', line], { cwd: PROJECT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { output += d })
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { output += d })
+  const [code] = await once(child, 'exit') as [number | null]
+  return { code, output }
+}
+
+it('every command the quick start prints works exactly as printed, and so do the README\'s synth and storescu lines', async (t) => {
+  const dir = await tempDir(t)
+  const data = join(dir, 'data')
+  const env = childEnv({ PEERPACS_DATA: data, PEERPACS_SAMPLE: join(dir, 'sample') })
+  const ran: string[] = []
+  await runUntilReady('npm', ['start', '--silent'], { cwd: PROJECT, env }, async (stdout) => {
+    const hints = HINTS.exec(stdout)![1]!.trimEnd().split('\n').map((l) => l.trim().split(/\s{3,}/)[0]!)
+    assert.ok(hints.length >= 5, stdout)
+    for (const hint of hints) {
+      const r = await shell(hint, childEnv())
+      assert.equal(r.code, 0, `${hint}\n${r.output}`)
+      ran.push(hint)
+      if (hint.startsWith('findscu')) assert.match(r.output, /ZZTESTPATIENT\^JANE\^Q/, r.output)
+      if (hint.includes('token create')) assert.match(r.output, /ppt_\w+|Created token/, r.output)
+    }
+    // The README's lines for a larger synthetic set: its folder and the port are this test's.
+    const readme = await readFile(join(PROJECT, 'README.md'), 'utf8')
+    const synth = readme.split('\n').find((l) => l.startsWith('npm run synth -- --out ./synth'))!
+    const storescu = readme.split('\n').find((l) => l.startsWith('storescu ') && l.includes('./synth'))!
+    assert.ok(synth !== undefined && storescu !== undefined, 'the README shows both lines')
+    const control = JSON.parse(await readFile(join(data, 'control.json'), 'utf8')) as { dicom: { port: number } }
+    const madeSynth = await shell(synth.replace('./synth', join(dir, 'synth')), env)
+    assert.equal(madeSynth.code, 0, madeSynth.output)
+    const sent = await shell(storescu.replace('./synth', join(dir, 'synth')).replace(' 11112 ', ` ${control.dicom.port} `), childEnv())
+    assert.equal(sent.code, 0, `${storescu}\n${sent.output}`)
+    const studies = await shell(`npx peerpacs studies --json --data ${data}`, childEnv())
+    assert.ok(studies.output.split('\n').filter((l) => l.includes('"type":"study"')).length > 1, studies.output)
+  })
+  assert.ok(ran.some((h) => h.startsWith('echoscu')) && ran.some((h) => h.startsWith('storescu')), ran.join('\n'))
 })
