@@ -4,35 +4,13 @@
  * root) can create that file, and only its owner can connect to it, so each side knows the other
  * without a secret on the wire: the CLI cannot be answered by a process of another user that
  * happens to reuse a crashed node's PID, and no other user can run commands in the node.
- *
- * A socket path longer than the kernel's limit (108 bytes with the NUL) is reached through
- * `/proc/self/fd/N/`, where N is an open descriptor of the data dir (Linux resolves it as the
- * folder itself).
  */
 import { createAdaptorServer } from '@hono/node-server'
-import { closeSync, openSync } from 'node:fs'
 import { chmod, rm } from 'node:fs/promises'
 import type { Server } from 'node:http'
-import { basename, dirname } from 'node:path'
 import type { Hono } from 'hono'
 import type { Logger } from './log.ts'
-
-/** sun_path holds 108 bytes on Linux, the terminating NUL included. */
-const MAX_SOCKET_PATH = 107
-
-export interface SocketPath {
-  /** The path to bind or connect to (possibly through /proc/self/fd). */
-  readonly path: string
-  /** Closes the folder descriptor a long path needed. */
-  release: () => void
-}
-
-/** A path the kernel accepts for `file`, however deep its folder is. */
-export function socketPathFor (file: string): SocketPath {
-  if (Buffer.byteLength(file) <= MAX_SOCKET_PATH) return { path: file, release: () => {} }
-  const fd = openSync(dirname(file), 'r')
-  return { path: `/proc/self/fd/${fd}/${basename(file)}`, release: () => { closeSync(fd) } }
-}
+import { socketPathFor } from './socket-path.ts'
 
 export interface ControlSocket {
   close: () => Promise<void>

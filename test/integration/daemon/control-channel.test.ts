@@ -18,7 +18,7 @@ import { test } from 'node:test'
 import { childEnv, CLI, runCli, show } from '../../helpers/cli.ts'
 import { tempDir } from '../../helpers/files.ts'
 import { startNode } from '../../helpers/node-process.ts'
-import { socketPathFor } from '../../../node/daemon/control-socket.ts'
+import { socketPathFor } from '../../../node/daemon/socket-path.ts'
 
 test('the CLI reaches a running node through its owner-only control socket, not over TCP', async (t) => {
   const data = join(await tempDir(t, 'peerpacs-control-'), 'data')
