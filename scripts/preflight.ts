@@ -1,5 +1,5 @@
 /**
- * Runs before the test suite: checks the runtime and the Debian tools the tests drive (dcmtk),
+ * Runs before the test suite: checks the runtime and the Debian tools the tests drive (dcmtk, GDCM),
  * installs what is missing when it can (root with apt-get), and otherwise says exactly what
  * to install. Never lets a test silently skip for want of a tool.
  */
@@ -9,7 +9,8 @@ const TOOLS: Array<{ command: string, pkg: string }> = [
   { command: 'dcmdump', pkg: 'dcmtk' },
   { command: 'dcmdrle', pkg: 'dcmtk' },
   { command: 'dcmcjpeg', pkg: 'dcmtk' },
-  { command: 'dcmdjpeg', pkg: 'dcmtk' }
+  { command: 'dcmdjpeg', pkg: 'dcmtk' },
+  { command: 'gdcmconv', pkg: 'libgdcm-tools' } // JPEG 2000 test instances for the rendered-image tests
 ]
 
 function has (command: string): boolean {
