@@ -25,6 +25,11 @@ export const DEFAULTS = {
   artimTimeout: 30,
   maxConnectionsPerAddress: 32,
   maxStowBytes: 4 * 1024 ** 3,
+  httpHeadersTimeout: 20,
+  httpRequestTimeout: 3600,
+  httpIdleTimeout: 60,
+  httpKeepAliveTimeout: 5,
+  httpMaxConnectionsPerAddress: 64,
   logLevel: 'info'
 } as const
 
@@ -185,7 +190,7 @@ export async function loadSettings (sources: ConfigSources): Promise<NodeSetting
   const top = r.object(file, '', ['dicom', 'http', 'mesh', 'logLevel'])
   const m = top.mesh === undefined ? {} : r.object(top.mesh, 'mesh', ['listen', 'peers', 'mdns'])
   const d = top.dicom === undefined ? {} : r.object(top.dicom, 'dicom', ['listen', 'aeTitle', 'acceptUnknown', 'maxPduLength', 'idleTimeout', 'artimTimeout', 'maxConnectionsPerAddress', 'remotes'])
-  const h = top.http === undefined ? {} : r.object(top.http, 'http', ['listen', 'cors', 'maxStowBytes'])
+  const h = top.http === undefined ? {} : r.object(top.http, 'http', ['listen', 'cors', 'maxStowBytes', 'headersTimeout', 'requestTimeout', 'idleTimeout', 'keepAliveTimeout', 'maxConnectionsPerAddress'])
 
   const dicomAddress = sources.dicom !== undefined
     ? parseAddress(sources.dicom, '--dicom')
@@ -223,7 +228,15 @@ export async function loadSettings (sources: ConfigSources): Promise<NodeSetting
   const http: HttpSettings = {
     ...httpAddress,
     corsOrigins,
-    maxStowBytes: h.maxStowBytes === undefined ? DEFAULTS.maxStowBytes : r.integer(h.maxStowBytes, 'http.maxStowBytes', 1024, Number.MAX_SAFE_INTEGER)
+    maxStowBytes: h.maxStowBytes === undefined ? DEFAULTS.maxStowBytes : r.integer(h.maxStowBytes, 'http.maxStowBytes', 1024, Number.MAX_SAFE_INTEGER),
+    headersTimeout: h.headersTimeout === undefined ? DEFAULTS.httpHeadersTimeout : r.integer(h.headersTimeout, 'http.headersTimeout', 1, 3600),
+    requestTimeout: h.requestTimeout === undefined ? DEFAULTS.httpRequestTimeout : r.integer(h.requestTimeout, 'http.requestTimeout', 0, 7 * 86400),
+    idleTimeout: h.idleTimeout === undefined ? DEFAULTS.httpIdleTimeout : r.integer(h.idleTimeout, 'http.idleTimeout', 1, 86400),
+    keepAliveTimeout: h.keepAliveTimeout === undefined ? DEFAULTS.httpKeepAliveTimeout : r.integer(h.keepAliveTimeout, 'http.keepAliveTimeout', 1, 3600),
+    maxConnectionsPerAddress: h.maxConnectionsPerAddress === undefined ? DEFAULTS.httpMaxConnectionsPerAddress : r.integer(h.maxConnectionsPerAddress, 'http.maxConnectionsPerAddress', 1, 100_000)
+  }
+  if (http.requestTimeout !== 0 && http.headersTimeout! > http.requestTimeout!) {
+    throw new ConfigError(`http.headersTimeout (${http.headersTimeout} s) is longer than http.requestTimeout (${http.requestTimeout} s); the headers are part of the request`, 'make headersTimeout shorter, or requestTimeout 0 (no limit)')
   }
   const logLevel = sources.logLevel !== undefined
     ? logLevelOf(sources.logLevel, '--log-level')

@@ -4,7 +4,8 @@
  * node's own API. Two kinds of bearer are accepted: API tokens (`peerpacs token create`) for
  * DICOMweb and status, and the control token (a secret in the data dir's control.json, readable
  * only by whoever may open the data dir) for /api/cli, which runs CLI commands inside the node
- * and is answered on loopback only.
+ * and is answered on loopback only. The server cuts slow clients and caps connections per
+ * address (http-limits.ts).
  */
 import { serve, type ServerType } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
@@ -12,6 +13,7 @@ import { Hono, type Context } from 'hono'
 import { cors } from 'hono/cors'
 import { equalBytes, utf8Encode } from '../../protocol/bytes.ts'
 import type { Logger } from './log.ts'
+import { httpLimits, limitedServer } from './http-limits.ts'
 import type { HttpSettings } from './settings.ts'
 import type { TokenRecord, TokenStore } from './tokens.ts'
 
@@ -119,13 +121,14 @@ export interface HttpServer {
 }
 
 export async function startHttp (app: Hono, settings: HttpSettings, log: Logger): Promise<HttpServer> {
+  const limits = httpLimits(settings)
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, () => resolve(s))
+    const s = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port, createServer: limitedServer(limits, log) as never }, () => resolve(s))
     s.once('error', reject)
   })
   const port = (server.address() as AddressInfo).port
   server.on('connection', (socket) => { socket.setNoDelay(true) })
-  log.info('http.listening', { host: settings.host, port })
+  log.info('http.listening', { host: settings.host, port, headersTimeout: limits.headersTimeoutMs / 1000, requestTimeout: limits.requestTimeoutMs / 1000, idleTimeout: limits.idleTimeoutMs / 1000, maxConnectionsPerAddress: limits.maxConnectionsPerAddress })
   return {
     port,
     close: async () => {

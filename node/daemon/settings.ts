@@ -40,6 +40,16 @@ export interface HttpSettings {
   readonly corsOrigins: readonly string[]
   /** Largest STOW-RS request body, in bytes. */
   readonly maxStowBytes: number
+  /** Seconds a client has to send a request's headers (config.ts DEFAULTS when absent, for every field below). */
+  readonly headersTimeout?: number
+  /** Seconds a client has to send a whole request, body included (0: no limit); STOW of a large study takes minutes. */
+  readonly requestTimeout?: number
+  /** Seconds a connection may pass with no byte either way (a stalled body, an unread response) before it is closed. */
+  readonly idleTimeout?: number
+  /** Seconds an idle keep-alive connection is kept for the next request. */
+  readonly keepAliveTimeout?: number
+  /** Connections from one address at a time; more are answered 503 and closed. */
+  readonly maxConnectionsPerAddress?: number
 }
 
 export interface MeshSettings {

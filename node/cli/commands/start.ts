@@ -45,7 +45,11 @@ Settings come from, in rising precedence: defaults, the config file, the environ
         { "aeTitle": "WORKSTATION", "host": "10.0.0.30", "port": 104 }
       ]
     },
-    "http": { "listen": "127.0.0.1:8080", "cors": ["https://viewer.example.org"], "maxStowBytes": ${DEFAULTS.maxStowBytes} },
+    "http": {
+      "listen": "127.0.0.1:8080", "cors": ["https://viewer.example.org"], "maxStowBytes": ${DEFAULTS.maxStowBytes},
+      "headersTimeout": ${DEFAULTS.httpHeadersTimeout}, "requestTimeout": ${DEFAULTS.httpRequestTimeout}, "idleTimeout": ${DEFAULTS.httpIdleTimeout},
+      "keepAliveTimeout": ${DEFAULTS.httpKeepAliveTimeout}, "maxConnectionsPerAddress": ${DEFAULTS.httpMaxConnectionsPerAddress}
+    },
     "mesh": { "listen": ["${DEFAULTS.p2p}"], "peers": [], "mdns": true },
     "logLevel": "info"
   }
@@ -59,6 +63,12 @@ DIMSE limits (seconds): idleTimeout cuts an association that receives no whole P
 has nothing under way; artimTimeout (PS3.8 ARTIM) cuts a connection whose A-ASSOCIATE-RQ is not
 complete in time, or whose peer does not close after a reject, release or abort;
 maxConnectionsPerAddress more connections from one address are rejected (transient, local limit).
+
+HTTP limits (seconds): a request's headers must arrive within headersTimeout and the whole
+request within requestTimeout (0: none; a large STOW-RS takes minutes); a connection with no
+byte either way for idleTimeout is closed (a slow body that keeps coming is fine); one address
+holds at most maxConnectionsPerAddress connections (more get 503). One STOW-RS request takes at
+most 10,000 parts; one WADO-RS frames request names at most 1000 frames, each once.
 
 Every DICOMweb route (/dicomweb, /wado) needs a bearer token: \`peerpacs token create --name NAME\`.
 Logs are JSON lines on stderr, one per event, and never carry patient data.`,
