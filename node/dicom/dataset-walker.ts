@@ -7,6 +7,9 @@
  * whatever the file size. It also finds where the "header" ends, so the attributes before it can
  * be parsed from a small prefix: at the first top-level element of the pixel data group (7FE0),
  * or at the first top-level value of 8 MiB or more (an encapsulated document, a waveform).
+ * A listener may be told where each top-level element of defined length lies, so the attributes
+ * that are wanted can be cut out of the prefix without another parser walking the rest (private
+ * sequences, nested items) a second time.
  */
 import { InvalidDicomError, tagString } from './errors.ts'
 import { IMPLICIT_LE, type DatasetEncoding } from './transfer-syntax.ts'
@@ -34,6 +37,9 @@ const SEQUENCE_DELIMITATION = 0xfffee0dd
 /** Sequences nested deeper than this are refused (real data rarely nests more than a few). */
 const MAX_SEQUENCE_DEPTH = 32
 
+/** Told of each top-level element of defined length: its tag, where its header starts and its value ends. */
+export type TopLevelListener = (tag: number, start: number, end: number) => void
+
 const NAMES: Record<ContainerKind, string> = {
   dataset: 'the dataset',
   sequence: 'sequence',
@@ -53,9 +59,11 @@ export class DatasetWalker {
   #pos: number
   #skip = 0
   #headerEnd: number | undefined
+  readonly #onTopLevel: TopLevelListener | undefined
 
   /** Walks the dataset that occupies bytes [start, end) of a file, in `encoding`. */
-  constructor (start: number, end: number, encoding: DatasetEncoding) {
+  constructor (start: number, end: number, encoding: DatasetEncoding, onTopLevel?: TopLevelListener) {
+    this.#onTopLevel = onTopLevel
     this.#pos = start
     this.#limit = end
     this.#stack = [{ kind: 'dataset', end, encoding, tag: 0 }]
@@ -213,6 +221,7 @@ export class DatasetWalker {
       return
     }
     const end = this.#fits(tag, this.#pos, length)
+    if (top.kind === 'dataset') this.#onTopLevel?.(tag, start, end)
     if (vr === 'SQ') {
       this.#push({ kind: 'sequence', end, encoding: top.encoding, tag })
     } else {

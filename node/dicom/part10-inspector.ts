@@ -7,13 +7,21 @@
  * Deflated datasets are compressed as a whole, so a deflated file is held entire and inflated
  * at the end; they are rare and small, and capped.
  */
-import { inflateRawSync } from 'node:zlib'
 import { concatBytes } from '../../protocol/bytes.ts'
 import { DatasetWalker } from './dataset-walker.ts'
+import { inflateDataset } from './deflated-dataset.ts'
 import { InvalidDicomError, NotAnInstanceError } from './errors.ts'
 import { parseFileMeta, type FileMeta } from './file-meta.ts'
-import { DICOMDIR_REASON, MEDIA_STORAGE_DIRECTORY, readInstanceHeader, type InstanceHeader } from './instance-header.ts'
-import { EXPLICIT_LE, encodingOf, isDeflated } from './transfer-syntax.ts'
+import { DICOMDIR_REASON, HEADER_TAGS, MEDIA_STORAGE_DIRECTORY, readInstanceHeader, type InstanceHeader } from './instance-header.ts'
+import { EXPLICIT_LE, encodingOf, isDeflated, type DatasetEncoding } from './transfer-syntax.ts'
+
+/** Where one wanted top-level element lies: [start, end) in the walked bytes. */
+type Range = readonly [number, number]
+
+/** The bytes of the wanted elements, one after another, cut from `bytes` (whose offset 0 is `base` in the walk). */
+function cut (bytes: Uint8Array, ranges: Range[], base = 0): Uint8Array {
+  return concatBytes(...ranges.map(([start, end]) => bytes.subarray(start - base, end - base)))
+}
 
 /** Most bytes held before Pixel Data (attributes, embedded documents). */
 export const MAX_HEADER_BYTES = 64 << 20
@@ -33,6 +41,11 @@ export class Part10Inspector {
   #walker: DatasetWalker | undefined
   #header: InstanceHeader | undefined
   #received = 0
+  /** The top-level elements the header is read from, as the walker passes them. */
+  #ranges: Range[] = []
+  readonly #want = (tag: number, start: number, end: number): void => {
+    if (this.#header === undefined && HEADER_TAGS.has(tag)) this.#ranges.push([start, end])
+  }
 
   /** `fileSize` undefined: the length is learnt at finish() (network streams). */
   constructor (fileSize?: number) {
@@ -59,7 +72,7 @@ export class Part10Inspector {
       if (this.#meta === undefined) return
       if (this.#meta.mediaStorageSopClassUid === MEDIA_STORAGE_DIRECTORY) throw new NotAnInstanceError(DICOMDIR_REASON)
       if (isDeflated(this.#meta.transferSyntaxUid)) return
-      this.#walker = new DatasetWalker(this.#meta.metaEnd, this.#fileSize, encodingOf(this.#meta.transferSyntaxUid))
+      this.#walker = new DatasetWalker(this.#meta.metaEnd, this.#fileSize, encodingOf(this.#meta.transferSyntaxUid), this.#want)
       this.#walker.push(prefix.subarray(this.#meta.metaEnd))
     } else if (this.#walker !== undefined) {
       this.#walker.push(chunk)
@@ -81,7 +94,7 @@ export class Part10Inspector {
     const ts = this.#meta.transferSyntaxUid
     if (isDeflated(ts)) return this.#finishDeflated(this.#meta)
     // The walker exists once the meta is parsed, unless the meta ended exactly at the end of input.
-    if (this.#walker === undefined) this.#walker = new DatasetWalker(this.#meta.metaEnd, this.#received, encodingOf(ts))
+    if (this.#walker === undefined) this.#walker = new DatasetWalker(this.#meta.metaEnd, this.#received, encodingOf(ts), this.#want)
     const headerEnd = this.#walker.finish(this.#sizeKnown ? undefined : this.#received)
     if (this.#header === undefined) this.#parseHeader(headerEnd)
     return this.#header!
@@ -104,35 +117,26 @@ export class Part10Inspector {
   }
 
   #parseHeader (headerEnd: number): void {
-    this.#header = readInstanceHeader(this.#joined().subarray(0, headerEnd), this.#meta!.transferSyntaxUid)
+    const meta = this.#meta!
+    this.#header = this.#read(cut(this.#joined().subarray(0, headerEnd), this.#ranges), encodingOf(meta.transferSyntaxUid), meta)
     this.#held = []
     this.#heldLength = 0
+    this.#ranges = []
+  }
+
+  #read (elements: Uint8Array, encoding: DatasetEncoding, meta: FileMeta): InstanceHeader {
+    return readInstanceHeader(elements, encoding, meta.transferSyntaxUid, { sopClassUid: meta.mediaStorageSopClassUid, sopInstanceUid: meta.mediaStorageSopInstanceUid })
   }
 
   #finishDeflated (meta: FileMeta): InstanceHeader {
     const file = this.#joined()
-    const compressed = file.subarray(meta.metaEnd)
-    let dataset: Uint8Array
-    let consumed: number
-    try {
-      const { buffer, engine } = inflateRawSync(compressed, { maxOutputLength: MAX_INFLATED_BYTES, info: true }) as unknown as { buffer: Buffer, engine: { bytesWritten: number } }
-      dataset = buffer
-      consumed = engine.bytesWritten
-    } catch (cause) {
-      throw new InvalidDicomError(`deflated dataset does not inflate: ${(cause as Error).message}`, { cause })
-    }
-    // inflate stops at the end of the deflate stream and ignores what follows; a file may not,
-    // except the single NUL that pads an odd-length deflate stream to even length (PS3.5 A.5;
-    // dcmtk sends it over the network).
-    const padded = compressed.length - consumed === 1 && compressed[consumed] === 0 && consumed % 2 === 1
-    if (consumed !== compressed.length && !padded) {
-      throw new InvalidDicomError(`${compressed.length - consumed} bytes follow the end of the deflated dataset (trailing garbage)`)
-    }
-    const walker = new DatasetWalker(0, dataset.length, EXPLICIT_LE)
+    const { dataset } = inflateDataset(file.subarray(meta.metaEnd), MAX_INFLATED_BYTES)
+    const walker = new DatasetWalker(0, dataset.length, EXPLICIT_LE, this.#want)
     walker.push(dataset)
     walker.finish()
-    this.#header = readInstanceHeader(file, meta.transferSyntaxUid)
+    this.#header = this.#read(cut(dataset, this.#ranges), EXPLICIT_LE, meta)
     this.#held = []
+    this.#ranges = []
     return this.#header
   }
 }

@@ -220,18 +220,24 @@ describe('Part10Inspector: broken file meta', () => {
 })
 
 describe('Part10Inspector: required attributes and UIDs', () => {
-  test('a missing SOPInstanceUID, StudyInstanceUID, SeriesInstanceUID or SOPClassUID → InvalidDicomError naming it', () => {
+  test('a missing StudyInstanceUID or SeriesInstanceUID → InvalidDicomError naming it', () => {
     const cases: Array<[number, RegExp]> = [
-      [0x0008_0018, /missing SOPInstanceUID \(0008,0018\)/],
       [0x0020_000d, /missing StudyInstanceUID \(0020,000D\)/],
-      [0x0020_000e, /missing SeriesInstanceUID \(0020,000E\)/],
-      [0x0008_0016, /missing SOPClassUID \(0008,0016\)/]
+      [0x0020_000e, /missing SeriesInstanceUID \(0020,000E\)/]
     ]
     for (const [tag, pattern] of cases) {
       for (const ts of [TS.explicitVrLittleEndian, TS.implicitVrLittleEndian, TS.explicitVrBigEndian, TS.deflatedExplicitVrLittleEndian]) {
         rejects(build({ transferSyntaxUid: ts, elements: without(tag) }), InvalidDicomError, pattern, `${pattern.source} in ${ts}`)
       }
     }
+  })
+
+  test('SOPClassUID or SOPInstanceUID missing from both the dataset and the file meta → InvalidDicomError naming it', () => {
+    // The file meta here has only a Transfer Syntax UID (no Media Storage SOP Class/Instance UID).
+    const dataset = (tag: number): Uint8Array => concat(...[0x0008_0016, 0x0008_0018, 0x0020_000d, 0x0020_000e].filter((t) => t !== tag).map((t) =>
+      rawElement(t, 'UI', t === 0x0008_0016 ? CT_IMAGE : t === 0x0008_0018 ? UIDS.sopInstance : t === 0x0020_000d ? UIDS.study : UIDS.series)))
+    rejects(metaFile([META_VERSION, META_TS], dataset(0x0008_0016)), InvalidDicomError, /missing SOPClassUID \(0008,0016\)/)
+    rejects(metaFile([META_VERSION, META_TS], dataset(0x0008_0018)), InvalidDicomError, /missing SOPInstanceUID \(0008,0018\)/)
   })
 
   test('an empty UID counts as missing', () => {
