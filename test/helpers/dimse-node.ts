@@ -6,7 +6,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { Archive } from '../../node/archive/archive.ts'
@@ -37,21 +39,29 @@ export function remote (aeTitle: string, extra: Partial<RemoteAe> = {}): RemoteA
 }
 
 export async function startDimseNode (t: Pick<TestContext, 'after'>, settings: Partial<DimseSettings> = {}): Promise<DimseNode> {
-  const dir = await tempDir(t, 'peerpacs-dimse-')
+  // One hook closes the edge, then the archive (closing writes in the data dir), then removes the dir.
+  const dir = await mkdtemp(join(tmpdir(), 'peerpacs-dimse-'))
+  let server: DimseServer | undefined
+  let archive: Archive | undefined
+  t.after(async () => {
+    try {
+      await server?.close()
+      await archive?.close()
+    } finally {
+      // (maxRetries: a write still finishing as the dir goes, e.g. the log's mark file, is waited for.)
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })
+    }
+  })
   const data = join(dir, 'data')
   await initDataDir(data)
-  const archive = await Archive.open(data, { keys: 'required', passphrase: undefined, provider, random, command: 'dimse-test' })
+  archive = await Archive.open(data, { keys: 'required', passphrase: undefined, provider, random, command: 'dimse-test' })
   const pacs = await Pacs.load(archive)
   const logs: string[] = []
   const log: Logger = createLogger({ level: 'debug', write: (line) => { logs.push(line) } })
-  const server = await startDimse(pacs, {
+  server = await startDimse(pacs, {
     host: '127.0.0.1', port: 0, aeTitle: NODE_AE, remotes: [remote('STORESCU'), remote('FINDSCU'), remote('MOVESCU'), remote('GETSCU'), remote('ECHOSCU')],
     acceptUnknown: false, maxPduLength: 65536, idleTimeout: 30, artimTimeout: 30, maxConnectionsPerAddress: 32, ...settings
   }, log)
-  t.after(async () => {
-    await server.close()
-    await archive.close()
-  })
   return { dir, pacs, server, port: server.port, logs }
 }
 
