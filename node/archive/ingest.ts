@@ -6,9 +6,13 @@
  * is written with sync, so an instance reported stored survives kill -9. A stream that turns out
  * malformed leaves nothing behind.
  *
- * The same SOPInstanceUID again is a duplicate when its bytes are identical and the stored copy
- * is intact; a conflict (rejected, the stored one kept) when the bytes differ: nothing stored is
- * ever silently replaced. When the stored copy is damaged, identical bytes replace it, so
+ * The same SOPInstanceUID again is a duplicate when its dataset is identical and the stored copy
+ * is intact; a conflict (rejected, the stored one kept) when the datasets differ: nothing stored
+ * is ever silently replaced. Identity is the dataset's (dataset-digest.ts), not the file's: the
+ * same instance re-sent from another AE, or over DIMSE after STOW, has another file meta
+ * (Source AE Title, implementation) and is still a duplicate. A whole-file match is decided from
+ * the recorded hash; only a copy whose file differs has its dataset compared with the stored
+ * copy's, decrypted for that. When the stored copy is damaged, identical bytes replace it, so
  * re-sending the original heals the archive.
  */
 import { StreamSealer } from '../../protocol/aead-stream.ts'
@@ -16,13 +20,15 @@ import type { BlobId } from '../../protocol/blob-id.ts'
 import { equalBytes, utf8Decode, utf8Encode } from '../../protocol/bytes.ts'
 import { AuthenticationError, DecodeError, IntegrityError, NotCanonicalError, PeerpacsError } from '../../protocol/errors.ts'
 import type { StudyId } from '../../protocol/study-id.ts'
-import { Part10Inspector } from '../dicom/part10-inspector.ts'
+import { Part10Inspector, type InspectOptions } from '../dicom/part10-inspector.ts'
 import type { InstanceHeader } from '../dicom/instance-header.ts'
 import type { BlobWriter } from '../store/blob-store.ts'
 import type { KvKey, KvOperation } from '../store/kv.ts'
 import { readVerified } from '../store/verified-read.ts'
 import type { Archive, StudyContext } from './archive.ts'
 import { openInstanceEntry, type InstanceEntry } from './catalogue.ts'
+import { datasetDigestOf, DatasetHasher, type DatasetDigest } from './dataset-digest.ts'
+import { readInstance } from './read-instance.ts'
 import { IndexDamagedError, InstanceConflictError } from './errors.ts'
 import { instanceManifestAad } from './study-keys.ts'
 import { secretboxSeal } from '../../protocol/secretbox.ts'
@@ -51,7 +57,15 @@ type Claim =
   /** A new instance, or (with `damaged`) one whose stored copy is damaged and will be replaced. */
   | { kind: 'store', study: StudyContext, sopLookup: string, damaged?: Recorded }
   /** Stored and intact: compare, store nothing. */
-  | { kind: 'existing', studyId: StudyId, recorded: Recorded }
+  | { kind: 'existing', studyId: StudyId, recorded: Recorded, study: StudyContext, entry: InstanceEntry }
+
+/** What differs between the stored dataset and a new copy's, for the conflict's message (no PHI). */
+function howDifferent (kept: DatasetDigest, incoming: DatasetDigest): string {
+  if (kept.transferSyntaxUid !== incoming.transferSyntaxUid) {
+    return `the stored dataset is in transfer syntax ${kept.transferSyntaxUid}, this copy's in ${incoming.transferSyntaxUid} (a converted copy is other bytes)`
+  }
+  return `the datasets differ: ${kept.size} bytes stored, ${incoming.size} bytes in this copy, same transfer syntax ${kept.transferSyntaxUid}; a changed instance needs a new SOP Instance UID`
+}
 
 export class Ingester {
   readonly #archive: Archive
@@ -60,11 +74,12 @@ export class Ingester {
 
   /**
    * Takes one Part 10 instance. `size`, when known (a file), is checked against what arrives;
-   * network edges leave it out and the instance ends where the stream ends.
+   * network edges leave it out and the instance ends where the stream ends. `options` say how
+   * the file is read (a file meta peerpacs wrote itself names no UIDs the dataset lacks).
    */
-  async ingest (source: AsyncIterable<Uint8Array>, size?: number): Promise<IngestResult> {
+  async ingest (source: AsyncIterable<Uint8Array>, size?: number, options?: InspectOptions): Promise<IngestResult> {
     const archive = this.#archive
-    const inspector = new Part10Inspector(size)
+    const inspector = new Part10Inspector(size, options)
     const plainHash = archive.provider.createSha256()
     let held: Uint8Array[] = []
     let heldBytes = 0
@@ -74,6 +89,8 @@ export class Ingester {
     let writer: BlobWriter | undefined
     let deciding: Promise<void> | undefined
     let failed: { error: unknown } | undefined
+    // For an instance already stored: its dataset, hashed in case its file is not the stored one.
+    let dataset: DatasetHasher | undefined
 
     // Runs while the stream goes on being read, inspected and hashed (the claim waits on the
     // index): pieces arriving meanwhile are held, sealed in order once the blob is ready, and
@@ -90,6 +107,9 @@ export class Ingester {
           for (const sealed of s.push(piece)) await writer.write(sealed)
         }
         sealer = s
+      } else {
+        dataset = new DatasetHasher(archive.provider)
+        for (const piece of held) dataset.push(piece)
       }
       claim = decided.claim
       held = []
@@ -112,6 +132,8 @@ export class Ingester {
           }
           // Memory stays bounded when the claim is slow (a concurrent copy of this instance holds it).
           if (deciding !== undefined && heldBytes >= MAX_HELD) await deciding
+        } else {
+          dataset?.push(chunk)
         }
       }
       if (deciding !== undefined) await deciding
@@ -123,8 +145,12 @@ export class Ingester {
       const same = (r: Recorded): boolean => r.size === received && equalBytes(r.sha256, sha256)
       const base = { studyInstanceUid: header.studyInstanceUid, sopInstanceUid: header.sopInstanceUid, size: received }
       if (decided.kind === 'existing') {
-        if (same(decided.recorded)) return { status: 'duplicate', studyId: decided.studyId, blob: decided.recorded.blob, ...base }
-        throw new InstanceConflictError(`SOPInstanceUID ${header.sopInstanceUid} is already stored with different content; the stored instance was kept`)
+        const duplicate = { status: 'duplicate' as const, studyId: decided.studyId, blob: decided.recorded.blob, ...base }
+        if (same(decided.recorded)) return duplicate
+        const incoming = dataset!.digest()
+        const kept = await datasetDigestOf(archive.provider, readInstance(archive, decided.study, decided.entry), decided.recorded.size)
+        if (incoming.size === kept.size && equalBytes(incoming.sha256, kept.sha256)) return duplicate
+        throw new InstanceConflictError(`SOPInstanceUID ${header.sopInstanceUid} is already stored with different content; the stored instance was kept (${howDifferent(kept, incoming)})`)
       }
       if (decided.damaged !== undefined && !same(decided.damaged)) {
         throw new InstanceConflictError(`SOPInstanceUID ${header.sopInstanceUid} is stored with different content (and that stored copy is damaged: run \`peerpacs fsck\`); nothing was changed`)
@@ -200,7 +226,7 @@ export class Ingester {
           const entry = openInstanceEntry(archive, study, instanceKey, recordBytes)
           const recorded = { sha256: entry.attributes.sha256, size: entry.attributes.size, blob: entry.blob }
           const intact = await this.#intact(entry.blob, instanceKey)
-          return { claim: intact ? { kind: 'existing', studyId: study.studyId, recorded } : { kind: 'store', study, sopLookup, damaged: recorded }, release: done }
+          return { claim: intact ? { kind: 'existing', studyId: study.studyId, recorded, study, entry } : { kind: 'store', study, sopLookup, damaged: recorded }, release: done }
         }
       }
       return { claim: { kind: 'store', study: await archive.studyFor(studyAttributesOf(header)), sopLookup }, release: done }

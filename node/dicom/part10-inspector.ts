@@ -29,12 +29,22 @@ export const MAX_HEADER_BYTES = 64 << 20
 export const MAX_DEFLATED_BYTES = 64 << 20
 export const MAX_INFLATED_BYTES = 512 << 20
 
+export interface InspectOptions {
+  /**
+   * Whether a dataset without SOP Class/Instance UID takes them from the file meta (default
+   * true: the sender's own file meta says what the file holds). False where peerpacs wrote the
+   * meta itself from a C-STORE command: the dataset must then name its instance.
+   */
+  readonly uidsFromFileMeta?: boolean
+}
+
 /** Bound for a stream whose length is known only at its end (a C-STORE or STOW-RS part). */
 const UNKNOWN_SIZE = Number.MAX_SAFE_INTEGER
 
 export class Part10Inspector {
   readonly #fileSize: number
   readonly #sizeKnown: boolean
+  readonly #uidsFromFileMeta: boolean
   #held: Uint8Array[] = []
   #heldLength = 0
   #meta: FileMeta | undefined
@@ -48,7 +58,8 @@ export class Part10Inspector {
   }
 
   /** `fileSize` undefined: the length is learnt at finish() (network streams). */
-  constructor (fileSize?: number) {
+  constructor (fileSize?: number, options: InspectOptions = {}) {
+    this.#uidsFromFileMeta = options.uidsFromFileMeta ?? true
     this.#sizeKnown = fileSize !== undefined
     this.#fileSize = fileSize ?? UNKNOWN_SIZE
   }
@@ -125,7 +136,8 @@ export class Part10Inspector {
   }
 
   #read (elements: Uint8Array, encoding: DatasetEncoding, meta: FileMeta): InstanceHeader {
-    return readInstanceHeader(elements, encoding, meta.transferSyntaxUid, { sopClassUid: meta.mediaStorageSopClassUid, sopInstanceUid: meta.mediaStorageSopInstanceUid })
+    const uids = this.#uidsFromFileMeta ? { sopClassUid: meta.mediaStorageSopClassUid, sopInstanceUid: meta.mediaStorageSopInstanceUid } : {}
+    return readInstanceHeader(elements, encoding, meta.transferSyntaxUid, uids)
   }
 
   #finishDeflated (meta: FileMeta): InstanceHeader {

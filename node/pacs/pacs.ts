@@ -12,6 +12,7 @@ import { keys } from '../archive/index-layout.ts'
 import { Ingester, type IngestResult } from '../archive/ingest.ts'
 import { readInstance } from '../archive/read-instance.ts'
 import { buildFileMeta, type FileMetaFields } from '../dicom/file-meta-writer.ts'
+import type { InspectOptions } from '../dicom/part10-inspector.ts'
 import type { CatalogInstance, QueryLevel } from '../query/attributes.ts'
 import { runQuery, type QueryOptions, type QueryResult } from '../query/query.ts'
 
@@ -95,9 +96,9 @@ export class Pacs {
   }
 
   /** One Part 10 instance (STOW-RS part, file); `size` when known in advance. */
-  async ingest (source: AsyncIterable<Uint8Array>, size?: number): Promise<IngestResult> {
+  async ingest (source: AsyncIterable<Uint8Array>, size?: number, options?: InspectOptions): Promise<IngestResult> {
     while (this.#gate !== undefined) await this.#gate
-    const work = this.#ingester.ingest(source, size).then((result) => { this.#remember(result); return result })
+    const work = this.#ingester.ingest(source, size, options).then((result) => { this.#remember(result); return result })
     this.#inflight.add(work)
     try {
       return await work
@@ -121,7 +122,8 @@ export class Pacs {
       yield meta
       yield * dataset
     }
-    return await this.ingest(withMeta())
+    // The meta is built from the command: it may not stand in for UIDs the dataset lacks.
+    return await this.ingest(withMeta(), undefined, { uidsFromFileMeta: false })
   }
 
   /** Every instance held, in no particular order. */
