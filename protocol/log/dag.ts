@@ -167,6 +167,40 @@ export class OpDag {
     return out
   }
 
+  /**
+   * Author (public key hex) → id of the op at that author's version-vector seq (the lowest id
+   * when several ops hold it). Two replicas whose vectors name the same seq for an author but
+   * whose tips differ hold different ops there: a fork one of them has not seen yet.
+   */
+  tips (vector: ReadonlyMap<string, number> = this.versionVector()): Map<string, Uint8Array> {
+    const out = new Map<string, Uint8Array>()
+    for (const [hex, seq] of vector) {
+      const i = this.#authorIndex.get(hex)
+      if (i === undefined) continue
+      const at = this.opsAt(i, seq).map((e) => this.entries[e]!.op.id).sort(compareBytes)
+      if (at.length > 0) out.set(hex, at[0]!)
+    }
+    return out
+  }
+
+  /**
+   * Authors for which a peer's tip (the op it holds at `vector[author]`) is none of the ops this
+   * set holds at that seq: the two sets hold different ops at one (author, seq). Only where this
+   * set holds that seq (a peer ahead of it is merely ahead).
+   */
+  divergent (vector: ReadonlyMap<string, number>, tips: ReadonlyMap<string, Uint8Array>): Array<{ author: string, seq: number }> {
+    const out: Array<{ author: string, seq: number }> = []
+    for (const [hex, tip] of tips) {
+      const seq = vector.get(hex)
+      const i = this.#authorIndex.get(hex)
+      if (seq === undefined || i === undefined) continue
+      const at = this.opsAt(i, seq)
+      if (at.length === 0) continue
+      if (!at.some((e) => compareBytes(this.entries[e]!.op.id, tip) === 0)) out.push({ author: hex, seq })
+    }
+    return out
+  }
+
   /** Next seq for an author to write: one past the highest it has in the set. */
   nextSeq (authorHex: string): number {
     const i = this.#authorIndex.get(authorHex)
@@ -179,10 +213,13 @@ export class OpDag {
   /**
    * Ops a peer with version vector `vector` lacks, in arrival order (a causal order): every op
    * above its contiguous seq per author, plus every op at a fork seq (evidence the vector cannot show).
+   * With the peer's `tips`: every op of an author whose tip differs here (`divergent`), since the
+   * two chains may part anywhere below it; the peer then holds both ops of the fork.
    */
-  missingFor (vector: ReadonlyMap<string, number>): SignedOp[] {
+  missingFor (vector: ReadonlyMap<string, number>, tips?: ReadonlyMap<string, Uint8Array>): SignedOp[] {
     const out: SignedOp[] = []
-    const have: number[] = this.authorKeys.map((k) => vector.get(hexOf(k)) ?? 0)
+    const diverged = new Set(tips === undefined ? [] : this.divergent(vector, tips).map((d) => d.author))
+    const have: number[] = this.authorKeys.map((k) => { const hex = hexOf(k); return diverged.has(hex) ? 0 : vector.get(hex) ?? 0 })
     for (const e of this.entries) {
       if (e.op.seq > have[e.author]! || this.opsAt(e.author, e.op.seq).length > 1) out.push(e.op)
     }

@@ -154,10 +154,24 @@ export class OpLog {
   /** Author public key (hex) → highest seq n such that every seq 1..n of that author is held. */
   versionVector (): Map<string, number> { return this.#dag.versionVector() }
 
-  /** The ops a peer with version vector `vector` lacks, parents before children. */
-  missingFor (vector: ReadonlyMap<string, number>): SignedOp[] {
+  /** Author hex → id of the op at its version-vector seq (see OpDag.tips): sent with the vector. */
+  tips (vector?: ReadonlyMap<string, number>): Map<string, Uint8Array> { return this.#dag.tips(vector) }
+
+  /** Authors whose op at a peer's vector seq differs from the peer's tip there (a fork). */
+  divergent (vector: ReadonlyMap<string, number>, tips: ReadonlyMap<string, Uint8Array>): Array<{ author: string, seq: number }> {
+    return this.#dag.divergent(vector, tips)
+  }
+
+  /** The ops of `author` (public key hex) held at `seq` (two or more: a fork). */
+  opsAt (author: string, seq: number): SignedOp[] {
+    const i = this.#dag.authorIndexOf(author)
+    return i === undefined ? [] : this.#dag.opsAt(i, seq).map((e) => this.#dag.entries[e]!.op)
+  }
+
+  /** The ops a peer with version vector `vector` (and tips, if it sent them) lacks, parents before children. */
+  missingFor (vector: ReadonlyMap<string, number>, tips?: ReadonlyMap<string, Uint8Array>): SignedOp[] {
     if (!(vector instanceof Map)) throw new InvalidArgumentError('OpLog.missingFor(vector): expected a Map of author hex → seq')
-    return this.#dag.missingFor(vector)
+    return this.#dag.missingFor(vector, tips)
   }
 
   /** The deterministic topological order (Kahn, ties by ascending id), as op ids. */

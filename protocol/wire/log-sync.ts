@@ -1,11 +1,17 @@
 /**
- * `/peerpacs/log/1.0.0` messages (docs/protocol.md "Log sync"). Each message is one
+ * `/peerpacs/log/1.1.0` messages (docs/protocol.md "Log sync"). Each message is one
  * length-prefixed frame (unsigned varint length, then the bytes) holding a canonical CBOR map
  * with a kind `t`:
  *
  *   hello  { t: 'hello', org: text, vector: { <author public key hex>: seq, ... } }
  *          the sender's version vector: for each author, the highest seq n such that it holds
  *          every op 1..n of that author.
+ *          1.1.0 adds tips: { <author public key hex>: op id (32 bytes), ... }, for each author
+ *          of the vector the id of the op the sender holds at that seq (the lowest id if it holds
+ *          several). Equal seqs with different tips mean the two sides hold different ops at one
+ *          (author, seq): a fork the vector alone cannot show. The receiver then sends every op
+ *          of that author, so both sides end up holding the fork's evidence. 1.0.0 (still
+ *          spoken with older nodes) is the same without tips.
  *   ops    { t: 'ops', ops: [ op bytes, ... ] }     signed ops, parents before children
  *   done   { t: 'done' }                            the sender has nothing more on this stream
  *   push   { t: 'push', ops: [ op bytes, ... ] }    new ops, sent unasked on a fresh stream
@@ -23,7 +29,9 @@ import { decodeCanonical, encodeCanonical, type CanonicalMap, type CanonicalValu
 import { PeerpacsError } from '../errors.ts'
 import { MAX_OP_BYTES } from '../log/op.ts'
 
-export const LOG_PROTOCOL = '/peerpacs/log/1.0.0'
+export const LOG_PROTOCOL = '/peerpacs/log/1.1.0'
+/** The previous version: the same messages, hello without tips (still spoken with older nodes). */
+export const LOG_PROTOCOL_1_0 = '/peerpacs/log/1.0.0'
 export const MAX_FRAME_BYTES = 4 * MAX_OP_BYTES + 4096
 /** Ops are packed into frames up to this many bytes (one op of MAX_OP_BYTES always fits). */
 export const FRAME_TARGET_BYTES = 3 * MAX_OP_BYTES
@@ -36,7 +44,7 @@ export class LogSyncProtocolError extends PeerpacsError {
 }
 
 export type LogSyncMessage =
-  | { readonly t: 'hello', readonly org: string, readonly vector: ReadonlyMap<string, number> }
+  | { readonly t: 'hello', readonly org: string, readonly vector: ReadonlyMap<string, number>, readonly tips?: ReadonlyMap<string, Uint8Array> }
   | { readonly t: 'ops', readonly ops: readonly Uint8Array[] }
   | { readonly t: 'push', readonly ops: readonly Uint8Array[] }
   | { readonly t: 'done' }
@@ -48,7 +56,10 @@ export function encodeLogSync (message: LogSyncMessage): Uint8Array {
     case 'hello': {
       const vector: Record<string, CanonicalValue> = {}
       for (const [author, seq] of message.vector) vector[author] = seq
-      return encodeCanonical({ t: 'hello', org: message.org, vector })
+      if (message.tips === undefined) return encodeCanonical({ t: 'hello', org: message.org, vector })
+      const tips: Record<string, CanonicalValue> = {}
+      for (const [author, id] of message.tips) tips[author] = id
+      return encodeCanonical({ t: 'hello', org: message.org, vector, tips })
     }
     case 'ops':
     case 'push':
@@ -77,7 +88,7 @@ export function decodeLogSync (frame: Uint8Array): LogSyncMessage {
   const map = value as CanonicalMap
   switch (map.t) {
     case 'hello': {
-      keysExactly(map, ['t', 'org', 'vector'], 'hello')
+      keysExactly(map, map.tips === undefined ? ['t', 'org', 'vector'] : ['t', 'org', 'vector', 'tips'], 'hello')
       if (typeof map.org !== 'string' || !HEX64.test(map.org)) throw new LogSyncProtocolError('hello.org: expected an org id (64 lowercase hex digits)')
       const v = map.vector
       if (v === null || typeof v !== 'object' || Array.isArray(v) || isBytes(v)) throw new LogSyncProtocolError('hello.vector: expected a map')
@@ -89,7 +100,16 @@ export function decodeLogSync (frame: Uint8Array): LogSyncMessage {
         if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new LogSyncProtocolError(`hello.vector.${author.slice(0, 8)}…: expected a seq (a non-negative integer)`)
         vector.set(author, seq)
       }
-      return { t: 'hello', org: map.org, vector }
+      if (map.tips === undefined) return { t: 'hello', org: map.org, vector }
+      const tv = map.tips
+      if (tv === null || typeof tv !== 'object' || Array.isArray(tv) || isBytes(tv)) throw new LogSyncProtocolError('hello.tips: expected a map')
+      const tips = new Map<string, Uint8Array>()
+      for (const [author, id] of Object.entries(tv as CanonicalMap)) {
+        if (!vector.has(author)) throw new LogSyncProtocolError(`hello.tips: author ${author.slice(0, 8)}… is not in the vector`)
+        if (!isBytes(id) || id.length !== 32) throw new LogSyncProtocolError(`hello.tips.${author.slice(0, 8)}…: expected an op id (32 bytes)`)
+        tips.set(author, id)
+      }
+      return { t: 'hello', org: map.org, vector, tips }
     }
     case 'ops':
     case 'push': {

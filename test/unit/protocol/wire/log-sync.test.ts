@@ -27,6 +27,23 @@ test('hello, ops, push and done round-trip', () => {
   assert.deepEqual(decodeLogSync(encodeLogSync({ t: 'done' })), { t: 'done' })
 })
 
+test('1.1.0 hello carries tips (author → op id at its vector seq); bad tips are refused', () => {
+  const id = new Uint8Array(32).fill(7)
+  const hello = { t: 'hello' as const, org: ORG, vector: new Map([[AUTHOR, 7]]), tips: new Map([[AUTHOR, id]]) }
+  const back = decodeLogSync(encodeLogSync(hello))
+  assert.ok(back.t === 'hello' && back.tips !== undefined)
+  assert.deepEqual([...back.tips.get(AUTHOR)!], [...id])
+  const bad: Array<[Record<string, unknown>, RegExp]> = [
+    [{ [AUTHOR]: new Uint8Array(31) }, /expected an op id \(32 bytes\)/],
+    [{ ['ef'.repeat(32)]: id }, /is not in the vector/],
+    [{ [AUTHOR]: 'x' }, /expected an op id/]
+  ]
+  for (const [tips, reason] of bad) {
+    assert.throws(() => decodeLogSync(encodeCanonical({ t: 'hello', org: ORG, vector: { [AUTHOR]: 7 }, tips } as never)), (e: unknown) => e instanceof LogSyncProtocolError && reason.test(e.message))
+  }
+  assert.throws(() => decodeLogSync(encodeCanonical({ t: 'hello', org: ORG, vector: { [AUTHOR]: 7 }, tips: [1] } as never)), /hello.tips: expected a map/)
+})
+
 test('packOps keeps each frame under the target and every op in order', () => {
   const ops = Array.from({ length: 40 }, (_, i) => new Uint8Array(50_000 + i).fill(i))
   const frames = packOps(ops)
