@@ -24,9 +24,10 @@ import {
   decodeStudyAttributes, decodeStudyRecord, encodeStudyAttributes, encodeStudyRecord, keys, type StudyAttributes
 } from './index-layout.ts'
 import { lookupOf, recordAad, recordKeyOf, studyKeyAad, studyManifestAad, unwrapStudyKey, wrapStudyKey } from './study-keys.ts'
-import { fromHex } from '../../protocol/encoding.ts'
+import { fromHex, toHex } from '../../protocol/encoding.ts'
 import type { StudyRegisterBody } from '../../protocol/log/index.ts'
 import { NodeLog } from '../log/node-log.ts'
+import { openSeqMark } from '../log/seq-mark.ts'
 import { Auditor } from '../audit/auditor.ts'
 import { auditWriter } from '../audit/audit-trail.ts'
 import { createLogger, type Logger } from '../daemon/log.ts'
@@ -166,7 +167,7 @@ export class Archive {
 
   async #openLog (): Promise<NodeLog> {
     const keyring = this.keyring
-    const log = await NodeLog.open(this.kv, this.provider, keyring.org.genesisBytes, keyring.nodeKey)
+    const log = await NodeLog.open(this.kv, this.provider, keyring.org.genesisBytes, keyring.nodeKey, { mark: await openSeqMark(this.layout.root, toHex(keyring.nodeKey.publicKey)) })
     keyring.learnEpochs(log.oplog.state)
     return log
   }

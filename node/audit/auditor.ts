@@ -19,7 +19,8 @@ export const MAX_WAITING = 1000
 /** The node cannot write audit ops yet, but will once the mesh brings its keys. */
 function notYet (error: unknown): boolean {
   const e = error as { code?: string, message?: string }
-  return e.code === 'KEY_FILE' || (e.code === 'LOG_WRITE' && /not an active member/.test(e.message ?? ''))
+  // LOG_HELD: the journal lacks own ops it signed; writing resumes once they are back (mesh/own-seqs.ts).
+  return e.code === 'KEY_FILE' || e.code === 'LOG_HELD' || (e.code === 'LOG_WRITE' && /not an active member/.test(e.message ?? ''))
 }
 
 export class Auditor {

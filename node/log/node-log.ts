@@ -9,6 +9,14 @@
  * disk; the log then refuses further writes until the node restarts, because signing another
  * op with that seq would be a fork.
  *
+ * Own seqs are never signed twice (docs/protocol.md "Own seqs"): after a batch carrying own ops
+ * committed, the high-water mark (seq-mark.ts, a file apart from the journal) is raised, and
+ * only then are the ops offered to peers. A journal whose own chain ends below the mark, or
+ * below what a peer holds of this node (`holdUntil`), lost ops: the log then holds this node's
+ * writes (LogHeldError) until the lost ops are back (a peer sends them: they are signed by this
+ * node, so they verify), because signing a new op at a lost seq would be a fork, and skipping
+ * the seqs would leave a gap that every replica refuses ('bad-seq').
+ *
  * Ops from peers arrive through `receive`: each is validated by the OpLog as any op is, and
  * whatever joined the set (applied, refused by authority, or a fork kept as evidence) is
  * journalled in arrival order. Only durable ops are offered to peers (`durableMissingFor`,
@@ -21,7 +29,9 @@ import { nodeIdFromPublicKey, type NodeId, type NodeKeyPair } from '../../protoc
 import { createOp, isActiveMember, OpLog, type OpBodies, type OpType, type RejectReason, type SignedOp, type SignedOpOf } from '../../protocol/log/index.ts'
 import type { KvOperation, KvStore } from '../store/kv.ts'
 import type { AddResult } from '../../protocol/log/index.ts'
+import { toHex } from '../../protocol/encoding.ts'
 import { OpJournal } from './op-journal.ts'
+import { memorySeqMark, type SeqMark } from './seq-mark.ts'
 
 /** Reasons that mean the bytes themselves are bad: a journal holding such an op is damaged. */
 const DAMAGE: ReadonlySet<RejectReason> = new Set(['too-large', 'malformed', 'signature', 'not-canonical', 'unknown-type', 'bad-body', 'wrong-org'])
@@ -29,6 +39,24 @@ const DAMAGE: ReadonlySet<RejectReason> = new Set(['too-large', 'malformed', 'si
 export class LogDamagedError extends PeerpacsError {
   static readonly code = 'LOG_DAMAGED'
   constructor (message: string) { super(LogDamagedError.code, message, { hint: 'run `peerpacs log verify`; restore the data dir from its backup if it fails' }) }
+}
+
+/** This node's journal is behind its own signed seqs: it writes nothing until the lost ops are back. */
+export class LogHeldError extends PeerpacsError {
+  static readonly code = 'LOG_HELD'
+  constructor (message: string) {
+    super(LogHeldError.code, message, { hint: 'start the node with a peer or the backup reachable: it fetches its own lost ops back and then writes again; `peerpacs status` shows the hold' })
+  }
+}
+
+/** Why this node may not write now: its journal's own chain ends below what it (or a peer) knows it signed. */
+export interface LogHold {
+  /** The highest own seq in the journal. */
+  readonly journalHead: number
+  /** The own seq the journal must reach before this node signs again. */
+  readonly mustReach: number
+  /** Who knows of the higher seq: 'mark' (the local high-water mark) or 'peer <peer id>'. */
+  readonly source: string
 }
 
 export class LogWriteError extends PeerpacsError {
@@ -71,14 +99,28 @@ export class NodeLog {
   readonly #undurableIds = new Set<string>()
   readonly #listeners = new Set<DurableListener>()
   #receiving: Promise<unknown> = Promise.resolve()
+  readonly #mark: SeqMark
+  readonly #authorHex: string
+  /** Own seq the journal must reach before writing again, and who said so. */
+  #floor = { seq: 0, source: '' }
+  /** Own ops are offered (onDurable) in commit order, each after the mark covers it. */
+  #offering: Promise<void> = Promise.resolve()
+  /** What the journal lacked when the log was opened (journal head below the mark), if anything. */
+  readonly lossAtOpen: LogHold | undefined
 
-  private constructor (oplog: OpLog, journal: OpJournal, kv: KvStore, key: NodeKeyPair, provider: CryptoProvider) {
+  private constructor (oplog: OpLog, journal: OpJournal, kv: KvStore, key: NodeKeyPair, provider: CryptoProvider, mark: SeqMark) {
     this.oplog = oplog
     this.#journal = journal
     this.#kv = kv
     this.#key = key
     this.#provider = provider
+    this.#mark = mark
+    this.#authorHex = toHex(key.publicKey)
     this.nodeId = nodeIdFromPublicKey(key.publicKey)
+    if (mark.seq > this.ownHead) {
+      this.#floor = { seq: mark.seq, source: 'mark' }
+      this.lossAtOpen = { journalHead: this.ownHead, mustReach: mark.seq, source: 'mark' }
+    }
     const observable = kv as KvStore & { afterCommit?: (l: (ops: readonly KvOperation[]) => void) => void }
     observable.afterCommit?.((ops) => { this.#committed(ops) })
     this.#observed = observable.afterCommit !== undefined
@@ -92,10 +134,52 @@ export class NodeLog {
       const op = this.#undurable.get(write)
       if (op === undefined) continue
       this.#undurable.delete(write)
-      this.#undurableIds.delete(op.idHex)
       durable.push(op)
     }
-    if (durable.length > 0) this.#emit(durable)
+    if (durable.length === 0) return
+    const top = Math.max(...durable.map((op) => op.seq))
+    // Offered only once the mark covers them (see the header); in commit order.
+    this.#offering = this.#offering.then(async () => {
+      try {
+        await this.#mark.raise(top)
+      } catch (error) {
+        this.#broken ??= error
+        return
+      }
+      for (const op of durable) this.#undurableIds.delete(op.idHex)
+      this.#emit(durable)
+    })
+  }
+
+  /** The highest seq of this node's own ops in the set (its chain's head). */
+  get ownHead (): number { return this.oplog.nextSeq(this.#key.publicKey) - 1 }
+
+  /** The high-water mark of own seqs (seq-mark.ts). */
+  get mark (): number { return this.#mark.seq }
+
+  /** Why this node may not write now, or undefined. */
+  get hold (): LogHold | undefined {
+    const head = this.ownHead
+    return head < this.#floor.seq ? { journalHead: head, mustReach: this.#floor.seq, source: this.#floor.source } : undefined
+  }
+
+  /** A peer holds `seq` of this node's own ops: no writing until the journal has it too. */
+  holdUntil (seq: number, source: string): void {
+    if (seq > this.#floor.seq && seq > this.ownHead) this.#floor = { seq, source }
+  }
+
+  /**
+   * Gives up the seqs between the journal's head and the hold: every member that could hold them
+   * has said it holds none, so they never left this node and may be signed again. Returns how
+   * many were given up. The mark is lowered to the journal's head.
+   */
+  async releaseHold (): Promise<number> {
+    const head = this.ownHead
+    const lost = this.#floor.seq - head
+    if (lost <= 0) return 0
+    await this.#mark.lower(head)
+    this.#floor = { seq: 0, source: '' }
+    return lost
   }
 
   #emit (ops: readonly SignedOp[]): void {
@@ -109,8 +193,8 @@ export class NodeLog {
   }
 
   /** The ops a peer with `vector` lacks, parents first, durable ones only (see the header). */
-  durableMissingFor (vector: ReadonlyMap<string, number>): SignedOp[] {
-    return this.oplog.missingFor(vector).filter((op) => !this.#undurableIds.has(op.idHex))
+  durableMissingFor (vector: ReadonlyMap<string, number>, tips?: ReadonlyMap<string, Uint8Array>): SignedOp[] {
+    return this.oplog.missingFor(vector, tips).filter((op) => !this.#undurableIds.has(op.idHex))
   }
 
   /**
@@ -144,6 +228,9 @@ export class NodeLog {
         this.#broken = error
         throw new LogWriteError('received ops could not be journalled; the node must restart', { cause: error })
       }
+      // Own ops fetched back from a peer: the mark covers them too (a lost mark learns them back).
+      const own = added.filter((op) => toHex(op.author) === this.#authorHex)
+      if (own.length > 0) await this.#mark.raise(Math.max(...own.map((op) => op.seq))).catch(() => undefined)
       // The group-commit store already reported these through afterCommit only for prepared ops.
       this.#emit(added)
     }
@@ -151,7 +238,7 @@ export class NodeLog {
   }
 
   /** Loads the journal on top of the org's genesis op; every op is verified again. */
-  static async open (kv: KvStore, provider: CryptoProvider, genesisBytes: Uint8Array, key: NodeKeyPair): Promise<NodeLog> {
+  static async open (kv: KvStore, provider: CryptoProvider, genesisBytes: Uint8Array, key: NodeKeyPair, options: { mark?: SeqMark } = {}): Promise<NodeLog> {
     const oplog = new OpLog(provider, genesisBytes)
     const stored: Uint8Array[] = []
     const journal = await OpJournal.load(kv, (bytes) => { stored.push(bytes) })
@@ -162,7 +249,11 @@ export class NodeLog {
       }
     }
     if (oplog.pendingCount > 0) throw new LogDamagedError(`${oplog.pendingCount} ops of the journal miss their parents: ops were lost`)
-    return new NodeLog(oplog, journal, kv, key, provider)
+    const mark = options.mark ?? memorySeqMark()
+    // A mark behind the journal (a data dir from before marks, or a lost mark file) catches up.
+    const head = oplog.nextSeq(key.publicKey) - 1
+    if (mark.seq < head) await mark.raise(head)
+    return new NodeLog(oplog, journal, kv, key, provider, mark)
   }
 
   get publicKey (): Uint8Array { return this.#key.publicKey }
@@ -175,6 +266,11 @@ export class NodeLog {
     const state = this.oplog.state
     if (!isActiveMember(state, this.nodeId)) throw new LogWriteError(`this node (${this.nodeId}) is not an active member of its org any more: it may not write ${type}`)
     if (state.forks.has(this.nodeId)) throw new LogWriteError('this node\'s own ops are forked (its key signed two ops with one seq): it may not write')
+    const hold = this.hold
+    if (hold !== undefined) {
+      throw new LogHeldError(`this node's journal ends at its own seq ${hold.journalHead}, but ${hold.source === 'mark' ? `its high-water mark (${this.#mark.where})` : hold.source} holds seq ${hold.mustReach} of it: ` +
+        `${hold.mustReach - hold.journalHead} of its ops were deleted or lost from the journal. It signs nothing until they are back, since a new op at one of those seqs would be a fork`)
+    }
     const op = createOp(this.#provider, this.#key, {
       org: this.oplog.orgId,
       seq: this.oplog.nextSeq(this.#key.publicKey),

@@ -33,6 +33,8 @@ test('a prepared op is offered to peers only once its batch committed', async ()
   assert.ok(!log.durableMissingFor(empty).some((op) => op.idHex === prepared.op.idHex), 'not offered before its batch')
   assert.equal(durable.length, 0)
   await kv.batch([prepared.write])
+  // Offered once the batch committed and the high-water mark covers it (a write of its own).
+  await new Promise((resolve) => setImmediate(resolve))
   assert.ok(log.durableMissingFor(empty).some((op) => op.idHex === prepared.op.idHex), 'offered once durable')
   assert.deepEqual(durable.map((op) => op.idHex), [prepared.op.idHex])
 
