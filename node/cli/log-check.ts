@@ -10,7 +10,10 @@
  * this org; journal positions are contiguous (a deleted entry leaves a hole; the last entry can
  * only be missed by comparing with a peer); every author's ops form the chain 1..n; every op's
  * parents are held; no author forked; and the incremental state (ops added one by one, in
- * journal order) equals a replay from scratch.
+ * journal order) equals a replay from scratch. And this node's own chain: the journal must reach
+ * the high-water mark of own seqs (log-mark.json, kept apart from the journal), and, through a
+ * running node, every seq its peers and the backup hold of it (their last hellos): deleting the
+ * newest entries leaves no hole in the journal, only a head lower than what others know of it.
  */
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
 import { PeerpacsError } from '../../protocol/errors.ts'
@@ -25,11 +28,14 @@ import type { KvStore } from '../store/kv.ts'
 import type { CommandContext } from './command.ts'
 import { withArchive } from './open-archive.ts'
 import { toHex as toHexString } from '../../protocol/encoding.ts'
+import { publicKeyFromNodeId } from '../../protocol/identity.ts'
+import { MARK_FILE, readSeqMark } from '../log/seq-mark.ts'
 
 export const JOURNAL_PREFIX = 'oplog'
 
 export interface LogProblem {
   readonly kind: 'journal-key' | 'journal-gap' | 'journal-order' | 'op-damaged' | 'wrong-org' | 'missing-parent' | 'seq-gap' | 'fork' | 'replay-mismatch' |
+  'journal-truncated' | 'peer-ahead' | 'mark-unreadable' |
   'study-not-in-index' | 'study-not-in-log' | 'audit-rejected' | 'audit-unreadable'
   /** What it is about: a journal position, an op, an author, a study. */
   readonly object: string
@@ -212,12 +218,81 @@ export function checkJournal (crypto: CryptoProvider, genesisBytes: Uint8Array, 
 }
 
 /** Reads the org's genesis op (keys/org.cbor, not sealed) and the journal of `archive`, and checks them. */
-export async function checkArchiveLog (archive: Archive): Promise<LogCheck> {
+export async function checkArchiveLog (archive: Archive, running?: Record<string, unknown>): Promise<LogCheck & { ownChain: OwnChain }> {
   const problems: LogProblem[] = []
   const org = archive.hasKeys ? archive.keyring.org : await readOrgFile(archive.layout.keysDir, archive.provider)
   const journal = await readJournal(archive.kv, problems)
   const check = checkJournal(archive.provider, org.genesisBytes, journal)
-  return { ...check, problems: [...problems, ...check.problems] }
+  const ownChain = await checkOwnChain(archive, check, running, problems)
+  return { ...check, problems: [...problems, ...check.problems], ownChain }
+}
+
+/** This node's own chain in the journal against the mark and what peers hold of it. */
+export interface OwnChain {
+  readonly nodeId: string
+  /** The highest own seq in the journal. */
+  readonly journalHead: number
+  /** The high-water mark of own seqs, if the data dir has one. */
+  readonly mark: number | undefined
+  /** Through a running node: each peer's holding of this node's ops at its last hello. */
+  readonly peers: Array<{ peer: string, nodeId: string | undefined, role: string | undefined, connected: boolean, holds: number | undefined, lastSync: string | undefined }> | undefined
+}
+
+interface RunningPeer { peer: string, nodeId?: string, role?: string, connected: boolean, holdsOfThisNode?: number, lastSync?: string, diverged?: Array<{ author: string, seq: number }> }
+
+async function checkOwnChain (archive: Archive, check: LogCheck, running: Record<string, unknown> | undefined, problems: LogProblem[]): Promise<OwnChain> {
+  const nodeId = archive.meta.nodeId
+  const self = toHexString(publicKeyFromNodeId(nodeId))
+  let journalHead = 0
+  for (const op of check.oplog.ops()) if (op.authorId === nodeId && op.seq > journalHead) journalHead = op.seq
+  let mark: number | undefined
+  try {
+    const stored = await readSeqMark(archive.layout.root)
+    if (stored !== undefined && stored.author === self) mark = stored.seq
+    else if (stored !== undefined) problems.push({ kind: 'mark-unreadable', object: stored.path, message: `the high-water mark file names author ${stored.author.slice(0, 16)}…, not this node: it belongs to another data dir` })
+  } catch (error) {
+    problems.push({ kind: 'mark-unreadable', object: MARK_FILE, message: (error as Error).message })
+  }
+  if (mark !== undefined && mark > journalHead) {
+    problems.push({
+      kind: 'journal-truncated',
+      object: `author ${nodeId}`,
+      message: `the high-water mark (${MARK_FILE}) says this node signed its own ops up to seq ${mark}, but the journal ends at ${journalHead}: ` +
+        `${mark - journalHead} of its newest ops were deleted or lost; start the node with a peer or the backup reachable to fetch them back`
+    })
+  }
+  const mesh = (running?.mesh ?? undefined) as { peers?: RunningPeer[] } | undefined
+  const peers = mesh?.peers?.map((p) => ({ peer: p.peer, nodeId: p.nodeId, role: p.role, connected: p.connected, holds: p.holdsOfThisNode, lastSync: p.lastSync }))
+  for (const p of mesh?.peers ?? []) {
+    const name = `${p.role ?? 'peer'} ${p.nodeId ?? p.peer}`
+    if (p.holdsOfThisNode !== undefined && p.holdsOfThisNode > journalHead) {
+      problems.push({
+        kind: 'peer-ahead',
+        object: `peer ${p.nodeId ?? p.peer}`,
+        message: `${name} holds seq ${p.holdsOfThisNode} of this node but the journal ends at ${journalHead} (as of its last sync, ${p.lastSync ?? 'unknown'}): ` +
+          `${p.holdsOfThisNode - journalHead} of this node's ops are missing here; the node fetches them back from that peer`
+      })
+    }
+    for (const d of p.diverged ?? []) {
+      if (d.author !== self) continue
+      problems.push({ kind: 'fork', object: `peer ${p.nodeId ?? p.peer}`, message: `${name} holds a different op of this node at seq ${d.seq} than the journal: this node's key signed two ops with one seq` })
+    }
+  }
+  return { nodeId, journalHead, mark, peers }
+}
+
+/** Lines saying how the journal's head compares with the mark and each peer (for the verify commands). */
+export function ownChainLines (own: OwnChain): string[] {
+  const out = [`  own chain: the journal ends at seq ${own.journalHead}; high-water mark ${own.mark ?? 'none'}`]
+  if (own.peers === undefined) out.push('  (the node is not running: its peers\' holdings of this node were not compared)')
+  else if (own.peers.length === 0) out.push('  no other members to compare with')
+  else {
+    for (const p of own.peers) {
+      const holds = p.holds === undefined ? 'not synced since the node started' : `holds seq ${p.holds} of this node${p.holds > own.journalHead ? ` but the journal ends at ${own.journalHead}` : ''}`
+      out.push(`  ${p.role ?? 'peer'} ${p.nodeId ?? p.peer} (${p.connected ? 'connected' : 'not connected'}): ${holds}`)
+    }
+  }
+  return out
 }
 
 /**

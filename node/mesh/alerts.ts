@@ -1,6 +1,7 @@
 /**
  * Security alerts raised by the mesh (audit 110113, DICOM PS3.15 A.5.3.11): a peer refused at
- * the gater, a peer that broke a protocol or sent forged ops or bad blocks, a forked author.
+ * the gater, a peer that broke a protocol or sent forged ops or bad blocks, a forked author, own
+ * ops missing from this node's journal.
  * Each is logged; the audit op is rate-limited per peer and kind (a peer redialling every
  * second must not grow the log by an op a second).
  */
@@ -11,7 +12,8 @@ import type { Logger } from '../daemon/log.ts'
 
 const WINDOW_MS = 10 * 60_000
 
-export type MeshAlertKind = 'refused' | 'violation' | 'fork'
+/** 'journal': this node's journal lacks own ops it signed (deleted or lost; see own-seqs.ts). */
+export type MeshAlertKind = 'refused' | 'violation' | 'fork' | 'journal'
 
 export class MeshAlerts {
   readonly #archive: Archive

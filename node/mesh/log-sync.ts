@@ -4,9 +4,14 @@
  * Received ops go through NodeLog.receive, which validates each one as any op is; an op whose
  * bytes are bad (forged, malformed, another org) is a violation: the stream is aborted and the
  * mesh disconnects and reports the peer. Nothing here decides who may connect: the gater did.
+ *
+ * Over `/peerpacs/log/1.1.0` each hello also carries the sender's tips (the op id at each
+ * author's vector seq): an author whose tip differs at a seq both hold has forked, and the
+ * side that notices sends every op of that author, so the fork becomes evident on both sides.
+ * Over 1.0.0 (older nodes) hellos carry no tips.
  */
 import type { Connection, PeerId, Stream, StreamHandler } from '@libp2p/interface'
-import { decodeLogSync, encodeLogSync, LogSyncProtocolError, MAX_FRAME_BYTES, packOps, type LogSyncMessage } from '../../protocol/wire/log-sync.ts'
+import { decodeLogSync, encodeLogSync, LOG_PROTOCOL, LogSyncProtocolError, MAX_FRAME_BYTES, packOps, type LogSyncMessage } from '../../protocol/wire/log-sync.ts'
 import type { NodeLog, ReceiveResult } from '../log/node-log.ts'
 import { FrameError, framed, type Framed } from './frames.ts'
 
@@ -23,6 +28,14 @@ export interface LogSyncHooks {
   violation (peer: PeerId, reason: string): void
   /** A full sync with `peer` finished. */
   synced (peer: PeerId, report: SyncReport): void
+  /** The peer's hello arrived (before any op moved): what it holds, for checks against this node's own. */
+  hello?: (peer: PeerId, hello: PeerHello) => void
+}
+
+export interface PeerHello {
+  readonly vector: ReadonlyMap<string, number>
+  /** Absent over 1.0.0. */
+  readonly tips: ReadonlyMap<string, Uint8Array> | undefined
 }
 
 export interface SyncReport {
@@ -64,14 +77,24 @@ async function receiveOps (ops: readonly Uint8Array[], hooks: LogSyncHooks, peer
   return result.added.length
 }
 
-function hello (hooks: LogSyncHooks): Uint8Array {
-  return encodeLogSync({ t: 'hello', org: hooks.orgId, vector: hooks.log.oplog.versionVector() })
+/** Whether the stream speaks 1.1.0 (tips in hellos). */
+function withTips (stream: Stream): boolean { return stream.protocol === LOG_PROTOCOL }
+
+function hello (hooks: LogSyncHooks, tips: boolean): Uint8Array {
+  const vector = hooks.log.oplog.versionVector()
+  return encodeLogSync({ t: 'hello', org: hooks.orgId, vector, ...(tips ? { tips: hooks.log.oplog.tips(vector) } : {}) })
 }
 
-function checkHello (message: LogSyncMessage, hooks: LogSyncHooks): ReadonlyMap<string, number> {
+function checkHello (message: LogSyncMessage, hooks: LogSyncHooks, peer: PeerId): PeerHello {
   if (message.t !== 'hello') throw new LogSyncProtocolError(`expected hello, got ${message.t}`)
   if (message.org !== hooks.orgId) throw new LogSyncProtocolError(`the peer syncs org ${message.org}, not this node's org ${hooks.orgId}`)
-  return message.vector
+  const seen = { vector: message.vector, tips: message.tips }
+  hooks.hello?.(peer, seen)
+  return seen
+}
+
+function missingFor (hooks: LogSyncHooks, peer: PeerId, theirs: PeerHello): Uint8Array[] {
+  return hooks.mayRead(peer) ? hooks.log.durableMissingFor(theirs.vector, theirs.tips).map((op) => op.bytes) : []
 }
 
 function fail (stream: Stream, hooks: LogSyncHooks, peer: PeerId, error: unknown): void {
@@ -84,14 +107,14 @@ function fail (stream: Stream, hooks: LogSyncHooks, peer: PeerId, error: unknown
 export async function syncOverStream (stream: Stream, hooks: LogSyncHooks, peer: PeerId): Promise<SyncReport> {
   const f = framed(stream, { maxFrameBytes: MAX_FRAME_BYTES, readTimeoutMs: LOG_READ_TIMEOUT_MS })
   try {
-    await f.write(hello(hooks))
-    const theirVector = checkHello(await readMessage(f), hooks)
+    await f.write(hello(hooks, withTips(stream)))
+    const theirs = checkHello(await readMessage(f), hooks, peer)
     const received = await receiveUntilDone(f, hooks, peer)
-    const missing = hooks.mayRead(peer) ? hooks.log.durableMissingFor(theirVector).map((op) => op.bytes) : []
+    const missing = missingFor(hooks, peer, theirs)
     await sendOps(f, missing)
     await f.write(encodeLogSync({ t: 'done' }))
     await stream.close()
-    const report = { theirVector, sent: missing.length, received }
+    const report = { theirVector: theirs.vector, sent: missing.length, received }
     hooks.synced(peer, report)
     return report
   } catch (error) {
@@ -121,14 +144,14 @@ export function handleLogSync (hooks: LogSyncHooks): StreamHandler {
         await stream.close()
         return
       }
-      const theirVector = checkHello(first, hooks)
-      await f.write(hello(hooks))
-      const missing = hooks.mayRead(peer) ? hooks.log.durableMissingFor(theirVector).map((op) => op.bytes) : []
+      const theirs = checkHello(first, hooks, peer)
+      await f.write(hello(hooks, withTips(stream)))
+      const missing = missingFor(hooks, peer, theirs)
       await sendOps(f, missing)
       await f.write(encodeLogSync({ t: 'done' }))
       const received = await receiveUntilDone(f, hooks, peer)
       await stream.close()
-      hooks.synced(peer, { theirVector, sent: missing.length, received })
+      hooks.synced(peer, { theirVector: theirs.vector, sent: missing.length, received })
     } catch (error) {
       fail(stream, hooks, peer, error)
     }

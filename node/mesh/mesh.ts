@@ -13,7 +13,7 @@
  */
 import type { PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import { MEMBERSHIP_TYPES, isActiveMember, type OrgState, type SignedOp } from '../../protocol/log/index.ts'
-import { LOG_PROTOCOL } from '../../protocol/wire/log-sync.ts'
+import { LOG_PROTOCOL, LOG_PROTOCOL_1_0 } from '../../protocol/wire/log-sync.ts'
 import type { BlobId } from '../../protocol/blob-id.ts'
 import { decodeBlobRecord } from '../archive/index-layout.ts'
 import { EVENT_TYPE, nodeSource, OUTCOME, securityAlertEvent } from '../../protocol/audit/index.ts'
@@ -27,6 +27,7 @@ import type { Logger } from '../daemon/log.ts'
 import type { NodeLog, ReceiveResult } from '../log/node-log.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import { MeshAlerts } from './alerts.ts'
+import { OwnSeqs, type Divergence } from './own-seqs.ts'
 import { Dialer } from './dialer.ts'
 import { createHost, nodeIdOfPeer, peerIdOfNode, type Host } from './host.ts'
 import { handleLogSync, pushOverStream, syncOverStream, type LogSyncHooks, type SyncReport } from './log-sync.ts'
@@ -74,7 +75,15 @@ export interface PeerStatus {
   /** Ops this node holds that the peer lacked at the last sync, minus what was sent since. */
   readonly opsBehind: number | undefined
   readonly lastSync: string | undefined
+  /** The highest seq of this node's own ops the peer held at its last hello. */
+  readonly holdsOfThisNode: number | undefined
+  /** Authors of which the peer holds a different op at a seq both hold (forks), at its last hello. */
+  readonly diverged: Divergence[]
+  /** Ops this peer sent that this node did not apply, and why (the last reason). */
+  readonly refused: { count: number, lastReason: string, lastAt: string } | null
 }
+
+const LOG_PROTOCOLS = [LOG_PROTOCOL, LOG_PROTOCOL_1_0]
 
 const PUSH_DELAY_MS = 20
 const SYNC_RETRY_MS = 2000
@@ -96,6 +105,8 @@ export class Mesh {
   #pending: SignedOp[] = []
   #pushTimer: NodeJS.Timeout | undefined
   readonly #syncing = new Set<string>()
+  readonly #own: OwnSeqs
+  readonly #refusals = new Map<string, { count: number, lastReason: string, lastAt: string }>()
   #stopped = false
   readonly #unsubscribe: () => void
 
@@ -114,6 +125,7 @@ export class Mesh {
       onViolation: (peer, reason) => { this.#violation(peer, reason) }
     })
     for (const peer of settings.peers) this.#noteBootstrap(peer)
+    this.#own = new OwnSeqs(log, this.#alerts, logger, () => this.#holders(), () => { this.#released() })
     this.#unsubscribe = log.onDurable((ops) => { this.#durable(ops) })
   }
 
@@ -149,10 +161,11 @@ export class Mesh {
       mayRead: (peer) => this.#mayRead(peer),
       received: (peer, result) => { this.#received(peer, result) },
       violation: (peer, reason) => { this.#violation(peer, reason) },
-      synced: (peer, report) => { this.#synced(peer, report) }
+      synced: (peer, report) => { this.#synced(peer, report) },
+      hello: (peer, hello) => { this.#own.hello(peer.toString(), hello) }
     }
     this.#hooks = hooks
-    await host.handle(LOG_PROTOCOL, this.#counted(this.#membersOnly(handleLogSync(hooks))), { maxInboundStreams: 64 })
+    await host.handle(LOG_PROTOCOLS, this.#counted(this.#membersOnly(handleLogSync(hooks))), { maxInboundStreams: 64 })
     if (blocks !== undefined) {
       await host.handle(blocks.protocol, this.#counted(this.#membersOnly(blocks.handler({
         may: (peer) => this.#mayRead(peer),
@@ -177,6 +190,7 @@ export class Mesh {
       try { for (const a of JSON.parse(new TextDecoder().decode(stored)) as string[]) this.#noteBootstrap(a) } catch { this.#logger.warn('mesh.bootstrap.unreadable', {}) }
     }
     this.#learnAddresses(this.#log.oplog.state)
+    this.#own.start()
     this.#dialer.start()
     const wants = await this.materializer.start(this.#log.oplog.state)
     for (const w of wants) this.#fetcher?.want(w.info, w.priority)
@@ -313,7 +327,7 @@ export class Mesh {
     if (this.#syncing.has(id) || this.#stopped || this.#hooks === undefined) return undefined
     this.#syncing.add(id)
     try {
-      const stream = await this.host.dialProtocol(peer, LOG_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+      const stream = await this.host.dialProtocol(peer, LOG_PROTOCOLS, { signal: AbortSignal.timeout(10_000) })
       return await syncOverStream(stream, this.#hooks, peer)
     } catch (error) {
       this.#logger.debug('mesh.sync.failed', { peer: id, error: (error as Error).message })
@@ -329,6 +343,7 @@ export class Mesh {
     // What this sync sent it, it holds now.
     if (report.sent > 0 && this.#mayRead(peer)) this.#noteHeld(peer.toString(), this.#log.durableMissingFor(report.theirVector))
     this.#logger.info('mesh.synced', { peer: peer.toString(), sent: report.sent, received: report.received })
+    this.#own.settled()
     void this.#publishAddresses()
   }
 
@@ -346,7 +361,14 @@ export class Mesh {
     const id = peer.toString()
     this.#noteHeld(id, result.results.flatMap((r) => r.op === undefined || r.status === 'rejected' && r.reason !== undefined && ['signature', 'malformed', 'not-canonical', 'wrong-org', 'too-large', 'bad-body', 'unknown-type'].includes(r.reason) ? [] : [r.op]))
     for (const op of result.added) this.#origin.set(op.idHex, id)
-    for (const fork of result.forks) this.#alerts.raise('fork', fork.author ? toHexKey(fork.author) : 'unknown', undefined, `two ops by one author at seq ${fork.seq}: kept as evidence, the author's later ops are not applied`)
+    for (const fork of result.forks) {
+      this.#alerts.raise('fork', nodeIdOfKey(fork.author), undefined, `${nodeIdOfKey(fork.author)} signed two ops at seq ${fork.seq} (a fork): kept as evidence, its ops from that seq on are not applied`)
+      // The evidence goes to every peer at once (not to the one that sent this op).
+      this.#pending.push(...this.#log.oplog.opsAt(toHexKey(fork.author), fork.seq).filter((op) => op.idHex !== fork.idHex))
+      this.#pushTimer ??= setTimeout(() => { this.#pushTimer = undefined; void this.#push() }, PUSH_DELAY_MS)
+    }
+    this.#noteRefusals(id, result)
+    this.#own.settled()
     if (result.pending > 0) setTimeout(() => { void this.syncWith(peer) }, 50).unref()
     this.#applied(result.added)
   }
@@ -394,7 +416,7 @@ export class Mesh {
       const send = ops.filter((op) => this.#origin.get(op.idHex) !== id)
       if (send.length === 0) return
       try {
-        const stream = await this.host.dialProtocol(peer, LOG_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+        const stream = await this.host.dialProtocol(peer, LOG_PROTOCOLS, { signal: AbortSignal.timeout(10_000) })
         await pushOverStream(stream, send.map((op) => op.bytes))
         this.#noteHeld(id, send)
       } catch (error) {
@@ -505,6 +527,39 @@ export class Mesh {
     }
   }
 
+  // -- own seqs ----------------------------------------------------------------------------
+
+  /** Peer ids of the members that get every op (other active sites and backups): who could hold ours. */
+  #holders (): string[] {
+    const state = this.#log.oplog.state
+    return [...state.members.values()]
+      .filter((m) => m.id !== this.#log.nodeId && (m.role === 'site' || m.role === 'backup') && isActiveMember(state, m.id))
+      .map((m) => peerIdStringOfNode(m.id))
+  }
+
+  /** This node may write again (its lost ops are back, or given up): audit records that waited, addresses. */
+  #released (): void {
+    this.#logger.info('log.own-seqs.writable', { journalHead: this.#log.ownHead })
+    if (this.#archive.auditor.waiting > 0) this.#archive.auditor.retry()
+    void this.#publishAddresses()
+  }
+
+  /** Ops from `peer` this node did not apply, and why: status shows them, so a stalled sync is never silent. */
+  #noteRefusals (peer: string, result: ReceiveResult): void {
+    let count = 0
+    let reason: string | undefined
+    for (const r of result.results) {
+      const why = r.status === 'rejected' ? r.reason ?? 'rejected' : r.status === 'fork' ? 'fork' : r.status === 'pending' ? 'parents missing (waiting)' : undefined
+      if (why === undefined) continue
+      count++
+      reason = why
+    }
+    if (count === 0 || reason === undefined) return
+    const before = this.#refusals.get(peer)
+    this.#refusals.set(peer, { count: (before?.count ?? 0) + count, lastReason: reason, lastAt: new Date().toISOString() })
+    this.#logger.warn('mesh.ops.refused', { peer, count, reason })
+  }
+
   // -- status ------------------------------------------------------------------------------
 
   peers (): PeerStatus[] {
@@ -528,14 +583,22 @@ export class Mesh {
         connected: connected.has(peer),
         addresses: [...member.addresses],
         opsBehind: behind,
-        lastSync: seen === undefined ? undefined : new Date(seen.at).toISOString()
+        lastSync: seen === undefined ? undefined : new Date(seen.at).toISOString(),
+        holdsOfThisNode: this.#own.heldBy(peer),
+        diverged: this.#own.divergedWith(peer),
+        refused: this.#refusals.get(peer) ?? null
       })
     }
     return out
   }
 
-  logSummary (): { ops: number, heads: string[] } {
-    return { ops: this.#log.oplog.size, heads: this.#log.oplog.heads().map((h) => toHex(h)) }
+  logSummary (): { ops: number, heads: string[], forks: Array<{ author: string, seq: number, evidence: string[] }>, ownSeqs: ReturnType<OwnSeqs['status']> } {
+    return {
+      ops: this.#log.oplog.size,
+      heads: this.#log.oplog.heads().map((h) => toHex(h)),
+      forks: [...this.#log.oplog.state.forks].map(([author, f]) => ({ author, seq: f.seq, evidence: [...f.evidence] })),
+      ownSeqs: this.#own.status()
+    }
   }
 
   studies (): Array<{ studyId: string, holding: StudyHolding, instances: number }> {

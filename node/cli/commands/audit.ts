@@ -18,7 +18,7 @@ import type { Archive } from '../../archive/archive.ts'
 import { writeFileAtomic } from '../../store/atomic-file.ts'
 import { UsageError, type CommandSpec, type OptionValues } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
-import { checkArchiveLog, withLogCheck, type LogProblem } from '../log-check.ts'
+import { checkArchiveLog, ownChainLines, withLogCheck, type LogProblem } from '../log-check.ts'
 import { withArchive } from '../open-archive.ts'
 import { formatTable, type Output } from '../output.ts'
 
@@ -135,7 +135,10 @@ Actions:
                                      signature verifies (an edited entry shows as damage), no
                                      author forked, no audit op was rejected, and every record
                                      opens with this node's keys (--keyless: skip that, no
-                                     passphrase needed).
+                                     passphrase needed). Deleted newest entries leave no gap:
+                                     this node's chain must also reach its high-water mark
+                                     (log-mark.json) and, through a running node, every seq
+                                     its peers and the backup hold of it.
   audit export [--format F] [--out FILE] [FILTERS]
                                      every matching record, as JSON lines (--format jsonl, the
                                      default) or as DICOM audit messages (--format dicom-xml,
@@ -235,7 +238,7 @@ async function exportTrail (context: Parameters<CommandSpec['run']>[0], filter: 
 async function verify (keyless: boolean, context: Parameters<CommandSpec['run']>[0]): Promise<number> {
   const { out } = context
   return await withLogCheck(context, 'audit', keyless ? 'none' : 'required', async (archive, keyring) => {
-    const check = await checkArchiveLog(archive)
+    const check = await checkArchiveLog(archive, context.node?.status?.())
     const { state, oplog } = check
     const problems: LogProblem[] = [...check.problems]
     for (const r of check.rejected) {
@@ -266,8 +269,9 @@ async function verify (keyless: boolean, context: Parameters<CommandSpec['run']>
       }
     }
     for (const p of problems) out.record({ type: 'problem', severity: 'error', ...p })
-    out.record({ type: 'summary', ok: problems.length === 0, authors: check.authors, ops: check.ops, auditEvents: events, opened: keyring === undefined ? null : opened, keyless: keyring === undefined, problems: problems.length })
+    out.record({ type: 'summary', ok: problems.length === 0, authors: check.authors, ops: check.ops, auditEvents: events, opened: keyring === undefined ? null : opened, keyless: keyring === undefined, ownChain: check.ownChain, problems: problems.length })
     for (const a of perAuthor) out.line(`${a.author}: chain of ${a.ops} ops, ${a.audit} audit records`)
+    for (const line of ownChainLines(check.ownChain)) out.line(line)
     out.line(`${events} audit records by ${perAuthor.length} author${perAuthor.length === 1 ? '' : 's'}; ${keyring === undefined ? 'records not opened (--keyless)' : `${opened} opened`}`)
     if (problems.length > 0) {
       out.line('')

@@ -3,7 +3,7 @@ import { isStudyId } from '../../../protocol/study-id.ts'
 import { keys } from '../../archive/index-layout.ts'
 import { UsageError, type CommandSpec } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
-import { checkArchiveLog, withLogCheck, type LogProblem } from '../log-check.ts'
+import { checkArchiveLog, ownChainLines, withLogCheck, type LogProblem } from '../log-check.ts'
 
 export const logCommand: CommandSpec = {
   name: 'log',
@@ -18,7 +18,11 @@ Actions:
                signature, the canonical encoding, the body, the org. Then it checks that
                every author's ops form the chain 1..n with no op missing, that every op's
                parents are held, that no author signed two ops at one seq (a fork), and
-               that the state built op by op equals a replay from scratch. Last, the index
+               that the state built op by op equals a replay from scratch. This node's own
+               chain must reach its high-water mark (log-mark.json, kept apart from the
+               journal), and, through a running node, every seq a peer or the backup holds
+               of it: "peer X holds seq N of this node but the journal ends at M" is a
+               problem (newest entries were deleted). Last, the index
                must agree with the log: every study the log registers is in the index, and
                the index holds no study the log does not register.
 
@@ -36,7 +40,7 @@ op, and a final {"type":"summary"}.`,
     const { args, out } = context
     if (args[0] !== 'verify') throw new UsageError(`unknown log action "${args[0] ?? ''}"`, 'use `peerpacs log verify`')
     return await withLogCheck(context, 'log', 'none', async (archive) => {
-      const check = await checkArchiveLog(archive)
+      const check = await checkArchiveLog(archive, context.node?.status?.())
       const { state } = check
       const problems: LogProblem[] = [...check.problems]
 
@@ -91,6 +95,7 @@ op, and a final {"type":"summary"}.`,
         caseUpdates: [...state.caseUpdates.values()].reduce((n, l) => n + l.length, 0),
         rejected: check.rejected.length,
         forks: state.forks.size,
+        ownChain: check.ownChain,
         problems: problems.length,
         stateDigest: check.incrementalDigest
       }
@@ -103,6 +108,7 @@ op, and a final {"type":"summary"}.`,
       out.line(`  ${auditEvents} audit events, ${summary.caseUpdates} case updates`)
       out.line(`  ${check.rejected.length} rejected ops, ${state.forks.size} forks`)
       out.line(`  state digest ${check.incrementalDigest}${check.incrementalDigest === check.replayDigest ? ' (equals a replay from scratch)' : ''}`)
+      for (const line of ownChainLines(check.ownChain)) out.line(line)
       if (check.rejected.length > 0) {
         out.line('')
         out.line('Rejected ops (signed, kept as evidence, never applied):')
