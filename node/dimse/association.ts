@@ -13,13 +13,14 @@ import type { Pacs } from '../pacs/pacs.ts'
 import type { CatalogInstance } from '../query/attributes.ts'
 import { decideAccess, moveDestination, plainAddress, type Permissions } from './access.ts'
 import { ChunkQueue } from './chunk-queue.ts'
-import { find } from './find.ts'
+import { find, type FindAnswer, type FindFailure } from './find.ts'
+import { IdentifierDataset, writeIdentifier } from './identifier.ts'
 import { constants, Dataset, requests, responses, Scp, type DimseAssociation, type DimsePresentationContext, type DimseResponse } from './library.ts'
 import { OutboundAssociation } from './outbound.ts'
 import { finalStatus, readRaw, runSubOperations, selectInstances, type Progress, type RetrieveResult } from './retrieve.ts'
 import { STATUS } from './statuses.ts'
 import { storeDataset, StoreRefusedError, outcomeOfError, type StoreOutcome } from './store.ts'
-import { FIND, GET, isStorageClass, modelOf, MOVE, STORAGE_SYNTAXES, UNCOMPRESSED, VERIFICATION } from './syntaxes.ts'
+import { FIND, GET, IMPLICIT_LE, isStorageClass, modelOf, MOVE, STORAGE_SYNTAXES, UNCOMPRESSED, VERIFICATION } from './syntaxes.ts'
 import type { Actor } from '../../protocol/audit/index.ts'
 import { remoteAe } from '../audit/actors.ts'
 import { auditQuery, auditReceived, auditSent } from './audit.ts'
@@ -375,35 +376,50 @@ export class PeerAssociation extends Scp {
   // ---- C-FIND ----
 
   override cFindRequest (request: CFindRequest, callback: (out: Array<InstanceType<typeof responses.CFindResponse>>) => void): void {
-    const respond = (status: number, comment?: string, identifiers: Array<Record<string, unknown>> = []): void => {
-      const ts = request.getDataset()?.getTransferSyntaxUid()
-      const out = identifiers.map((identifier) => {
-        const r = responses.CFindResponse.fromRequest(request)
-        r.setAffectedSopClassUid(request.getAffectedSopClassUid())
-        r.setStatus(STATUS.pending)
-        r.setDataset(new Dataset(identifier, ts))
-        return r
-      })
-      const final = responses.CFindResponse.fromRequest(request)
-      final.setAffectedSopClassUid(request.getAffectedSopClassUid())
-      final.setStatus(status)
-      if (comment !== undefined) final.setErrorComment(comment)
-      callback([...out, final])
-      this.#log.info('dimse.find', this.#fields({ status: hex(status), matches: identifiers.length }))
-      auditQuery(this.#shared.pacs.archive, this.#shared.settings.aeTitle, this.#peer(), request.getAffectedSopClassUid(), request.getDataset()?.getElements() ?? {},
-        status === STATUS.success || status === STATUS.pending ? 'ok' : 'failed')
-    }
+    // The identifiers are written in the syntax the request came in: its context's accepted one.
+    const ts = request.getDataset()?.getTransferSyntaxUid() ?? IMPLICIT_LE
+    let status: number = STATUS.success
+    let comment: string | undefined
+    let pending: Array<InstanceType<typeof responses.CFindResponse>> = []
     try {
-      if (!this.#permissions.query) return respond(STATUS.notAuthorized, 'this AE may not query this node')
-      const model = modelOf(request.getAffectedSopClassUid())
-      if (model === undefined || !FIND_CLASSES.has(request.getAffectedSopClassUid())) return respond(STATUS.sopClassNotSupported, 'unsupported query model')
-      const answer = find(this.#shared.pacs, model, request.getDataset()?.getElements() ?? {})
-      if ('status' in answer) return respond(answer.status, answer.comment)
-      respond(STATUS.success, undefined, answer.identifiers)
+      const answer = this.#findAnswer(request)
+      if ('status' in answer) {
+        status = answer.status
+        comment = answer.comment
+      } else {
+        const dropped = new Set<string>()
+        pending = answer.identifiers.map((identifier) => {
+          const r = responses.CFindResponse.fromRequest(request)
+          r.setAffectedSopClassUid(request.getAffectedSopClassUid())
+          r.setStatus(STATUS.pending)
+          const written = writeIdentifier(identifier, ts)
+          for (const keyword of written.dropped) dropped.add(keyword)
+          r.setDataset(new IdentifierDataset(written.bytes, ts))
+          return r
+        })
+        if (dropped.size > 0) this.#log.warn('dimse.find.values-left-out', this.#fields({ attributes: [...dropped].join(','), note: 'stored values that cannot be written in this transfer syntax were left out of the responses' }))
+      }
     } catch (error) {
       this.#log.error('dimse.find.failed', this.#fields({ error: safeMessage(error) }))
-      respond(STATUS.processingFailure, 'the query failed')
+      status = STATUS.processingFailure
+      comment = 'the query failed'
+      pending = []
     }
+    const final = responses.CFindResponse.fromRequest(request)
+    final.setAffectedSopClassUid(request.getAffectedSopClassUid())
+    final.setStatus(status)
+    if (comment !== undefined) final.setErrorComment(comment)
+    this.#log.info('dimse.find', this.#fields({ status: hex(status), matches: pending.length }))
+    auditQuery(this.#shared.pacs.archive, this.#shared.settings.aeTitle, this.#peer(), request.getAffectedSopClassUid(), request.getDataset()?.getElements() ?? {},
+      status === STATUS.success || status === STATUS.pending ? 'ok' : 'failed')
+    callback([...pending, final])
+  }
+
+  #findAnswer (request: CFindRequest): FindAnswer | FindFailure {
+    if (!this.#permissions.query) return { status: STATUS.notAuthorized, comment: 'this AE may not query this node' }
+    const model = modelOf(request.getAffectedSopClassUid())
+    if (model === undefined || !FIND_CLASSES.has(request.getAffectedSopClassUid())) return { status: STATUS.sopClassNotSupported, comment: 'unsupported query model' }
+    return find(this.#shared.pacs, model, request.getDataset()?.getElements() ?? {})
   }
 
   // ---- C-MOVE and C-GET ----

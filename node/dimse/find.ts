@@ -3,14 +3,27 @@
  * identifier's attributes that peerpacs can match (node/query/attributes.ts) become matching
  * keys of pacs.query; any other requested attribute is not a matching key and is returned empty.
  * Each response carries exactly the requested attributes, plus Query/Retrieve Level, plus
- * Specific Character Set when asked or when a value needs it.
+ * Specific Character Set when asked or when a value needs it, as elements that identifier.ts
+ * writes with the values as stored (a stored value that breaks its VR's rules is no reason to
+ * fail a query).
  */
-import { BY_KEYWORD, type AttributeValue, type QueryLevel } from '../query/attributes.ts'
+import dcmjs from 'dcmjs'
+import { BY_KEYWORD, type QueryLevel } from '../query/attributes.ts'
 import type { QueryRow } from '../query/query.ts'
 import { QueryKeyError } from '../query/match.ts'
 import type { Pacs } from '../pacs/pacs.ts'
+import type { IdentifierElement } from './identifier.ts'
 import type { QueryModel } from './syntaxes.ts'
 import { STATUS } from './statuses.ts'
+
+/** dcmjs's data dictionary by keyword (tag as "(gggg,eeee)"), for requested attributes peerpacs does not keep. */
+const DICTIONARY = (dcmjs.data as unknown as { DicomMetaDictionary: { nameMap: Record<string, { tag: string, vr: string } | undefined> } }).DicomMetaDictionary.nameMap
+
+function dictionaryEntry (keyword: string): { tag: number, vr: string } | undefined {
+  const entry = Object.hasOwn(DICTIONARY, keyword) ? DICTIONARY[keyword] : undefined
+  const match = entry === undefined ? null : /^\(([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})\)$/.exec(entry.tag)
+  return match === null ? undefined : { tag: parseInt(match[1]! + match[2]!, 16), vr: entry!.vr }
+}
 
 export interface FindFailure { readonly status: number, readonly comment: string }
 
@@ -38,18 +51,11 @@ export function levelOf (elements: Record<string, unknown>, model: QueryModel): 
   return level
 }
 
-function naturalValue (keyword: string, value: AttributeValue | undefined): unknown {
-  if (value === undefined) return ''
-  const vr = BY_KEYWORD.get(keyword)?.vr
-  if (vr === 'PN') return Array.isArray(value) ? value.map((v) => ({ Alphabetic: v })) : [{ Alphabetic: String(value) }]
-  return value
-}
-
 function needsUtf8 (value: unknown): boolean {
   return typeof value === 'string' ? /[^\x00-\x7f]/.test(value) : Array.isArray(value) ? value.some(needsUtf8) : false
 }
 
-export interface FindAnswer { readonly identifiers: Array<Record<string, unknown>> }
+export interface FindAnswer { readonly identifiers: IdentifierElement[][] }
 
 /** Runs one C-FIND; returns the identifiers of the pending responses, or a failure. */
 export function find (pacs: Pacs, model: QueryModel, elements: Record<string, unknown>): FindAnswer | FindFailure {
@@ -75,15 +81,20 @@ export function find (pacs: Pacs, model: QueryModel, elements: Record<string, un
   }
   const askedCharset = 'SpecificCharacterSet' in elements
   const identifiers = rows.map((row) => {
-    const out: Record<string, unknown> = {}
+    const out: IdentifierElement[] = []
     for (const keyword of requested) {
+      const kept = BY_KEYWORD.get(keyword)
+      if (kept !== undefined) {
+        out.push({ keyword, tag: parseInt(kept.tag, 16), vr: kept.vr, value: row[keyword] ?? '' })
+        continue
+      }
       // Sequences and attributes peerpacs does not keep are returned empty (PS3.4 C.2.2.1.3).
-      out[keyword] = BY_KEYWORD.has(keyword) ? naturalValue(keyword, row[keyword]) : Array.isArray(elements[keyword]) ? [] : ''
+      const entry = dictionaryEntry(keyword)
+      if (entry !== undefined) out.push({ keyword, tag: entry.tag, vr: entry.vr, value: entry.vr === 'SQ' ? 'sequence' : '' })
     }
-    out.QueryRetrieveLevel = level
-    const utf8 = Object.values(out).some(needsUtf8) || requested.some((k) => needsUtf8(row[k]))
-    if (utf8) out.SpecificCharacterSet = 'ISO_IR 192'
-    else if (askedCharset) out.SpecificCharacterSet = ''
+    out.push({ keyword: 'QueryRetrieveLevel', tag: 0x00080052, vr: 'CS', value: level })
+    if (out.some((e) => needsUtf8(e.value))) out.push({ keyword: 'SpecificCharacterSet', tag: 0x00080005, vr: 'CS', value: 'ISO_IR 192' })
+    else if (askedCharset) out.push({ keyword: 'SpecificCharacterSet', tag: 0x00080005, vr: 'CS', value: '' })
     return out
   })
   return { identifiers }

@@ -27,9 +27,10 @@ export function isStorageClass (uid: string): boolean {
 
 export const IMPLICIT_LE = '1.2.840.10008.1.2'
 export const EXPLICIT_LE = '1.2.840.10008.1.2.1'
+export const EXPLICIT_BE = '1.2.840.10008.1.2.2'
 
 /** Command sets travel in implicit VR little endian; non-storage contexts need nothing else. */
-export const UNCOMPRESSED = new Set([IMPLICIT_LE, EXPLICIT_LE, '1.2.840.10008.1.2.2'])
+export const UNCOMPRESSED = new Set([IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE])
 
 export const STORAGE_SYNTAXES = new Set([
   IMPLICIT_LE, EXPLICIT_LE, '1.2.840.10008.1.2.2', '1.2.840.10008.1.2.1.99',

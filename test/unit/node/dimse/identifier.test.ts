@@ -1,0 +1,37 @@
+/**
+ * The C-FIND identifier writer: values as stored whatever their VR's rules, tag order, padding,
+ * the three uncompressed syntaxes; what cannot be written at all is left out and named.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { writeIdentifier, type IdentifierElement } from '../../../../node/dimse/identifier.ts'
+import { EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE } from '../../../../node/dimse/syntaxes.ts'
+
+const date: IdentifierElement = { keyword: 'StudyDate', tag: 0x00080020, vr: 'DA', value: '1997.04.24' }
+const level: IdentifierElement = { keyword: 'QueryRetrieveLevel', tag: 0x00080052, vr: 'CS', value: 'STUDY' }
+const uid: IdentifierElement = { keyword: 'StudyInstanceUID', tag: 0x0020000d, vr: 'UI', value: '1.2.3' }
+
+test('values go out as stored, in tag order, padded to even length', () => {
+  const { bytes, dropped } = writeIdentifier([uid, level, date], EXPLICIT_LE)
+  assert.deepEqual(dropped, [])
+  assert.equal(bytes.toString('latin1'), '\x08\x00\x20\x00DA\x0a\x001997.04.24' + '\x08\x00\x52\x00CS\x06\x00STUDY ' + '\x20\x00\x0d\x00UI\x06\x001.2.3\x00')
+  const implicit = writeIdentifier([date], IMPLICIT_LE).bytes
+  assert.equal(implicit.toString('latin1'), '\x08\x00\x20\x00\x0a\x00\x00\x001997.04.24')
+  const big = writeIdentifier([date, { keyword: 'Rows', tag: 0x00280010, vr: 'US', value: 512 }], EXPLICIT_BE).bytes
+  assert.equal(big.toString('latin1'), '\x00\x08\x00\x20DA\x00\x0a1997.04.24' + '\x00\x28\x00\x10US\x00\x02\x02\x00')
+})
+
+test('an empty sequence, an unknown VR, and values that cannot be written', () => {
+  const { bytes, dropped } = writeIdentifier([
+    { keyword: 'ReferencedStudySequence', tag: 0x00081110, vr: 'SQ', value: 'sequence' },
+    { keyword: 'PixelPaddingValue', tag: 0x00280120, vr: 'xs', value: '' },
+    { keyword: 'StudyDescription', tag: 0x00081030, vr: 'LO', value: 'x'.repeat(70_000) },
+    { keyword: 'Rows', tag: 0x00280010, vr: 'US', value: 70_000 },
+    { keyword: 'Columns', tag: 0x00280011, vr: 'US', value: 'abc' }
+  ], EXPLICIT_LE)
+  assert.deepEqual(dropped.sort(), ['Columns', 'Rows', 'StudyDescription'])
+  assert.equal(bytes.toString('latin1'), '\x08\x00\x10\x11SQ\x00\x00\x00\x00\x00\x00' + '\x28\x00\x20\x01US\x00\x00')
+  // Implicit VR has 4-byte lengths: the long description fits there.
+  assert.deepEqual(writeIdentifier([{ keyword: 'StudyDescription', tag: 0x00081030, vr: 'LO', value: 'x'.repeat(70_000) }], IMPLICIT_LE).dropped, [])
+  assert.throws(() => writeIdentifier([date], '1.2.840.10008.1.2.4.50'), RangeError)
+})
