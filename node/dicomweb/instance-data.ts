@@ -48,7 +48,9 @@ export async function collect (source: AsyncIterable<Uint8Array>): Promise<Uint8
 
 export async function openInstance (pacs: Pacs, instance: CatalogInstance): Promise<OpenedInstance> {
   const bytes = await collect(pacs.read(instance))
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+  // A large instance is its own ArrayBuffer (Buffer.concat does not pool it): no second copy.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+  const buffer = (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer
   let parsed
   try {
     parsed = dcmjs.data.DicomMessage.readFile(buffer, { ignoreErrors: true })

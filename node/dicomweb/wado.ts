@@ -1,19 +1,24 @@
 /**
  * WADO-RS (PS3.18 §10.4): instances streamed as multipart/related, one stored instance read at a
  * time straight through to the socket; metadata, frames, bulk data, rendered and thumbnail
- * images from an instance opened whole (one at a time), every multipart answer streamed part by
- * part so no response is ever built whole in memory. A stored instance that fails verification while it is
- * being streamed aborts the response (the socket is destroyed before the closing delimiter), so a
- * client can never take a cut-short part for a whole one.
+ * images from an instance opened whole (one at a time); every multipart answer is streamed part
+ * by part so no response is ever built whole in memory. Uncompressed frames named in order, and
+ * uncompressed Pixel Data bulk data, are cut from the stored stream without opening the instance
+ * (native-frames.ts), so a large multi-frame passes in the memory of one frame. A stored
+ * instance that fails verification while it is being streamed aborts the response (the socket is
+ * destroyed before the closing delimiter), so a client can never take a cut-short part for a
+ * whole one.
  */
 import type { Context } from 'hono'
 import type { Logger } from '../daemon/log.ts'
+import { EXPLICIT_VR_LITTLE_ENDIAN } from '../dicom/transfer-syntax.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import type { CatalogInstance } from '../query/attributes.ts'
 import { acceptsMultipart, acceptsSingle, parseAccept } from './accept.ts'
 import { codeOf, instancePath, notAcceptable, notFound, serviceRoot } from './http-util.ts'
 import { frameList, frameOf, NATIVE_SYNTAXES, openInstance, pixelLayout, type Frame } from './instance-data.ts'
 import { elementAt, metadataOf } from './metadata.ts'
+import { ascending, locatePixels, readFrames } from './native-frames.ts'
 import { closing, newBoundary, partHeader, partSeparator } from './multipart.ts'
 import { renderedMediaType, renderFrame, type RenderOptions } from './render.ts'
 
@@ -132,15 +137,36 @@ function framePartType (accept: ReturnType<typeof parseAccept>, frame: Frame): s
  */
 export async function frames (c: Context, pacs: Pacs, log: Logger, target: Required<Target>, list: string): Promise<Response> {
   const [instance] = resolve(pacs, target)
+  const accept = parseAccept(c.req.header('accept'))
+  const location = `${instancePath(serviceRoot(c), target.study, target.series, target.instance)}/frames/`
+  // Uncompressed frames asked for in order come straight from the stored stream (native-frames.ts).
+  const pixels = await locatePixels(pacs, instance!)
+  if (pixels !== undefined) {
+    const numbers = frameList(list, pixels.layout.frames)
+    if (ascending(numbers)) {
+      const type = framePartType(accept, { bytes: new Uint8Array(0), mediaType: 'application/octet-stream', transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN })
+      const boundary = newBoundary()
+      async function * body (): AsyncGenerator<Uint8Array> {
+        for await (const frame of readFrames(pacs, pixels!, numbers)) {
+          yield partHeader(boundary, type, { 'Content-Location': `${location}${frame.n}` })
+          yield frame.bytes
+          yield partSeparator()
+        }
+        yield closing(boundary)
+      }
+      return new Response(streamed(body(), log, 'frames'), {
+        status: 200,
+        headers: { 'Content-Type': `multipart/related; type="${type.split(';')[0]!}"; boundary=${boundary}` }
+      })
+    }
+  }
   const opened = await openInstance(pacs, instance!)
   const numbers = frameList(list, pixelLayout(opened.dataset).frames)
-  const accept = parseAccept(c.req.header('accept'))
   // Everything that can refuse the request is checked before the first byte is sent: the part
   // type (all frames of an instance share it) and the frames at both ends of the range.
   const type = framePartType(accept, frameOf(opened, numbers[0]!))
   frameOf(opened, Math.max(...numbers))
   const boundary = newBoundary()
-  const location = `${instancePath(serviceRoot(c), target.study, target.series, target.instance)}/frames/`
   async function * body (): AsyncGenerator<Uint8Array> {
     for (const n of numbers) {
       yield partHeader(boundary, type, { 'Content-Location': `${location}${n}` })
@@ -158,10 +184,26 @@ export async function frames (c: Context, pacs: Pacs, log: Logger, target: Requi
 /** Bulk data (PS3.18 §10.4.1.1.5) streamed like frames: Pixel Data frame by frame, other values one by one. */
 export async function bulkdata (c: Context, pacs: Pacs, log: Logger, target: Required<Target>, path: string): Promise<Response> {
   const [instance] = resolve(pacs, target)
-  const opened = await openInstance(pacs, instance!)
-  const { tag, element } = elementAt(opened.dataset, path)
   const accept = parseAccept(c.req.header('accept'))
   const boundary = newBoundary()
+  // Uncompressed Pixel Data, all frames in a row as one part, comes straight from the stored stream.
+  const pixels = /^7fe00010$/i.test(path) ? await locatePixels(pacs, instance!) : undefined
+  if (pixels !== undefined) {
+    const type = framePartType(accept, { bytes: new Uint8Array(0), mediaType: 'application/octet-stream', transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN })
+    const all = Array.from({ length: pixels.layout.frames }, (_, i) => i + 1)
+    async function * body (): AsyncGenerator<Uint8Array> {
+      yield partHeader(boundary, type)
+      for await (const frame of readFrames(pacs, pixels!, all)) yield frame.bytes
+      yield partSeparator()
+      yield closing(boundary)
+    }
+    return new Response(streamed(body(), log, 'bulkdata'), {
+      status: 200,
+      headers: { 'Content-Type': `multipart/related; type="${type.split(';')[0]!}"; boundary=${boundary}` }
+    })
+  }
+  const opened = await openInstance(pacs, instance!)
+  const { tag, element } = elementAt(opened.dataset, path)
   let partTypes: string[]
   let pieces: (part: number) => Iterable<Uint8Array>
   if (tag === '7FE00010' && !path.includes('/')) {
