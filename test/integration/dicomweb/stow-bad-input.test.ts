@@ -42,10 +42,11 @@ function wrongLength (file: Uint8Array): Uint8Array {
   return out
 }
 
+/** No SOP Instance UID in the dataset, nor in the file meta (whose would stand in, as dcmtk's). */
 function missingSopInstanceUid (): Uint8Array {
   return writePart10({
     sopClassUid: '1.2.840.10008.5.1.4.1.1.7',
-    sopInstanceUid: '1.2.3.4.5.6.7.8.9',
+    sopInstanceUid: '',
     transferSyntaxUid: '1.2.840.10008.1.2.1',
     elements: [
       { tag: 0x0008_0016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.7' },
