@@ -91,6 +91,33 @@ describe('DatasetWalker on valid datasets', () => {
     }
   })
 
+  test('the listener is told of each top-level element of defined length, never of one inside a sequence, whole or byte by byte', () => {
+    for (const [ts, encoding] of [[TS.implicitVrLittleEndian, IMPLICIT_LE], [TS.explicitVrLittleEndian, EXPLICIT_LE], [TS.explicitVrBigEndian, EXPLICIT_BE]] as const) {
+      const file = build({ transferSyntaxUid: ts, elements: [...requiredElements(), ...sequences(), ...smallImage()] })
+      const start = metaEnd(file)
+      const dataset = file.subarray(start)
+      const told = (pieces: Uint8Array[]): Array<[number, number, number]> => {
+        const seen: Array<[number, number, number]> = []
+        const walker = new DatasetWalker(start, start + dataset.length, encoding, (tag, from, to) => { seen.push([tag, from, to]) })
+        for (const piece of pieces) walker.push(piece)
+        walker.finish()
+        return seen
+      }
+      const whole = told([dataset])
+      const tags = whole.map(([tag]) => tag)
+      // The defined-length sequence (0008,1140) is top level; what is inside a sequence is not told.
+      assert.ok(tags.includes(0x0008_0018) && tags.includes(0x0008_1140) && tags.includes(0x7fe0_0010), ts)
+      assert.ok(!tags.includes(0x0008_1150) && !tags.includes(0x0008_0100) && !tags.includes(0x0040_a010), `${ts}: nothing nested`)
+      assert.ok(!tags.includes(0x0008_1032), `${ts}: an undefined-length sequence has no end to tell`)
+      for (const [tag, from, to] of whole) {
+        const at = dataset.subarray(from - start, to - start)
+        const first = encoding.littleEndian ? at[0]! | at[1]! << 8 : at[0]! << 8 | at[1]!
+        assert.equal(first, tag >>> 16, `${ts}: the range starts at the element's tag`)
+      }
+      assert.deepEqual(told(randomPieces(dataset, seeded(7), 1)), whole, `${ts}: byte by byte`)
+    }
+  })
+
   test('a dataset without Pixel Data: headerEnd is the end of the dataset', () => {
     const dataset = rawRequired()
     assert.equal(walk(dataset, EXPLICIT_LE, undefined, 500), 500 + dataset.length)
