@@ -12,7 +12,8 @@
  *    Syntax sub-item before one or more Transfer Syntax sub-items (UIDs 1-64 bytes);
  *  - at most one User Information item, whose sub-items the library reads field by field have
  *    exactly the lengths their fields add up to (max length 4, async ops 4, role selection,
- *    user identity, implementation class UID 1-64, version name 1-16);
+ *    user identity, implementation class UID 1-64, version name 1-16), and a Maximum Length
+ *    of 0 or at least 1024;
  *  - items of unknown types are skipped, as PS3.8 9.3.1 asks: they are cut out of the bytes the
  *    library gets.
  * A malformed request is answered with A-ABORT (service provider) and the PS3.8 reason.
@@ -22,6 +23,12 @@ import { ABORT_REASON, abortProblem, REJECT, type PduProblem } from './ul-replie
 export const DICOM_APPLICATION_CONTEXT = '1.2.840.10008.3.1.1.1'
 const FIXED = 68
 const MAX_CONTEXTS = 128
+/**
+ * The smallest Maximum Length a requestor may announce (0 means no limit). The library cuts
+ * each dataset it sends into PDVs of that length minus 6 and loops forever below 7; a length of
+ * a few bytes would make every response a flood of PDUs. No real implementation asks for less.
+ */
+export const MIN_PEER_PDU_LENGTH = 1024
 
 export type RqCheck =
   | { readonly ok: true, readonly body: Uint8Array, readonly contextIds: ReadonlySet<number> }
@@ -87,7 +94,13 @@ function checkUserInformation (b: Uint8Array, from: number, to: number): string 
     const length = end - start
     const bad = (expected: string): string => `user information sub-item ${hex(type)} of ${length} bytes (${expected})`
     switch (type) {
-      case 0x51: case 0x53:
+      case 0x51: {
+        if (length !== 4) return bad('4 expected')
+        const max = ((b[start]! << 24) >>> 0) + (b[start + 1]! << 16) + (b[start + 2]! << 8) + b[start + 3]!
+        if (max !== 0 && max < MIN_PEER_PDU_LENGTH) return `maximum length ${max} (0, or at least ${MIN_PEER_PDU_LENGTH}, expected)`
+        break
+      }
+      case 0x53:
         if (length !== 4) return bad('4 expected')
         break
       case 0x52:

@@ -410,9 +410,13 @@ export class PeerAssociation extends Scp {
     final.setStatus(status)
     if (comment !== undefined) final.setErrorComment(comment)
     this.#log.info('dimse.find', this.#fields({ status: hex(status), matches: pending.length }))
-    auditQuery(this.#shared.pacs.archive, this.#shared.settings.aeTitle, this.#peer(), request.getAffectedSopClassUid(), request.getDataset()?.getElements() ?? {},
-      status === STATUS.success || status === STATUS.pending ? 'ok' : 'failed')
     callback([...pending, final])
+    try {
+      auditQuery(this.#shared.pacs.archive, this.#shared.settings.aeTitle, this.#peer(), request.getAffectedSopClassUid(), request.getDataset()?.getElements() ?? {},
+        status === STATUS.success || status === STATUS.pending ? 'ok' : 'failed')
+    } catch (error) {
+      this.#log.error('dimse.find.audit-failed', this.#fields({ error: safeMessage(error) }))
+    }
   }
 
   #findAnswer (request: CFindRequest): FindAnswer | FindFailure {

@@ -40,14 +40,15 @@ export function auditSent (archive: Archive, aeTitle: string, to: Actor, request
 }
 
 /** The query's keys, as JSON (the audit record carries them sealed, like every other PHI). */
-export function auditQuery (archive: Archive, aeTitle: string, from: Actor, sopClassUid: string, keys: Record<string, unknown>, outcome: 'ok' | 'failed'): void {
+export function auditQuery (archive: Archive, aeTitle: string, from: Actor, sopClassUid: string | undefined, keys: Record<string, unknown>, outcome: 'ok' | 'failed'): void {
   archive.auditor.emit(queryEvent({
     time: Date.now(),
     source: nodeSource(archive.keyring.nodeId),
     ...(outcome === 'ok' ? {} : { outcome: OUTCOME.minorFailure }),
     from,
     to: self(archive, aeTitle),
-    sopClassUid,
+    // A request without an Affected SOP Class UID is refused, and still recorded.
+    sopClassUid: typeof sopClassUid === 'string' && sopClassUid !== '' ? sopClassUid : '(none given)',
     query: utf8Encode(JSON.stringify(keys).slice(0, 60_000))
   }))
 }

@@ -98,7 +98,7 @@ export function mutate (prng: Prng, bases: readonly FuzzBase[], callingAe: strin
   const base = pick(prng, bases)
   const pdus: Buffer[] = base.pdus.map((p) => Buffer.from(p))
   let what: string
-  const kind = below(prng, 12)
+  const kind = below(prng, 13)
   const target = below(prng, pdus.length)
   const p = pdus[target]!
   switch (kind) {
@@ -172,6 +172,13 @@ export function mutate (prng: Prng, bases: readonly FuzzBase[], callingAe: strin
       grown.writeUInt32BE(grown.length - 6, 2)
       pdus[0] = grown
       what = 'RQ extra item'
+      break
+    }
+    case 11: { // the Maximum Length the requestor announces
+      const rq = pdus[0]!
+      const at = rq.indexOf(Buffer.from([0x51, 0x00, 0x00, 0x04]))
+      if (at > 0) rq.writeUInt32BE(pick(prng, [...EDGE_32, 7, 8, 100, 1023, 1024]) >>> 0, at + 4)
+      what = 'maximum length value'
       break
     }
     default: { // valid, but a PDV split oddly (the acceptor must take it)

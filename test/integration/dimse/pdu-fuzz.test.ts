@@ -77,6 +77,7 @@ test(`malformed PDUs (seed ${SEED}, ${CASES} cases) never take the node down nor
   const events = new Map<string, number>()
   for (const r of node.logs()) if (r.level === 'warn' || r.level === 'error') events.set(r.event as string, (events.get(r.event as string) ?? 0) + 1)
   t.diagnostic(`${protocolErrors} answered as protocol errors (A-ABORT / A-ASSOCIATE-RJ); warnings and errors: ${JSON.stringify(Object.fromEntries(events))}`)
+  for (const r of node.logs().filter((x) => x.event === 'dimse.association.handler-failed')) t.diagnostic(`handler failure (contained): ${r.where as string}: ${r.error as string}`)
   assert.ok(protocolErrors > CASES / 10, 'the mutations did reach the guard')
   assert.deepEqual(node.logs().filter((r) => r.level === 'error' && r.event !== 'dimse.association.handler-failed').map((r) => r.event), [], 'nothing unexpected went wrong')
 

@@ -40,6 +40,7 @@ test('duplicate or too many presentation contexts and bad lengths are aborted (i
     ['two contexts with id 1', associateRq({ calling: 'ECHOSCU', contexts: [ctx(1), ctx(1)] })],
     ['130 contexts', associateRq({ calling: 'ECHOSCU', contexts: Array.from({ length: 130 }, (_, i) => ctx((2 * i + 1) & 0xff)) })],
     ['context id 0', associateRq({ calling: 'ECHOSCU', contexts: [ctx(0)] })],
+    ['a maximum PDU length of 6', associateRq({ calling: 'ECHOSCU', contexts: [ctx(1)], userInformation: userInformation(6) })],
     ['a user identity sub-item whose lengths do not add up', associateRq({ calling: 'ECHOSCU', contexts: [ctx(1)], userInformation: userInformation(16384, [item(0x58, Buffer.from([1, 0, 0, 9, 0x41, 0, 0]))]) })]
   ]
   for (const [name, bytes] of cases) {

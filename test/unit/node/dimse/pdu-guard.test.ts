@@ -86,6 +86,7 @@ test('malformed association requests are aborted with the PS3.8 reason, before t
     ['a context without transfer syntax', associateRq({ contexts: [{ id: 1, abstract: VERIFICATION, transfer: [] }] }), ABORT_REASON.invalidPduParameterValue, /transfer syntax/],
     ['a max length sub-item of 2 bytes', associateRq({ contexts: [ctx(1)], userInformation: item(0x50, item(0x51, Buffer.alloc(2))) }), ABORT_REASON.invalidPduParameterValue, /0x51 of 2 bytes/],
     ['a role selection whose UID length overruns', associateRq({ contexts: [ctx(1)], userInformation: userInformation(16384, [item(0x54, Buffer.from([0, 200, 0x31, 0x32, 1, 1]))]) }), ABORT_REASON.invalidPduParameterValue, /0x54/],
+    ['a maximum length of 6 bytes (the library would loop forever cutting a dataset into PDVs)', associateRq({ contexts: [ctx(1)], userInformation: userInformation(6) }), ABORT_REASON.invalidPduParameterValue, /maximum length 6/],
     ['two user information items', associateRq({ contexts: [ctx(1)], extraItems: [userInformation()] }), ABORT_REASON.unexpectedPduParameter, /second user information/],
     ['a fixed part cut short', pdu(0x01, Buffer.alloc(40)), ABORT_REASON.invalidPduParameterValue, /fixed part/]
   ]
