@@ -2,8 +2,9 @@
  * One incoming association: dcmjs-dimse's Scp with peerpacs' rules. Negotiation applies the
  * allow-list and the caller's permissions (access.ts) and accepts each proposed syntax as is
  * (syntaxes.ts); C-STORE streams into the archive (store.ts); C-FIND answers from the catalogue
- * (find.ts); C-MOVE and C-GET send stored bytes unchanged (retrieve.ts). Every handler catches
- * its own failures: nothing that happens on one association may reach another, or the process.
+ * (find-responses.ts); C-MOVE and C-GET send stored bytes unchanged (retrieve.ts). Every handler
+ * catches its own failures, and every listener is wrapped besides (guarded-listeners.ts): nothing
+ * that happens on one association may reach another, or the process.
  */
 import type { Socket } from 'node:net'
 import { Writable } from 'node:stream'
@@ -13,14 +14,13 @@ import type { Pacs } from '../pacs/pacs.ts'
 import type { CatalogInstance } from '../query/attributes.ts'
 import { decideAccess, moveDestination, plainAddress, type Permissions } from './access.ts'
 import { ChunkQueue } from './chunk-queue.ts'
-import { find, type FindAnswer, type FindFailure } from './find.ts'
-import { IdentifierDataset, writeIdentifier } from './identifier.ts'
+import { FIND_CLASSES, findResponses } from './find-responses.ts'
 import { constants, Dataset, requests, responses, Scp, type DimseAssociation, type DimsePresentationContext, type DimseResponse } from './library.ts'
 import { OutboundAssociation } from './outbound.ts'
 import { finalStatus, readRaw, runSubOperations, selectInstances, type Progress, type RetrieveResult } from './retrieve.ts'
 import { STATUS } from './statuses.ts'
 import { storeDataset, StoreRefusedError, outcomeOfError, type StoreOutcome } from './store.ts'
-import { FIND, GET, IMPLICIT_LE, isStorageClass, modelOf, MOVE, STORAGE_SYNTAXES, UNCOMPRESSED, VERIFICATION } from './syntaxes.ts'
+import { GET, isStorageClass, modelOf, MOVE, STORAGE_SYNTAXES, UNCOMPRESSED, VERIFICATION } from './syntaxes.ts'
 import type { Actor } from '../../protocol/audit/index.ts'
 import { remoteAe } from '../audit/actors.ts'
 import { auditQuery, auditReceived, auditSent } from './audit.ts'
@@ -61,7 +61,6 @@ class PendingStore extends Dataset {
   }
 }
 
-const FIND_CLASSES = new Set<string>([FIND.patientRoot, FIND.studyRoot])
 const MOVE_CLASSES = new Set<string>([MOVE.patientRoot, MOVE.studyRoot])
 const GET_CLASSES = new Set<string>([GET.patientRoot, GET.studyRoot])
 const SUB_OPERATION_TIMEOUT_MS = 120_000
@@ -376,54 +375,17 @@ export class PeerAssociation extends Scp {
   // ---- C-FIND ----
 
   override cFindRequest (request: CFindRequest, callback: (out: Array<InstanceType<typeof responses.CFindResponse>>) => void): void {
-    // The identifiers are written in the syntax the request came in: its context's accepted one.
-    const ts = request.getDataset()?.getTransferSyntaxUid() ?? IMPLICIT_LE
-    let status: number = STATUS.success
-    let comment: string | undefined
-    let pending: Array<InstanceType<typeof responses.CFindResponse>> = []
-    try {
-      const answer = this.#findAnswer(request)
-      if ('status' in answer) {
-        status = answer.status
-        comment = answer.comment
-      } else {
-        const dropped = new Set<string>()
-        pending = answer.identifiers.map((identifier) => {
-          const r = responses.CFindResponse.fromRequest(request)
-          r.setAffectedSopClassUid(request.getAffectedSopClassUid())
-          r.setStatus(STATUS.pending)
-          const written = writeIdentifier(identifier, ts)
-          for (const keyword of written.dropped) dropped.add(keyword)
-          r.setDataset(new IdentifierDataset(written.bytes, ts))
-          return r
-        })
-        if (dropped.size > 0) this.#log.warn('dimse.find.values-left-out', this.#fields({ attributes: [...dropped].join(','), note: 'stored values that cannot be written in this transfer syntax were left out of the responses' }))
-      }
-    } catch (error) {
-      this.#log.error('dimse.find.failed', this.#fields({ error: safeMessage(error) }))
-      status = STATUS.processingFailure
-      comment = 'the query failed'
-      pending = []
-    }
-    const final = responses.CFindResponse.fromRequest(request)
-    final.setAffectedSopClassUid(request.getAffectedSopClassUid())
-    final.setStatus(status)
-    if (comment !== undefined) final.setErrorComment(comment)
-    this.#log.info('dimse.find', this.#fields({ status: hex(status), matches: pending.length }))
-    callback([...pending, final])
+    const answer = findResponses(this.#shared.pacs, request, this.#permissions.query)
+    if (answer.error !== undefined) this.#log.error('dimse.find.failed', this.#fields({ error: safeMessage(answer.error) }))
+    if (answer.dropped.length > 0) this.#log.warn('dimse.find.values-left-out', this.#fields({ attributes: answer.dropped.join(','), note: 'stored values that cannot be written in this transfer syntax were left out of the responses' }))
+    this.#log.info('dimse.find', this.#fields({ status: hex(answer.status), matches: answer.matches }))
+    callback(answer.responses)
     try {
       auditQuery(this.#shared.pacs.archive, this.#shared.settings.aeTitle, this.#peer(), request.getAffectedSopClassUid(), request.getDataset()?.getElements() ?? {},
-        status === STATUS.success || status === STATUS.pending ? 'ok' : 'failed')
+        answer.status === STATUS.success ? 'ok' : 'failed')
     } catch (error) {
       this.#log.error('dimse.find.audit-failed', this.#fields({ error: safeMessage(error) }))
     }
-  }
-
-  #findAnswer (request: CFindRequest): FindAnswer | FindFailure {
-    if (!this.#permissions.query) return { status: STATUS.notAuthorized, comment: 'this AE may not query this node' }
-    const model = modelOf(request.getAffectedSopClassUid())
-    if (model === undefined || !FIND_CLASSES.has(request.getAffectedSopClassUid())) return { status: STATUS.sopClassNotSupported, comment: 'unsupported query model' }
-    return find(this.#shared.pacs, model, request.getDataset()?.getElements() ?? {})
   }
 
   // ---- C-MOVE and C-GET ----
