@@ -2,6 +2,9 @@
  * The DIMSE statuses peerpacs answers with, and why each was chosen (PS3.4 Annex B for C-STORE,
  * C.4 for C-FIND/C-MOVE/C-GET, PS3.7 Annex C for the general ones). Every failure goes out with
  * an Error Comment (0000,0902) naming the reason; the comment never carries PHI or UIDs.
+ * Below DIMSE, the upper layer answers (A-ASSOCIATE-RJ and A-ABORT, with their PS3.8 sources and
+ * reasons) are in ul-replies.ts, and which protocol error gets which one in pdu-guard.ts and
+ * associate-rq.ts.
  */
 export const STATUS = {
   success: 0x0000,
