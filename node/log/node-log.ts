@@ -296,7 +296,7 @@ export class NodeLog {
     return { op, write, failed: (error) => { this.#broken = error } }
   }
 
-  /** Writes one op of this node on its own batch. */
+  /** Writes one op of this node on its own batch; resolves once it is durable and offered to peers. */
   async append<T extends OpType> (type: T, body: OpBodies[T], extra: readonly KvOperation[] = []): Promise<SignedOpOf<T>> {
     const prepared = this.prepare(type, body)
     try {
@@ -305,6 +305,8 @@ export class NodeLog {
       prepared.failed(error)
       throw error
     }
+    // The batch's commit queued the op's offering (after the mark covers it): wait for it too.
+    await this.#offering
     return prepared.op
   }
 

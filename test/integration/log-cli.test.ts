@@ -366,6 +366,34 @@ describe('log and audit through the CLI', () => {
     assert.ok(v.records.some((x) => x.type === 'problem' && x.kind === 'missing-parent'), show(v))
   })
 
+  it('the newest own ops deleted leave no hole, but the journal ends below the high-water mark: both verifies fail, writes are held', async () => {
+    const copy = join(root.path, 'truncated')
+    await cp(data, copy, { recursive: true })
+    const entries = await journal(copy)
+    const newest = entries.slice(-2)
+    const kv = await LevelKvStore.open(join(copy, 'index'))
+    await kv.batch(newest.map((e) => ({ type: 'del' as const, key: e.key })))
+    await kv.close()
+    const head = Math.max(...entries.slice(0, -2).map((e) => e.seq))
+    const mark = Math.max(...newest.map((e) => e.seq))
+
+    for (const args of [['log', 'verify'], ['audit', 'verify'], ['audit', 'verify', '--keyless']]) {
+      const r = await cli([...args, '--data', copy, '--json'])
+      assert.equal(r.code, 1, show(r))
+      const problem = r.records.find((x) => x.type === 'problem' && x.kind === 'journal-truncated')
+      assert.ok(problem, `${args.join(' ')}: ${show(r)}`)
+      assert.match(problem.message, new RegExp(`signed its own ops up to seq ${mark}, but the journal ends at ${head}: 2 of its newest ops were deleted or lost`))
+    }
+    // No seq is signed again: an import (node stopped) is refused, and status says why.
+    const fresh = await writeStudies(join(root.path, 'in-truncated'), [{ seed: 45, patient: PATIENT, profile: 'ct', slices: 1 }])
+    const imp = await cli(['import', '--data', copy, fresh.dir])
+    assert.notEqual(imp.code, 0, show(imp))
+    assert.match(imp.stderr, new RegExp(`journal ends at its own seq ${head}, but its high-water mark .* holds seq ${mark}`))
+    const st = await cli(['status', '--data', copy])
+    assert.match(st.stdout, new RegExp(`WRITES HELD: this node's journal ends at its own seq ${head}, but its high-water mark holds seq ${mark}`))
+    assert.equal(Math.max(...(await journal(copy)).map((e) => e.seq)), head, 'nothing was signed')
+  })
+
   it('reordered audit ops (two journal entries swapped) are caught by audit verify', async () => {
     const copy = join(root.path, 'reordered')
     await cp(data, copy, { recursive: true })
