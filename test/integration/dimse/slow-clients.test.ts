@@ -9,12 +9,13 @@ import assert from 'node:assert/strict'
 import { connect, type Socket } from 'node:net'
 import { test } from 'node:test'
 import { NODE_AE, runTool, startDimseNode } from '../../helpers/dimse-node.ts'
-import { associateRq, IMPLICIT_LE, pData, cEchoRq, VERIFICATION } from '../../helpers/pdu-builder.ts'
+import { associateRq, IMPLICIT_LE, pData, cEchoRq, RELEASE_RQ, VERIFICATION } from '../../helpers/pdu-builder.ts'
 
 interface Client { socket: Socket, received: () => Buffer, closed: Promise<number> }
 
-async function open (port: number): Promise<Client> {
-  const socket = connect(port, '127.0.0.1')
+/** `allowHalfOpen`: this side does not close when the node ends its side (it then closes only when told to). */
+async function open (port: number, allowHalfOpen = false): Promise<Client> {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen })
   const chunks: Buffer[] = []
   socket.on('data', (d: Buffer) => chunks.push(d))
   socket.on('error', () => {})
@@ -84,4 +85,30 @@ test('connections beyond the per-address limit are rejected (transient, local li
   await new Promise((resolve) => setTimeout(resolve, 100))
   const ok = await runTool(t, 'echoscu', ['-aet', 'ECHOSCU', '-aec', NODE_AE, '127.0.0.1', String(node.port)])
   assert.equal(ok.code, 0, ok.stdout + ok.stderr)
+})
+
+async function until (what: () => boolean): Promise<void> {
+  for (let i = 0; i < 250 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+}
+
+test('a peer that does not close after A-ASSOCIATE-RJ or A-RELEASE-RP is closed on when ARTIM expires', { timeout: 30_000 }, async (t) => {
+  const node = await startDimseNode(t, { artimTimeout: 1, idleTimeout: 60 })
+  const closedByNode = (): number => node.logs.filter((l) => l.includes('"event":"dimse.association.closed"')).length
+  const rejected = await open(node.port, true)
+  rejected.socket.write(associateRq({ calling: 'NOBODY', contexts: [{ id: 1, abstract: VERIFICATION, transfer: [IMPLICIT_LE] }] }))
+  const released = await open(node.port, true)
+  released.socket.write(ECHO_RQ)
+  await until(() => released.received().length > 0)
+  released.socket.write(RELEASE_RQ)
+  const RP = Buffer.from([0x06, 0, 0, 0, 0, 4])
+  await until(() => rejected.received().length > 0 && released.received().includes(RP))
+  assert.equal(rejected.received()[0], 0x03, 'A-ASSOCIATE-RJ')
+  assert.ok(released.received().includes(RP), 'A-RELEASE-RP')
+  // Neither peer closes its side: the node does, once ARTIM expires.
+  const started = Date.now()
+  await until(() => closedByNode() === 2)
+  t.diagnostic(`both connections closed by the node ${Date.now() - started} ms after the answers (ARTIM 1 s)`)
+  assert.equal(closedByNode(), 2, 'the node closed both')
+  rejected.socket.destroy()
+  released.socket.destroy()
 })
