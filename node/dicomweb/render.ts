@@ -1,19 +1,20 @@
 /**
  * Rendered and thumbnail images (PS3.18 §8.3.5, §9.5, Table 8.7.4-1): one frame to an 8-bit
  * picture, as image/jpeg (baseline, the standard's default) or image/png. Compressed frames are
- * decoded first (node/imaging: JPEG baseline/extended 8-bit, JPEG lossless, JPEG-LS, JPEG 2000,
- * RLE; each codec loaded on first use). Greyscale applies the Modality LUT rescale, then the
+ * decoded first, in a worker thread with a time limit (node/imaging: JPEG baseline/extended
+ * 8-bit, JPEG lossless, JPEG-LS, JPEG 2000, RLE; each codec loaded on first use). Greyscale applies the Modality LUT rescale, then the
  * window (the request's `window`, else the first stored window, else the frame's min/max),
  * MONOCHROME1 inverted; RGB is passed through and YBR_FULL converted to RGB.
  * What cannot be rendered (another colour model or bit depth, a syntax without a decoder) is a
- * 406 saying so; a frame that does not decode is a 500 naming the codec's complaint.
+ * 406 saying so; a frame that does not decode (or not in time) is a 500 naming the codec's
+ * complaint; a full decoder queue is a 503.
  */
 import { covers, parseAccept } from './accept.ts'
 import { badRequest, HttpProblem, notAcceptable } from './http-util.ts'
 import { frameOf, NATIVE_SYNTAXES, num, nums, pixelLayout, str, type Dataset, type OpenedInstance } from './instance-data.ts'
 import { encodePng } from './png.ts'
-import { decodeFrame } from '../imaging/decode-frame.ts'
-import { CorruptPixelDataError, UnsupportedPixelDataError } from '../imaging/errors.ts'
+import { CorruptPixelDataError, DecoderBusyError, UnsupportedPixelDataError } from '../imaging/errors.ts'
+import { frameDecoder } from '../imaging/frame-decoder.ts'
 import type { FrameGeometry } from '../imaging/geometry.ts'
 import { encodeJpeg } from '../imaging/jpeg-encode.ts'
 
@@ -158,10 +159,11 @@ async function pixelsOf (opened: OpenedInstance, n: number, g: FrameGeometry): P
     return { bytes: frame.bytes, photometric: g.photometric, planar: num(opened.dataset, '00280006') === 1 }
   }
   try {
-    const decoded = await decodeFrame(opened.transferSyntaxUid, frame.bytes, g)
+    const decoded = await frameDecoder.decode(opened.transferSyntaxUid, frame.bytes, g)
     return { ...decoded, planar: false }
   } catch (error) {
     if (error instanceof UnsupportedPixelDataError) throw notAcceptable(error.message)
+    if (error instanceof DecoderBusyError) throw new HttpProblem(503, 'busy', error.message)
     if (error instanceof CorruptPixelDataError) {
       throw new HttpProblem(500, 'unreadable', `frame ${n} of this instance could not be decoded (transfer syntax ${opened.transferSyntaxUid}): ${error.message}. The instance can still be retrieved whole`)
     }

@@ -21,3 +21,9 @@ export function codecMessage (error: unknown): string {
   const text = error instanceof Error ? error.message : typeof error === 'string' ? error : `codec error ${String(error)}`
   return text.length > 200 ? `${text.slice(0, 197)}...` : text
 }
+
+/** More frames are waiting to be decoded than the decoder queues; the client may retry shortly. */
+export class DecoderBusyError extends PeerpacsError {
+  static readonly code = 'DECODER_BUSY'
+  constructor (message: string, options?: ErrorOptions) { super(DecoderBusyError.code, message, options) }
+}

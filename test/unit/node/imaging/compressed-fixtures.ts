@@ -7,6 +7,8 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import dcmjs from 'dcmjs'
+import type { FrameGeometry } from '../../../../node/imaging/geometry.ts'
 import { syntheticStudy } from '../../../synthetic/study.ts'
 
 export type SourceName = 'mono8' | 'mono16' | 'rgb8' | 'cine8'
@@ -76,4 +78,30 @@ export function makeCompressedSet (dir: string, seed = 7): { sources: Record<Sou
     return { name, transferSyntaxUid, source, lossless, bytes: new Uint8Array(readFileSync(out)) }
   })
   return { sources, cases }
+}
+
+/**
+ * The geometry and the frames of a file, read with dcmjs: codestreams (one fragment per frame,
+ * as dcmtk and GDCM write them) for a compressed file, native bytes cut per frame otherwise.
+ */
+export function framesOf (file: Uint8Array): { geometry: FrameGeometry, frames: Uint8Array[] } {
+  const parsed = dcmjs.data.DicomMessage.readFile(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer)
+  const ds = parsed.dict as Record<string, { Value?: unknown[] }>
+  const value = (tag: string): unknown => ds[tag]?.Value?.[0]
+  const geometry: FrameGeometry = {
+    rows: Number(value('00280010')),
+    columns: Number(value('00280011')),
+    samples: Number(value('00280002')) as 1 | 3,
+    bitsAllocated: Number(value('00280100')) as 8 | 16,
+    signed: Number(value('00280103')) === 1,
+    photometric: String(value('00280004'))
+  }
+  const values = (ds['7FE00010']?.Value ?? []) as ArrayBuffer[]
+  const count = Math.max(1, Number(value('00280008') ?? 1))
+  if (String((parsed.meta as Record<string, { Value?: unknown[] }>)['00020010']?.Value?.[0]).startsWith('1.2.840.10008.1.2.1')) {
+    const all = new Uint8Array(values[0]!)
+    const size = all.length / count
+    return { geometry, frames: Array.from({ length: count }, (_, i) => all.slice(i * size, (i + 1) * size)) }
+  }
+  return { geometry, frames: values.map((v) => new Uint8Array(v)) }
 }
