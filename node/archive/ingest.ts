@@ -17,11 +17,12 @@
  */
 import { StreamSealer } from '../../protocol/aead-stream.ts'
 import type { BlobId } from '../../protocol/blob-id.ts'
-import { equalBytes, utf8Decode, utf8Encode } from '../../protocol/bytes.ts'
+import { concatBytes, equalBytes, utf8Decode, utf8Encode } from '../../protocol/bytes.ts'
 import { AuthenticationError, DecodeError, IntegrityError, NotCanonicalError, PeerpacsError } from '../../protocol/errors.ts'
 import type { StudyId } from '../../protocol/study-id.ts'
 import { Part10Inspector, type InspectOptions } from '../dicom/part10-inspector.ts'
 import type { InstanceHeader } from '../dicom/instance-header.ts'
+import { sameInstanceContent } from '../dicom/same-content.ts'
 import type { BlobWriter } from '../store/blob-store.ts'
 import type { KvKey, KvOperation } from '../store/kv.ts'
 import { readVerified } from '../store/verified-read.ts'
@@ -59,10 +60,21 @@ type Claim =
   /** Stored and intact: compare, store nothing. */
   | { kind: 'existing', studyId: StudyId, recorded: Recorded, study: StudyContext, entry: InstanceEntry }
 
+/** Copies up to this size are compared value by value when their bytes differ (both are held then). */
+const MAX_COMPARED = 64 << 20
+
+/** Passes `pieces` through, keeping each in `into` when given. */
+async function * tee (pieces: AsyncIterable<Uint8Array>, into: Uint8Array[] | undefined): AsyncIterable<Uint8Array> {
+  for await (const piece of pieces) {
+    into?.push(piece)
+    yield piece
+  }
+}
+
 /** What differs between the stored dataset and a new copy's, for the conflict's message (no PHI). */
 function howDifferent (kept: DatasetDigest, incoming: DatasetDigest): string {
   if (kept.transferSyntaxUid !== incoming.transferSyntaxUid) {
-    return `the stored dataset is in transfer syntax ${kept.transferSyntaxUid}, this copy's in ${incoming.transferSyntaxUid} (a converted copy is other bytes)`
+    return `the stored dataset is in transfer syntax ${kept.transferSyntaxUid}, this copy's in ${incoming.transferSyntaxUid}, and its values differ too`
   }
   return `the datasets differ: ${kept.size} bytes stored, ${incoming.size} bytes in this copy, same transfer syntax ${kept.transferSyntaxUid}; a changed instance needs a new SOP Instance UID`
 }
@@ -89,8 +101,16 @@ export class Ingester {
     let writer: BlobWriter | undefined
     let deciding: Promise<void> | undefined
     let failed: { error: unknown } | undefined
-    // For an instance already stored: its dataset, hashed in case its file is not the stored one.
+    // For an instance already stored: its dataset, hashed in case its file is not the stored one,
+    // and the copy itself while it is small enough to compare with the stored one value by value.
     let dataset: DatasetHasher | undefined
+    let copy: { pieces: Uint8Array[], bytes: number } | undefined
+    const keep = (piece: Uint8Array): void => {
+      if (copy === undefined) return
+      copy.bytes += piece.length
+      if (copy.bytes > MAX_COMPARED) copy = undefined
+      else copy.pieces.push(piece)
+    }
 
     // Runs while the stream goes on being read, inspected and hashed (the claim waits on the
     // index): pieces arriving meanwhile are held, sealed in order once the blob is ready, and
@@ -109,7 +129,8 @@ export class Ingester {
         sealer = s
       } else {
         dataset = new DatasetHasher(archive.provider)
-        for (const piece of held) dataset.push(piece)
+        copy = { pieces: [], bytes: 0 }
+        for (const piece of held) { dataset.push(piece); keep(piece) }
       }
       claim = decided.claim
       held = []
@@ -134,6 +155,7 @@ export class Ingester {
           if (deciding !== undefined && heldBytes >= MAX_HELD) await deciding
         } else {
           dataset?.push(chunk)
+          keep(chunk)
         }
       }
       if (deciding !== undefined) await deciding
@@ -148,8 +170,11 @@ export class Ingester {
         const duplicate = { status: 'duplicate' as const, studyId: decided.studyId, blob: decided.recorded.blob, ...base }
         if (same(decided.recorded)) return duplicate
         const incoming = dataset!.digest()
-        const kept = await datasetDigestOf(archive.provider, readInstance(archive, decided.study, decided.entry), decided.recorded.size)
+        const stored = decided.recorded.size <= MAX_COMPARED && copy !== undefined ? [] as Uint8Array[] : undefined
+        const kept = await datasetDigestOf(archive.provider, tee(readInstance(archive, decided.study, decided.entry), stored), decided.recorded.size)
         if (incoming.size === kept.size && equalBytes(incoming.sha256, kept.sha256)) return duplicate
+        // Re-encoded (another transfer syntax, defined lengths): the same instance if every value is.
+        if (stored !== undefined && copy !== undefined && sameInstanceContent(concatBytes(...stored), concatBytes(...copy.pieces))) return duplicate
         throw new InstanceConflictError(`SOPInstanceUID ${header.sopInstanceUid} is already stored with different content; the stored instance was kept (${howDifferent(kept, incoming)})`)
       }
       if (decided.damaged !== undefined && !same(decided.damaged)) {

@@ -1,6 +1,6 @@
 // The slice of dcmjs (which ships no types) that peerpacs uses.
 declare module 'dcmjs' {
-  interface DicomElementJson { vr: string, Value?: unknown[], _rawValue?: unknown }
+  export interface DicomElementJson { vr: string, Value?: unknown[], _rawValue?: unknown }
   interface DicomDict { meta: Record<string, DicomElementJson>, dict: Record<string, DicomElementJson> }
   interface ReadOptions { ignoreErrors?: boolean, untilTag?: string | null, includeUntilTagValue?: boolean, noCopy?: boolean }
   const dcmjs: {

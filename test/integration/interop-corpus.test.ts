@@ -16,7 +16,7 @@
  * another transfer syntax is refused with 0x0111, the stored one kept.
  */
 import assert from 'node:assert/strict'
-import { readFile, writeFile } from 'node:fs/promises'
+import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32, inflateRawSync } from 'node:zlib'
 import { describe, test, type TestContext } from 'node:test'
@@ -28,6 +28,7 @@ import { parseFileMeta } from '../../node/dicom/file-meta.ts'
 import { dicomwebRoutes } from '../../node/dicomweb/routes.ts'
 import type { Pacs } from '../../node/pacs/pacs.ts'
 import { runCli, show } from '../helpers/cli.ts'
+import { mixedStudies, writeStudies } from '../helpers/dataset.ts'
 import { dcmtk } from '../helpers/dcmtk.ts'
 import { multipartBody } from '../helpers/dicomweb-server.ts'
 import { NODE_AE, remote, runTool, startDimseNode } from '../helpers/dimse-node.ts'
@@ -45,6 +46,7 @@ const CT = '1.2.840.10008.5.1.4.1.1.2'
 const EXPLICIT = '1.2.840.10008.1.2.1'
 const IMPLICIT = '1.2.840.10008.1.2'
 const DEFLATED = '1.2.840.10008.1.2.1.99'
+const BIG_ENDIAN = '1.2.840.10008.1.2.2'
 
 interface CorpusFile { name: string, path: string, sop: string, ts: string, storescu: string[] | undefined }
 
@@ -268,7 +270,7 @@ async function receptionsFrom (t: TestContext, pacs: Pacs, aeTitle: string): Pro
 }
 
 describe('identity is the dataset, not the file meta', () => {
-  test('the same file from two AE titles, and a C-STORE after a STOW: success, stored once, both receptions audited; a converted copy is 0x0111', async (t) => {
+  test('the same file from two AE titles, a C-STORE after a STOW, copies storescu converts: success, stored once, receptions audited; a changed copy is 0x0111', async (t) => {
     const dir = await tempDir(t, 'peerpacs-interop-')
     // Files storescu sends unchanged (it re-encodes undefined lengths as defined ones).
     const corpus = await makeCorpus(dir)
@@ -304,9 +306,26 @@ describe('identity is the dataset, not the file meta', () => {
     assert.deepEqual(await storedFile(node.pacs, second.sop), file, 'the STOWed file is kept, byte for byte')
     assert.equal([...node.pacs.instances()].length, 2, 'nothing duplicated in the catalogue')
 
-    // The same instance converted by storescu to implicit VR: other bytes, a conflict; the stored copy kept.
-    const converted = await send('MODALITY_B', first.path, ['-xi'])
-    assert.match(converted, /Converting transfer syntax: Little Endian Explicit -> Little Endian Implicit[\s\S]*Received Store Response \((Unknown Status: 0x111|.*Duplicate)/i, converted)
+    // Instances storescu converts on the way (implicit to explicit VR, big endian rewritten with
+    // defined lengths): other bytes, the same values: success, and the copy stored first is kept.
+    const set = await writeStudies(join(dir, 'synthetic'), mixedStudies(5))
+    const plain = set.instances.filter((i) => [IMPLICIT, EXPLICIT, BIG_ENDIAN].includes(i.transferSyntaxUid))
+    assert.ok(plain.some((i) => i.transferSyntaxUid === IMPLICIT) && plain.some((i) => i.transferSyntaxUid === BIG_ENDIAN), 'the set has implicit VR and big endian files')
+    for (const instance of plain) {
+      const as = await send('MODALITY_A', instance.path, ['-R'])
+      assert.match(as, /^0\n[\s\S]*Received Store Response \(Success\)/, as)
+      const kept = await storedFile(node.pacs, instance.sopInstanceUid)
+      const again = await send('MODALITY_B', instance.path, instance.transferSyntaxUid === IMPLICIT ? ['-xe'] : [])
+      assert.match(again, /Converting transfer syntax[\s\S]*Received Store Response \(Success\)/, again)
+      assert.deepEqual(await storedFile(node.pacs, instance.sopInstanceUid), kept)
+    }
+    // A changed value under the same SOP Instance UID: a conflict; the stored copy kept.
+    const changed = join(dir, 'changed.dcm')
+    await copyFile(first.path, changed)
+    const modified = await runTool(t, 'dcmodify', ['-nb', '-i', 'StudyDescription=CHANGED AFTER THE FACT', changed])
+    assert.equal(modified.code, 0, modified.stderr)
+    const refused = await send('MODALITY_B', changed)
+    assert.match(refused, /Received Store Response \((Unknown Status: 0x111|.*Duplicate)/i, refused)
     assert.deepEqual(await storedFile(node.pacs, first.sop), fromA)
   })
 })

@@ -2,12 +2,13 @@
  * An instance's identity is its dataset, not its file (issue 12 item 14): the same dataset under
  * another file meta — another Source AE Title (0002,0016), another implementation, a C-STORE
  * dataset after a STOW file — is a duplicate, and the copy stored first stays byte for byte;
- * another dataset under the same SOP Instance UID (one byte changed, another transfer syntax) is
- * a conflict whose message says which. Run over the archive's Ingester, with the dataset digest
+ * the same values re-encoded (another transfer syntax) are a duplicate too; another dataset under
+ * the same SOP Instance UID (one value changed) is a conflict whose message says what differs. Run over the archive's Ingester, with the dataset digest
  * itself checked whole and in pieces.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import dcmjs from 'dcmjs'
 import { datasetDigestOf } from '../../../../node/archive/dataset-digest.ts'
 import { Ingester } from '../../../../node/archive/ingest.ts'
 import { readInstance } from '../../../../node/archive/read-instance.ts'
@@ -15,13 +16,20 @@ import { instancesOf, listStudies } from '../../../../node/archive/catalogue.ts'
 import { buildFileMeta } from '../../../../node/dicom/file-meta-writer.ts'
 import { provider } from '../../../../node/runtime.ts'
 import { concatBytes } from '../../../../protocol/bytes.ts'
-import { build, CT_IMAGE, metaEnd, TS, UIDS, fileWithDataset, rawRequired, RAW_IMPLICIT_LE } from '../helpers/dicom.ts'
+import { build, CT_IMAGE, metaEnd, TS, UIDS } from '../helpers/dicom.ts'
 import { memoryArchive, pieces } from '../helpers/archive.ts'
 import { randomPieces, seeded, toHexString } from '../helpers/seeded.ts'
 
 /** The same dataset under a file meta naming `aeTitle` as its source (as the DIMSE edge writes it). */
 function fromAe (file: Uint8Array, aeTitle: string | undefined, transferSyntaxUid: string = TS.explicitVrLittleEndian): Uint8Array {
   return concatBytes(buildFileMeta({ transferSyntaxUid, sopClassUid: CT_IMAGE, sopInstanceUid: UIDS.sopInstance, ...(aeTitle === undefined ? {} : { sourceAeTitle: aeTitle }) }), file.subarray(metaEnd(file)))
+}
+
+/** The same instance written anew by dcmjs in another transfer syntax, as a converting sender would. */
+function reencoded (file: Uint8Array, transferSyntaxUid: string): Uint8Array {
+  const dict = dcmjs.data.DicomMessage.readFile(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer)
+  dict.meta['00020010']!.Value = [transferSyntaxUid]
+  return new Uint8Array((dict as unknown as { write: () => ArrayBuffer }).write())
 }
 
 async function stored (archive: Awaited<ReturnType<typeof memoryArchive>>['archive']): Promise<Uint8Array[]> {
@@ -71,7 +79,7 @@ test('the same dataset from another AE, from another writer, or as a file after 
   assert.deepEqual(all[0], asA, 'the copy stored first is kept byte for byte')
 })
 
-test('another dataset under the same SOP Instance UID: a conflict saying what differs; the stored copy kept', async (t) => {
+test('another dataset under the same SOP Instance UID: a conflict saying what differs, unless only its encoding differs; the stored copy kept', async (t) => {
   const { archive } = await memoryArchive(t)
   const ingester = new Ingester(archive)
   const file = build()
@@ -85,11 +93,16 @@ test('another dataset under the same SOP Instance UID: a conflict saying what di
     return true
   })
 
-  // The same instance converted to implicit VR: other bytes, so not the same content either.
-  const implicit = fileWithDataset(TS.implicitVrLittleEndian, rawRequired(RAW_IMPLICIT_LE))
-  await assert.rejects(ingester.ingest(pieces(implicit), implicit.length), (error: Error & { code?: string }) => {
+  // The same instance converted to implicit VR: other bytes, the same values: a duplicate.
+  const implicit = reencoded(file, TS.implicitVrLittleEndian)
+  assert.notDeepEqual(implicit.subarray(metaEnd(implicit)), file.subarray(metaEnd(file)), 'other bytes')
+  assert.equal((await ingester.ingest(pieces(implicit), implicit.length)).status, 'duplicate')
+  // Converted and changed: a conflict that names both differences.
+  const implicitChanged = implicit.slice()
+  implicitChanged[implicitChanged.length - 1]! ^= 0xff
+  await assert.rejects(ingester.ingest(pieces(implicitChanged), implicitChanged.length), (error: Error & { code?: string }) => {
     assert.equal(error.code, 'INSTANCE_CONFLICT')
-    assert.match(error.message, /the stored dataset is in transfer syntax 1\.2\.840\.10008\.1\.2\.1, this copy's in 1\.2\.840\.10008\.1\.2 \(a converted copy is other bytes\)/)
+    assert.match(error.message, /the stored dataset is in transfer syntax 1\.2\.840\.10008\.1\.2\.1, this copy's in 1\.2\.840\.10008\.1\.2, and its values differ too/)
     return true
   })
   const all = await stored(archive)
