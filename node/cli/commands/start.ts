@@ -39,7 +39,6 @@ Settings come from, in rising precedence: defaults, the config file, the environ
       "listen": "0.0.0.0:11112", "aeTitle": "PEERPACS", "acceptUnknown": false,
       "maxPduLength": ${DEFAULTS.maxPduLength}, "idleTimeout": ${DEFAULTS.idleTimeout},
       "artimTimeout": ${DEFAULTS.artimTimeout}, "maxConnectionsPerAddress": ${DEFAULTS.maxConnectionsPerAddress},
-      "artimTimeout": ${DEFAULTS.artimTimeout}, "maxConnectionsPerAddress": ${DEFAULTS.maxConnectionsPerAddress},
       "remotes": [
         { "aeTitle": "CT_ROOM1", "host": "10.0.0.21", "store": true, "query": false, "retrieve": false },
         { "aeTitle": "WORKSTATION", "host": "10.0.0.30", "port": 104 }
@@ -53,11 +52,6 @@ Settings come from, in rising precedence: defaults, the config file, the environ
     "mesh": { "listen": ["${DEFAULTS.p2p}"], "peers": [], "mdns": true },
     "logLevel": "info"
   }
-
-DIMSE limits (seconds): idleTimeout cuts an association that receives no whole PDU while it
-has nothing under way; artimTimeout (PS3.8 ARTIM) cuts a connection whose A-ASSOCIATE-RQ is not
-complete in time, or whose peer does not close after a reject, release or abort;
-maxConnectionsPerAddress more connections from one address are rejected (transient, local limit).
 
 DIMSE limits (seconds): idleTimeout cuts an association that receives no whole PDU while it
 has nothing under way; artimTimeout (PS3.8 ARTIM) cuts a connection whose A-ASSOCIATE-RQ is not
