@@ -93,7 +93,7 @@ function hintLines (node: { aeTitle: string, host: string, port: number, url: st
   const sample = node.sample.includes(' ') ? `'${node.sample}'` : node.sample
   return [
     [`echoscu ${dimse}`, 'check DICOM (C-ECHO)'],
-    [`storescu -R +sd +r ${dimse} ${sample}`, 'send the sample (-R: in the syntaxes its files are in)'],
+    [`storescu -xr +sd +r ${dimse} ${sample}`, 'send the sample again (-xr: RLE too; a resend is a duplicate)'],
     [`findscu -S -k QueryRetrieveLevel=STUDY -k PatientName -k StudyInstanceUID ${dimse}`, 'list the studies (C-FIND)'],
     [`npx peerpacs studies --data ${data}`, 'list the studies'],
     [`npx peerpacs token create --name viewer --data ${data}`, `a bearer token for DICOMweb at ${node.url}/dicomweb`],

@@ -92,6 +92,21 @@ async function shell (line: string, env: NodeJS.ProcessEnv): Promise<{ code: num
   return { code, output }
 }
 
+/** The newest C-STORE reception the node audited (110104, action C): its outcome and instance count. */
+async function lastReception (data: string): Promise<{ outcome: number, instances: number } | undefined> {
+  for (let i = 0; i < 50; i++) {
+    const r = await shell(`npx peerpacs audit --event 110104 --json --data ${data}`, childEnv())
+    const received = r.output.split('\n').filter((l) => l.startsWith('{"type":"audit"')).map((l) => JSON.parse(l) as Record<string, any>).filter((a) => a.action === 'C')
+    const last = received.at(-1)
+    if (last !== undefined) {
+      const objects = last.objects as Array<{ sopClasses?: Array<{ instances: number }> }>
+      return { outcome: last.outcome as number, instances: objects.flatMap((o) => o.sopClasses ?? []).reduce((n, c) => n + c.instances, 0) }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return undefined
+}
+
 it('every command the quick start prints works exactly as printed, and so do the README\'s synth and storescu lines', async (t) => {
   const dir = await tempDir(t)
   const data = join(dir, 'data')
@@ -105,6 +120,8 @@ it('every command the quick start prints works exactly as printed, and so do the
       assert.equal(r.code, 0, `${hint}\n${r.output}`)
       ran.push(hint)
       if (hint.startsWith('findscu')) assert.match(r.output, /ZZTESTPATIENT\^JANE\^Q/, r.output)
+      // storescu exits 0 even when the node answers a failure status: the node's audit says how it went.
+      if (hint.startsWith('storescu')) assert.deepEqual(await lastReception(data), { outcome: 0, instances: 16 }, hint)
       if (hint.includes('token create')) assert.match(r.output, /ppt_\w+|Created token/, r.output)
     }
     // The README's lines for a larger synthetic set: its folder and the port are this test's.
