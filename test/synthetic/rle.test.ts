@@ -52,6 +52,8 @@ const CASES: [string, RleFrameInput][] = [
   ['8-bit RGB', { rows: 6, columns: 33, samplesPerPixel: 3, bitsAllocated: 8, pixels: trickyPixels(6, 33, 3) }],
   ['16-bit RGB (6 segments)', { rows: 5, columns: 20, samplesPerPixel: 3, bitsAllocated: 16, pixels: trickyPixels(5, 20, 6) }],
   ['1x1', { rows: 1, columns: 1, samplesPerPixel: 1, bitsAllocated: 8, pixels: new Uint8Array([200]) }],
+  // PackBits' worst case (a lone literal before each pair: 4 bytes for 3) overran the output buffer.
+  ['literal-pair rows (x y y ...)', { rows: 4, columns: 300, samplesPerPixel: 1, bitsAllocated: 8, pixels: Uint8Array.from({ length: 1200 }, (_, i) => i % 3 === 0 ? (i * 7) % 256 : 0x55) }],
 ];
 
 for (const [name, frame] of CASES) {

@@ -55,8 +55,9 @@ export function encodeRleFrame(input: RleFrameInput): Uint8Array {
 
 /** PackBits over each row of a byte plane; the result is padded to an even length. */
 function packBitsRows(plane: Uint8Array, rows: number, columns: number): Uint8Array {
-  // Worst case is all literals: one header byte per 128 data bytes, plus the pad byte.
-  const out = new Uint8Array(rows * (columns + Math.ceil(columns / 128)) + 1);
+  // Worst case is not all literals but a one-byte literal before each two-byte run (x y y x y y:
+  // 4 bytes for 3), or a lone byte at a row's end (2 for 1): two bytes per byte bounds it, plus the pad.
+  const out = new Uint8Array(rows * columns * 2 + 1);
   let o = 0;
   for (let r = 0; r < rows; r++) {
     const row = plane.subarray(r * columns, (r + 1) * columns);
