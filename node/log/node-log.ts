@@ -138,10 +138,13 @@ export class NodeLog {
     }
     if (durable.length === 0) return
     const top = Math.max(...durable.map((op) => op.seq))
-    // Offered only once the mark covers them (see the header); in commit order.
+    // Raised now, so raises of commits that land while a mark write is in flight share the next
+    // write; offered only once the mark covers them (see the header), in commit order.
+    const covered = this.#mark.raise(top)
+    covered.catch(() => undefined)
     this.#offering = this.#offering.then(async () => {
       try {
-        await this.#mark.raise(top)
+        await covered
       } catch (error) {
         this.#broken ??= error
         return

@@ -39,6 +39,32 @@ async function truncateJournal (data: string, n: number): Promise<Array<{ author
   }
 }
 
+/** The ids of every op in a stopped node's journal. */
+async function journalIds (data: string): Promise<Set<string>> {
+  const kv = await LevelKvStore.open(join(data, 'index'))
+  try {
+    const out = new Set<string>()
+    for await (const [, bytes] of kv.entries(['oplog'])) out.add(decodeOp(provider, bytes).idHex as string)
+    return out
+  } finally {
+    await kv.close()
+  }
+}
+
+/** How many of the newest entries of a stopped node's journal reach back to the newest op matching `keep`. */
+async function entriesSince (data: string, match: (op: { author: string, id: string }) => boolean): Promise<number> {
+  const kv = await LevelKvStore.open(join(data, 'index'))
+  try {
+    const ops: Array<{ author: string, id: string }> = []
+    for await (const [, bytes] of kv.entries(['oplog'])) { const op = decodeOp(provider, bytes); ops.push({ author: op.authorId as string, id: op.idHex as string }) }
+    const last = ops.findLastIndex(match)
+    assert.ok(last >= 0, 'a matching op in the journal')
+    return ops.length - last
+  } finally {
+    await kv.close()
+  }
+}
+
 /** The highest seq of `author` in a stopped node's journal. */
 async function journalHead (data: string, author: string): Promise<number> {
   const kv = await LevelKvStore.open(join(data, 'index'))
@@ -48,6 +74,20 @@ async function journalHead (data: string, author: string): Promise<number> {
     return head
   } finally {
     await kv.close()
+  }
+}
+
+/** Waits like waitFor; on a timeout, prints what each node's status and mesh log say (for the failure report). */
+async function waitOrExplain<T> (what: string, nodes: MeshNode[], check: () => Promise<T | undefined | false>): Promise<T> {
+  try {
+    return await waitFor(what, check)
+  } catch (error) {
+    for (const node of nodes) {
+      const s = await status(node).catch(() => undefined)
+      console.log(`${node.name} status: ${JSON.stringify({ log: s?.mesh?.log, peers: s?.mesh?.peers })}`)
+      console.log(node.process.logs().filter((l) => /^(mesh|log)\./.test(String(l.event))).map((l) => JSON.stringify(l).slice(0, 500)).join('\n'))
+    }
+    throw error
   }
 }
 
@@ -73,7 +113,8 @@ test('newest journal entries deleted while stopped: no seq signed twice, the ops
   await a.process.stop('SIGTERM')
   const headBefore = await journalHead(a.data, nodeA)
 
-  const lost = await truncateJournal(a.data, 3)
+  // The newest entries: what A wrote as it stopped (the backup may never have had it) and older ops the backup holds.
+  const lost = await truncateJournal(a.data, 4)
   const lostOwn = lost.filter((op) => op.author === nodeA)
   assert.ok(lostOwn.length > 0, `the newest entries include A's own ops: ${JSON.stringify(lost)}`)
   const headAfter = await journalHead(a.data, nodeA)
@@ -88,9 +129,11 @@ test('newest journal entries deleted while stopped: no seq signed twice, the ops
   const auditOffline = await runCli(['audit', 'verify', '--keyless', '--data', a.data])
   assert.equal(auditOffline.code, 1, show(auditOffline))
 
-  // Restart: A holds its writes until the backup gave the lost ops back.
-  await a.restart()
-  const back = await waitFor('A to have its lost ops back and write again', async () => {
+  // Restart: A holds its writes until the backup gave the lost ops back. (The deleted entries may
+  // hold the backup's published address, and a held A cannot publish its new port: it is told
+  // where the backup is, as an operator's --peer would.)
+  await a.restart(['--peer', backup.process.p2p[0]!])
+  const back = await waitOrExplain('A to have its lost ops back and write again', [a, backup], async () => {
     const own = await ownSeqs(a)
     return own.hold === null && own.journalHead >= headBefore ? own : undefined
   })
@@ -119,6 +162,15 @@ test('newest journal entries deleted while stopped: no seq signed twice, the ops
   assert.deepEqual(final.mesh.log.forks, [])
   const fromA = final.mesh.peers.find((p: { nodeId: string }) => p.nodeId === nodeA)
   assert.equal(fromA.refused, null, `the backup refused nothing from A: ${JSON.stringify(fromA)}`)
+
+  // Every lost op the backup held is back in A's journal, the very same op: no seq was signed twice.
+  await backup.process.stop('SIGTERM')
+  await a.process.stop('SIGTERM')
+  const atBackup = await journalIds(backup.data)
+  const atA = await journalIds(a.data)
+  const heldLost = lostOwn.filter((op) => atBackup.has(op.id))
+  assert.ok(heldLost.length > 0, `some lost ops of A were held by the backup: ${JSON.stringify(lost)}`)
+  for (const op of heldLost) assert.ok(atA.has(op.id), `A's journal has its lost op at seq ${op.seq} back`)
 })
 
 test('mark deleted too and A writes while offline: the fork the vectors hide is found, shown at both ends and audited', async (t) => {
@@ -131,8 +183,10 @@ test('mark deleted too and A writes while offline: the fork the vectors hide is 
   const nodeA = (await status(a)).nodeId as string
   await b.process.stop('SIGTERM')
   await a.process.stop('SIGTERM')
-  const lost = await truncateJournal(a.data, 2)
-  assert.ok(lost.some((op) => op.author === nodeA), JSON.stringify(lost))
+  // Deleted back to A's newest op that B holds, so B holds what A then signs again.
+  const heldByB = await journalIds(b.data)
+  const lost = await truncateJournal(a.data, await entriesSince(a.data, (op) => op.author === nodeA && heldByB.has(op.id)))
+  assert.ok(lost.some((op) => op.author === nodeA && heldByB.has(op.id)), JSON.stringify(lost))
   await rm(join(a.data, 'log-mark.json'))
 
   // Offline, A cannot know: it signs the lost seqs again with other content.
@@ -142,7 +196,7 @@ test('mark deleted too and A writes while offline: the fork the vectors hide is 
 
   // Both restarted on new ports: B is told where A is now.
   await b.restart(['--peer', a.process.p2p[0]!])
-  const [forkA, forkB] = await waitFor('the fork of A in status at both ends', async () => {
+  const [forkA, forkB] = await waitOrExplain('the fork of A in status at both ends', [a, b], async () => {
     const [fa, fb] = [(await status(a)).mesh.log.forks, (await status(b)).mesh.log.forks]
     return fa.length > 0 && fb.length > 0 ? [fa, fb] : undefined
   })
