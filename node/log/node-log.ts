@@ -72,9 +72,25 @@ export interface ReceiveResult {
   /** The ops' bytes were bad (forged, malformed, non-canonical, another org): the sender misbehaved. */
   readonly damaged: Array<{ index: number, reason: RejectReason }>
   readonly forks: SignedOp[]
+  /**
+   * Two different ops by one author at one seq where at least one still waits for its parents
+   * (so the set holds no fork yet): both are signed by the author, which proves the fork already.
+   */
+  readonly conflicts: SuspectedFork[]
   /** Ops waiting for parents the sender did not send. */
   readonly pending: number
 }
+
+/** A fork proven by two signed ops, one of them still waiting for its parents. */
+export interface SuspectedFork {
+  readonly author: NodeId
+  readonly seq: number
+  /** The two op ids (sorted). */
+  readonly evidence: readonly string[]
+}
+
+/** Most (author, seq) → pending op id pairs remembered for conflict checks (like OpLog's pending bound). */
+const MAX_PENDING_SEQS = 10_000
 
 export type DurableListener = (ops: readonly SignedOp[]) => void
 
@@ -105,6 +121,10 @@ export class NodeLog {
   #floor = { seq: 0, source: '' }
   /** Own ops are offered (onDurable) in commit order, each after the mark covers it. */
   #offering: Promise<void> = Promise.resolve()
+  /** (author hex, seq) of ops waiting for parents → their id: a second op there is a fork. */
+  readonly #pendingSeqs = new Map<string, string>()
+  /** Forks proven by a pending op (see ReceiveResult.conflicts), by `author:seq`. */
+  readonly #suspected = new Map<string, SuspectedFork>()
   /** What the journal lacked when the log was opened (journal head below the mark), if anything. */
   readonly lossAtOpen: LogHold | undefined
 
@@ -217,11 +237,14 @@ export class NodeLog {
     const added = this.oplog.ops().slice(before)
     const damaged: ReceiveResult['damaged'] = []
     const forks: SignedOp[] = []
+    const conflicts: SuspectedFork[] = []
     let pending = 0
     for (const [index, r] of results.entries()) {
       if (r.status === 'rejected' && r.reason !== undefined && DAMAGE.has(r.reason)) damaged.push({ index, reason: r.reason })
       if (r.status === 'fork' && r.op !== undefined) forks.push(r.op)
       if (r.status === 'pending') pending++
+      const conflict = r.op !== undefined && r.status !== 'fork' && !(r.status === 'rejected' && r.reason !== undefined && DAMAGE.has(r.reason)) ? this.#conflict(r.op, r.status === 'pending') : undefined
+      if (conflict !== undefined) conflicts.push(conflict)
     }
     if (added.length > 0) {
       const writes = added.map((op) => this.#journal.entry(op.bytes))
@@ -237,7 +260,30 @@ export class NodeLog {
       // The group-commit store already reported these through afterCommit only for prepared ops.
       this.#emit(added)
     }
-    return { results, added, damaged, forks, pending }
+    return { results, added, damaged, forks, conflicts, pending }
+  }
+
+  /** A second op at a pending op's (author, seq), or a pending op at a held op's: a fork proven before the set holds it. */
+  #conflict (op: SignedOp, isPending: boolean): SuspectedFork | undefined {
+    const author = toHex(op.author)
+    const key = `${author}:${op.seq}`
+    const others = new Set(this.oplog.opsAt(author, op.seq).map((o) => o.idHex as string))
+    const parked = this.#pendingSeqs.get(key)
+    if (parked !== undefined) others.add(parked)
+    others.delete(op.idHex)
+    if (isPending && parked === undefined) {
+      if (this.#pendingSeqs.size >= MAX_PENDING_SEQS) this.#pendingSeqs.clear()
+      this.#pendingSeqs.set(key, op.idHex)
+    }
+    if (others.size === 0) return undefined
+    const found: SuspectedFork = { author: op.authorId, seq: op.seq, evidence: [op.idHex as string, [...others][0]!].sort() }
+    if (this.#suspected.size < MAX_PENDING_SEQS) this.#suspected.set(key, found)
+    return found
+  }
+
+  /** Forks proven by an op still waiting for its parents (not yet in the state's forks). */
+  suspectedForks (): SuspectedFork[] {
+    return [...this.#suspected.values()].filter((f) => f.seq < (this.oplog.state.forks.get(f.author)?.seq ?? Infinity))
   }
 
   /** Loads the journal on top of the org's genesis op; every op is verified again. */

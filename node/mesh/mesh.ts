@@ -367,6 +367,9 @@ export class Mesh {
       this.#pending.push(...this.#log.oplog.opsAt(toHexKey(fork.author), fork.seq).filter((op) => op.idHex !== fork.idHex))
       this.#pushTimer ??= setTimeout(() => { this.#pushTimer = undefined; void this.#push() }, PUSH_DELAY_MS)
     }
+    for (const c of result.conflicts) {
+      this.#alerts.raise('fork', c.author, undefined, `${c.author} signed two ops at seq ${c.seq} (a fork; ${c.evidence.map((e) => e.slice(0, 16)).join(', ')}), one still waiting for its parents: both kept as evidence`)
+    }
     this.#noteRefusals(id, result)
     this.#own.settled()
     if (result.pending > 0) setTimeout(() => { void this.syncWith(peer) }, 50).unref()
@@ -554,6 +557,7 @@ export class Mesh {
       count++
       reason = why
     }
+    if (result.conflicts.length > 0 || result.forks.length > 0) reason = 'fork'
     if (count === 0 || reason === undefined) return
     const before = this.#refusals.get(peer)
     this.#refusals.set(peer, { count: (before?.count ?? 0) + count, lastReason: reason, lastAt: new Date().toISOString() })
@@ -592,11 +596,15 @@ export class Mesh {
     return out
   }
 
-  logSummary (): { ops: number, heads: string[], forks: Array<{ author: string, seq: number, evidence: string[] }>, ownSeqs: ReturnType<OwnSeqs['status']> } {
+  logSummary (): { ops: number, heads: string[], forks: Array<{ author: string, seq: number, evidence: string[], awaitingParents?: true }>, ownSeqs: ReturnType<OwnSeqs['status']> } {
     return {
       ops: this.#log.oplog.size,
       heads: this.#log.oplog.heads().map((h) => toHex(h)),
-      forks: [...this.#log.oplog.state.forks].map(([author, f]) => ({ author, seq: f.seq, evidence: [...f.evidence] })),
+      forks: [
+        ...[...this.#log.oplog.state.forks].map(([author, f]) => ({ author, seq: f.seq, evidence: [...f.evidence] })),
+        // Proven by two signed ops although one still waits for its parents.
+        ...this.#log.suspectedForks().map((f) => ({ author: f.author, seq: f.seq, evidence: [...f.evidence], awaitingParents: true as const }))
+      ],
       ownSeqs: this.#own.status()
     }
   }

@@ -61,7 +61,10 @@ running, the ops each peer sent that this node refused, with the last reason.
       }
       const running = context.node?.status?.()
       const mesh = running?.mesh as MeshStatus | undefined
-      const forks = [...state.forks].map(([author, f]) => ({ author, seq: f.seq, evidence: [...f.evidence] }))
+      const forks = [
+        ...[...state.forks].map(([author, f]) => ({ author, seq: f.seq, evidence: [...f.evidence] })),
+        ...log.suspectedForks().map((f) => ({ author: f.author, seq: f.seq, evidence: [...f.evidence] }))
+      ]
       const hold = log.hold ?? null
       out.record({ type: 'status', running: running !== undefined, ...base, forks, writesHeld: hold, ...(mesh === undefined ? {} : { mesh }) })
       out.line(`Node ${base.nodeId} (${base.role ?? 'not yet a member'}) of org "${base.org}": ${base.ops} ops, ${base.members} active members, ${base.studies} studies in the log.`)

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { generateNodeKey, nodeKeyFromSecret } from '../../../../protocol/identity.ts'
-import { createOrg, type SignedOp } from '../../../../protocol/log/index.ts'
+import { createOp, createOrg, type SignedOp } from '../../../../protocol/log/index.ts'
 import { NodeLog } from '../../../../node/log/node-log.ts'
 import { provider, random } from '../../../../node/runtime.ts'
 import { GroupCommitKvStore } from '../../../../node/store/kv-group-commit.ts'
@@ -67,4 +67,29 @@ test('received ops are journalled and reported; forged ones are named as damaged
   assert.equal(journalled, 2, 'both good ops are in the journal')
   const reopened = await NodeLog.open(new GroupCommitKvStore(kvB), provider, genesis.bytes, generateNodeKey(random))
   assert.ok(reopened.oplog.has(second.idHex), 'and load again')
+})
+
+test('a second op at an (author, seq) whose first op still waits for its parents is reported as a fork at once', async () => {
+  const { founder, genesis } = org()
+  const a = await NodeLog.open(new GroupCommitKvStore(new MemoryKvStore()), provider, genesis.bytes, founder)
+  const parent = await a.append('member.addresses', { addresses: ['/ip4/10.0.0.1/tcp/4001'] })
+  // Two different ops at the same seq, on a parent the receiver does not hold: both wait.
+  const sign = (address: string): SignedOp => createOp(provider, founder, {
+    org: a.oplog.orgId, seq: parent.seq + 1, parents: [parent.id], type: 'member.addresses', body: { addresses: [address] }, time: 5
+  } as never) as unknown as SignedOp
+  const [x, y] = [sign('/ip4/10.0.0.2/tcp/1'), sign('/ip4/10.0.0.3/tcp/1')]
+  const b = await NodeLog.open(new GroupCommitKvStore(new MemoryKvStore()), provider, genesis.bytes, generateNodeKey(random))
+  const first = await b.receive([x.bytes])
+  assert.equal(first.pending, 1)
+  assert.deepEqual(first.conflicts, [])
+  const second = await b.receive([y.bytes])
+  assert.equal(second.pending, 1)
+  assert.deepEqual(second.conflicts, [{ author: x.authorId, seq: x.seq, evidence: [x.idHex, y.idHex].sort() }])
+  assert.deepEqual(b.suspectedForks().map((f) => f.seq), [x.seq])
+  assert.equal(b.oplog.state.forks.size, 0, 'the set holds no fork yet')
+  // Once the parent arrives, the set holds the fork itself.
+  const settled = await b.receive([parent.bytes])
+  assert.equal(settled.added.length, 3, 'the parent and both waiting ops joined the set')
+  assert.equal(b.oplog.state.forks.get(x.authorId)!.seq, x.seq)
+  assert.deepEqual(b.suspectedForks(), [], 'no longer only suspected')
 })
