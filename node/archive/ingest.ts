@@ -49,6 +49,15 @@ export interface IngestResult {
   readonly entry?: InstanceEntry
 }
 
+export interface IngestOptions extends InspectOptions {
+  /**
+   * Called once with the instance's header as soon as it has been read, before anything is
+   * claimed or stored: throwing refuses the instance (the DIMSE edge compares the dataset's UIDs
+   * with its command's here, on the ingest's own inspection instead of a second one).
+   */
+  readonly accept?: (header: InstanceHeader) => void
+}
+
 /** How much of an instance may wait in memory for its claim before reading pauses. */
 const MAX_HELD = 4 << 20
 
@@ -89,7 +98,7 @@ export class Ingester {
    * network edges leave it out and the instance ends where the stream ends. `options` say how
    * the file is read (a file meta peerpacs wrote itself names no UIDs the dataset lacks).
    */
-  async ingest (source: AsyncIterable<Uint8Array>, size?: number, options?: InspectOptions): Promise<IngestResult> {
+  async ingest (source: AsyncIterable<Uint8Array>, size?: number, options?: IngestOptions): Promise<IngestResult> {
     const archive = this.#archive
     const inspector = new Part10Inspector(size, options)
     const plainHash = archive.provider.createSha256()
@@ -148,6 +157,7 @@ export class Ingester {
           held.push(chunk)
           heldBytes += chunk.length
           if (deciding === undefined && inspector.header !== undefined) {
+            options?.accept?.(inspector.header)
             deciding = decide(inspector.header)
             deciding.catch((error: unknown) => { failed = { error } })
           }
@@ -161,7 +171,10 @@ export class Ingester {
       if (deciding !== undefined) await deciding
       const header = inspector.finish()
       const received = inspector.received
-      if (claim === undefined) await decide(header)
+      if (claim === undefined) {
+        options?.accept?.(header)
+        await decide(header)
+      }
       const sha256 = plainHash.digest()
       const decided = claim!
       const same = (r: Recorded): boolean => r.size === received && equalBytes(r.sha256, sha256)

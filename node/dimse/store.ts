@@ -3,11 +3,13 @@
  * pacs.ingestDataset as they arrive (chunk-queue.ts), and the response is sent only once the
  * ingest has resolved, that is once the instance is durable. On the way the dataset's own SOP
  * Class and Instance UIDs are compared with the command's before anything is claimed, so a
- * mismatched dataset stores nothing. Every failure maps to a PS3.4 status with a reason.
+ * mismatched dataset stores nothing; the comparison reads the header the ingest's inspector
+ * has just read (the dataset is parsed once, and its file meta built once, in pacs.ts). Every
+ * failure maps to a PS3.4 status with a reason.
  */
 import { PeerpacsError } from '../../protocol/errors.ts'
-import { buildFileMeta, type FileMetaFields } from '../dicom/file-meta-writer.ts'
-import { Part10Inspector } from '../dicom/part10-inspector.ts'
+import type { FileMetaFields } from '../dicom/file-meta-writer.ts'
+import type { InstanceHeader } from '../dicom/instance-header.ts'
 import type { IngestResult } from '../archive/ingest.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import { STATUS } from './statuses.ts'
@@ -26,32 +28,17 @@ export class StoreRefusedError extends PeerpacsError {
 }
 
 /**
- * The dataset bytes, passed through while a second inspector reads the header: the UIDs are
- * compared before the chunk that completes the header is handed on, so the ingest never claims
- * (nor stores) an instance whose dataset disagrees with its command.
+ * Refuses a dataset whose own SOP Class or Instance UID differs from the command's. Run by the
+ * ingest on its one inspection of the stream, once the header is read and before the instance
+ * is claimed, so a mismatched dataset stores nothing.
  */
-export async function * checkedAgainstCommand (dataset: AsyncIterable<Uint8Array>, fields: FileMetaFields): AsyncIterable<Uint8Array> {
-  const inspector = new Part10Inspector()
-  inspector.push(buildFileMeta(fields))
-  let checked = false
-  const check = (): void => {
-    const header = inspector.header
-    if (checked || header === undefined) return
-    checked = true
-    if (header.sopClassUid !== fields.sopClassUid) {
-      throw new DatasetMismatchError('the dataset\'s SOP Class UID (0008,0016) differs from the command\'s Affected SOP Class UID')
-    }
-    if (header.sopInstanceUid !== fields.sopInstanceUid) {
-      throw new DatasetMismatchError('the dataset\'s SOP Instance UID (0008,0018) differs from the command\'s Affected SOP Instance UID')
-    }
+export function checkAgainstCommand (header: InstanceHeader, fields: FileMetaFields): void {
+  if (header.sopClassUid !== fields.sopClassUid) {
+    throw new DatasetMismatchError('the dataset\'s SOP Class UID (0008,0016) differs from the command\'s Affected SOP Class UID')
   }
-  for await (const chunk of dataset) {
-    inspector.push(chunk)
-    check()
-    yield chunk
+  if (header.sopInstanceUid !== fields.sopInstanceUid) {
+    throw new DatasetMismatchError('the dataset\'s SOP Instance UID (0008,0018) differs from the command\'s Affected SOP Instance UID')
   }
-  inspector.finish()
-  check()
 }
 
 export interface StoreOutcome {
@@ -99,7 +86,7 @@ export function outcomeOfError (error: unknown): StoreOutcome {
 
 export async function storeDataset (pacs: Pacs, dataset: AsyncIterable<Uint8Array>, fields: FileMetaFields): Promise<StoreOutcome> {
   try {
-    const result = await pacs.ingestDataset(checkedAgainstCommand(dataset, fields), fields)
+    const result = await pacs.ingestDataset(dataset, fields, (header) => { checkAgainstCommand(header, fields) })
     return { status: STATUS.success, result }
   } catch (error) {
     return outcomeOfError(error)

@@ -9,10 +9,9 @@ import type { Archive } from '../archive/archive.ts'
 import { instancesOf, openInstanceEntry, type InstanceEntry } from '../archive/catalogue.ts'
 import { IndexDamagedError } from '../archive/errors.ts'
 import { keys } from '../archive/index-layout.ts'
-import { Ingester, type IngestResult } from '../archive/ingest.ts'
+import { Ingester, type IngestOptions, type IngestResult } from '../archive/ingest.ts'
 import { readInstance } from '../archive/read-instance.ts'
 import { buildFileMeta, type FileMetaFields } from '../dicom/file-meta-writer.ts'
-import type { InspectOptions } from '../dicom/part10-inspector.ts'
 import type { CatalogInstance, QueryLevel } from '../query/attributes.ts'
 import { runQuery, type QueryOptions, type QueryResult } from '../query/query.ts'
 
@@ -96,7 +95,7 @@ export class Pacs {
   }
 
   /** One Part 10 instance (STOW-RS part, file); `size` when known in advance. */
-  async ingest (source: AsyncIterable<Uint8Array>, size?: number, options?: InspectOptions): Promise<IngestResult> {
+  async ingest (source: AsyncIterable<Uint8Array>, size?: number, options?: IngestOptions): Promise<IngestResult> {
     while (this.#gate !== undefined) await this.#gate
     const work = this.#ingester.ingest(source, size, options).then((result) => { this.#remember(result); return result })
     this.#inflight.add(work)
@@ -114,16 +113,17 @@ export class Pacs {
 
   /**
    * A bare dataset as DIMSE delivers it: stored as a Part 10 file whose meta peerpacs writes and
-   * whose dataset is exactly the bytes received.
+   * whose dataset is exactly the bytes received. `accept` sees the instance's header before
+   * anything is claimed (ingest.ts), read by the ingest's own single inspection of the stream.
    */
-  async ingestDataset (dataset: AsyncIterable<Uint8Array>, fields: FileMetaFields): Promise<IngestResult> {
+  async ingestDataset (dataset: AsyncIterable<Uint8Array>, fields: FileMetaFields, accept?: IngestOptions['accept']): Promise<IngestResult> {
     const meta = buildFileMeta(fields)
     async function * withMeta (): AsyncIterable<Uint8Array> {
       yield meta
       yield * dataset
     }
     // The meta is built from the command: it may not stand in for UIDs the dataset lacks.
-    return await this.ingest(withMeta(), undefined, { uidsFromFileMeta: false })
+    return await this.ingest(withMeta(), undefined, { uidsFromFileMeta: false, ...(accept === undefined ? {} : { accept }) })
   }
 
   /** Every instance held, in no particular order. */
