@@ -1,8 +1,28 @@
 /**
- * Typed errors. Every error the project raises carries a stable `code`; node/ maps codes once
- * to CLI exit codes (and later to DIMSE, HTTP and wire statuses). Messages say what was
- * expected and what arrived; `hint` says what to do about it.
+ * Typed errors. Every error the project raises carries a stable `code` from a closed list;
+ * node/ maps each code once per surface (node/errors.ts lists the tables: CLI exit code, DIMSE
+ * status, HTTP status). Messages say what was expected and what arrived; `hint` says what to do.
+ *
+ * The list is open to a host without protocol/ knowing it: `ErrorCode` is the keys of
+ * `ErrorCodeRegistry`, which holds protocol's own codes, and a host adds its codes by augmenting
+ * the interface (node/errors.ts does, with `declare module`). So `new PeerpacsError('TYPO', ...)`
+ * fails to compile anywhere, and a table typed `Record<ErrorCode, X>` fails to compile when a
+ * code is added without a row.
  */
+
+/** The codes raised in protocol/ (a host's codes are added to ErrorCodeRegistry, see above). */
+export const PROTOCOL_ERROR_CODES = [
+  'INVALID_ARGUMENT', 'DECODE_FAILED', 'NOT_CANONICAL', 'AUTH_FAILED', 'BAD_SIGNATURE', 'INTEGRITY',
+  'OP_REJECTED', 'INVITE_DAMAGED', 'INVITE_EXPIRED', 'INVITE_INVALID', 'CASE_UPDATE_REJECTED',
+  'LOG_SYNC_PROTOCOL', 'ENROLL_PROTOCOL'
+] as const
+
+export type ProtocolErrorCode = typeof PROTOCOL_ERROR_CODES[number]
+
+/** One key per error code of the program; augmented by the host with its own codes. */
+export interface ErrorCodeRegistry extends Record<ProtocolErrorCode, true> {}
+
+export type ErrorCode = keyof ErrorCodeRegistry
 
 export interface ErrorOptions {
   hint?: string
@@ -10,10 +30,10 @@ export interface ErrorOptions {
 }
 
 export class PeerpacsError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   readonly hint: string | undefined
 
-  constructor (code: string, message: string, options: ErrorOptions = {}) {
+  constructor (code: ErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.code = code

@@ -1,4 +1,5 @@
-/** Exit codes, and the one mapping from error codes to them. */
+/** Exit codes, and the one mapping from error codes to them (complete: a new code needs a row). */
+import type { ErrorCode } from '../../protocol/errors.ts'
 
 export const EXIT = {
   OK: 0,
@@ -16,7 +17,10 @@ export const EXIT = {
   INTERNAL: 70
 } as const
 
-const BY_ERROR_CODE: Record<string, number> = {
+const I = EXIT.INTERNAL
+
+export const EXIT_BY_CODE: Record<ErrorCode, number> = {
+  INTERNAL: I,
   USAGE: EXIT.USAGE,
   EXPORT_TARGET: EXIT.USAGE,
   NOT_INITIALISED: EXIT.DATA_DIR,
@@ -69,11 +73,57 @@ const BY_ERROR_CODE: Record<string, number> = {
   // The signed log does not load (an op fails verification, ops are missing): `peerpacs log verify` says which.
   LOG_DAMAGED: EXIT.PROBLEMS,
   INTEGRITY: EXIT.PROBLEMS,
-  AUTH_FAILED: EXIT.PROBLEMS
+  AUTH_FAILED: EXIT.PROBLEMS,
+  // Failures inside a command that leave it unfinished: a bug or damage the message names.
+  INVALID_ARGUMENT: I,
+  DECODE_FAILED: I,
+  NOT_CANONICAL: I,
+  BAD_SIGNATURE: I,
+  OP_REJECTED: I,
+  CASE_UPDATE_REJECTED: I,
+  LOG_SYNC_PROTOCOL: I,
+  ENROLL_PROTOCOL: I,
+  STORE_LOCKED: I,
+  STORE_MISSING: I,
+  BLOB_MISSING: I,
+  BLOCK_MISMATCH: I,
+  INSTANCE_CONFLICT: I,
+  SOURCE_READ: I,
+  NOT_DICOM: I,
+  NOT_AN_INSTANCE: I,
+  INVALID_DICOM: I,
+  QUERY_KEY: I,
+  PIXEL_DATA_UNSUPPORTED: I,
+  PIXEL_DATA_CORRUPT: I,
+  DECODER_BUSY: I,
+  DATASET_MISMATCH: I,
+  STORE_REFUSED: I,
+  LOG_HELD: I,
+  LOG_WRITE: I,
+  LOG_NOT_MEMBER: I,
+  LOG_MARK: I,
+  AUDIT_WRITE: I,
+  INVITE_UNKNOWN: I,
+  INVITE_USED: I,
+  JOIN_WRITE: I,
+  MESH_FRAME: I,
+  BLOCKS_PROTOCOL: I,
+  BLOCKS_STREAM: I,
+  // Raised by peers or HTTP handlers; never the outcome of a command here.
+  ENROLL_NOT_INVITE: I,
+  ENROLL_BAD_SIGNATURE: I,
+  ENROLL_INVITE_KEY: I,
+  BAD_REQUEST: I,
+  NOT_ACCEPTABLE: I,
+  UNSUPPORTED_MEDIA_TYPE: I,
+  TOO_LARGE: I,
+  UNREADABLE: I,
+  MULTIPART: I,
+  STUDY_MISMATCH: I
 }
 
 export function exitCodeFor (code: string | undefined): number {
-  return (code !== undefined ? BY_ERROR_CODE[code] : undefined) ?? EXIT.INTERNAL
+  return (code !== undefined && Object.hasOwn(EXIT_BY_CODE, code) ? EXIT_BY_CODE[code as ErrorCode] : undefined) ?? EXIT.INTERNAL
 }
 
 export const EXIT_CODES_HELP = `Exit codes:

@@ -14,6 +14,7 @@ import { QueryKeyError } from '../query/match.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import type { IdentifierElement } from './identifier.ts'
 import type { QueryModel } from './syntaxes.ts'
+import { dimseStatusOf } from './error-statuses.ts'
 import { STATUS } from './statuses.ts'
 
 /** dcmjs's data dictionary by keyword (tag as "(gggg,eeee)"), for requested attributes peerpacs does not keep. */
@@ -76,7 +77,7 @@ export function find (pacs: Pacs, model: QueryModel, elements: Record<string, un
     if (result.total > MAX_MATCHES) return { status: STATUS.outOfResources, comment: `more than ${MAX_MATCHES} matches; narrow the query` }
     rows = result.rows
   } catch (error) {
-    if (error instanceof QueryKeyError) return { status: STATUS.cannotUnderstand, comment: error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 64) }
+    if (error instanceof QueryKeyError) return { status: dimseStatusOf(error), comment: error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 64) }
     throw error
   }
   const askedCharset = 'SpecificCharacterSet' in elements

@@ -12,6 +12,7 @@ import type { FileMetaFields } from '../dicom/file-meta-writer.ts'
 import type { InstanceHeader } from '../dicom/instance-header.ts'
 import type { IngestResult } from '../archive/ingest.ts'
 import type { Pacs } from '../pacs/pacs.ts'
+import { dimseStatusOf } from './error-statuses.ts'
 import { STATUS } from './statuses.ts'
 
 /** The dataset names another SOP Class or Instance than the C-STORE command that carries it. */
@@ -67,19 +68,22 @@ function comment (text: string): string {
 
 export function outcomeOfError (error: unknown): StoreOutcome {
   if (error instanceof StoreRefusedError) return { status: error.status, comment: comment(error.message), code: error.code }
-  if (error instanceof DatasetMismatchError) return { status: STATUS.doesNotMatch, comment: comment(error.message), code: error.code }
+  if (error instanceof DatasetMismatchError) return { status: dimseStatusOf(error), comment: comment(error.message), code: error.code }
   const errno = errnoOf(error)
   if (errno !== undefined) return { status: STATUS.outOfResources, comment: comment(`storage failed (${errno}); nothing was stored`), code: errno }
   if (error instanceof PeerpacsError) {
-    if (error.code === 'INSTANCE_CONFLICT') {
-      return { status: STATUS.duplicateInstance, comment: 'SOP Instance UID already stored with different content', code: error.code }
+    // The status is the table's (error-statuses.ts); the comment says as much as is safe for it.
+    const status = dimseStatusOf(error)
+    if (status === STATUS.duplicateInstance) {
+      return { status, comment: 'SOP Instance UID already stored with different content', code: error.code }
     }
-    if (error.code === 'INVALID_DICOM' || error.code === 'NOT_DICOM' || error.code === 'NOT_AN_INSTANCE') {
+    if (status === STATUS.cannotUnderstand) {
       // Ingest messages may quote a UID that failed validation; keep them out of the comment then.
       const safe = /\d+\.\d+\.\d+/.test(error.message) ? 'the dataset is malformed' : error.message
-      return { status: STATUS.cannotUnderstand, comment: comment(safe), code: error.code }
+      return { status, comment: comment(safe), code: error.code }
     }
-    return { status: STATUS.processingFailure, comment: comment(`not stored: ${error.code}`), code: error.code }
+    if (status === STATUS.doesNotMatch) return { status, comment: comment(error.message), code: error.code }
+    return { status, comment: comment(`not stored: ${error.code}`), code: error.code }
   }
   return { status: STATUS.processingFailure, comment: 'not stored: internal error', code: 'INTERNAL' }
 }

@@ -29,8 +29,11 @@ import { readGenesis, GENESIS_PROTOCOL } from './genesis-protocol.ts'
 import { createHost, type Host } from './host.ts'
 import { pushOverStream, syncOverStream, type LogSyncHooks } from './log-sync.ts'
 
+export type RestoreErrorCode = 'RESTORE_ADDRESS' | 'RESTORE_REPLACE' | 'RESTORE_DONE' | 'RESTORE_SYNC' | 'RESTORE_REFUSED' | 'RESTORE_GENESIS' |
+  'BACKUP_UNREACHABLE' | 'RECOVERY_KEY_REFUSED' | 'RECOVERY_KEY_FILE'
+
 export class RestoreError extends PeerpacsError {
-  constructor (code: string, message: string, hint: string) { super(code, message, { hint }) }
+  constructor (code: RestoreErrorCode, message: string, hint: string) { super(code, message, { hint }) }
 }
 
 export interface RecoverySession {
