@@ -10,17 +10,23 @@
  * brought the keys (`retry()`), with the time they happened.
  */
 import type { AuditRecord } from '../../protocol/audit/index.ts'
+import type { ErrorCode } from '../../protocol/errors.ts'
 import type { Logger } from '../daemon/log.ts'
+import { errorCodeOf } from '../errors.ts'
 
 export type AuditWriter = (record: AuditRecord) => Promise<void>
 
 export const MAX_WAITING = 1000
 
-/** The node cannot write audit ops yet, but will once the mesh brings its keys. */
+/**
+ * Codes that mean the node cannot write audit ops yet, but will once the mesh brings what is
+ * missing: its epoch key (KEY_FILE), its own membership (LOG_NOT_MEMBER), or own ops its
+ * journal lost (LOG_HELD: writing resumes once they are back, mesh/own-seqs.ts).
+ */
+const NOT_YET: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['KEY_FILE', 'LOG_NOT_MEMBER', 'LOG_HELD'])
+
 function notYet (error: unknown): boolean {
-  const e = error as { code?: string, message?: string }
-  // LOG_HELD: the journal lacks own ops it signed; writing resumes once they are back (mesh/own-seqs.ts).
-  return e.code === 'KEY_FILE' || e.code === 'LOG_HELD' || (e.code === 'LOG_WRITE' && /not an active member/.test(e.message ?? ''))
+  return NOT_YET.has(errorCodeOf(error))
 }
 
 export class Auditor {

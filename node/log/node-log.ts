@@ -64,6 +64,12 @@ export class LogWriteError extends PeerpacsError {
   constructor (message: string, options: { cause?: unknown } = {}) { super(LogWriteError.code, message, options) }
 }
 
+/** This node is not (or not yet, or no longer) an active member of its org: it may not sign ops. */
+export class LogNotMemberError extends PeerpacsError {
+  static readonly code = 'LOG_NOT_MEMBER'
+  constructor (message: string) { super(LogNotMemberError.code, message) }
+}
+
 /** What a batch of ops from a peer did. */
 export interface ReceiveResult {
   readonly results: AddResult[]
@@ -313,7 +319,7 @@ export class NodeLog {
     // Refused before anything is signed: an op that the log then refused would still hold a seq
     // and a place among the heads in memory, but never reach the journal.
     const state = this.oplog.state
-    if (!isActiveMember(state, this.nodeId)) throw new LogWriteError(`this node (${this.nodeId}) is not an active member of its org any more: it may not write ${type}`)
+    if (!isActiveMember(state, this.nodeId)) throw new LogNotMemberError(`this node (${this.nodeId}) is not an active member of its org any more: it may not write ${type}`)
     if (state.forks.has(this.nodeId)) throw new LogWriteError('this node\'s own ops are forked (its key signed two ops with one seq): it may not write')
     const hold = this.hold
     if (hold !== undefined) {
