@@ -15,26 +15,25 @@
  * copy's, decrypted for that. When the stored copy is damaged, identical bytes replace it, so
  * re-sending the original heals the archive.
  */
-import { StreamSealer } from '../../protocol/aead-stream.ts'
-import type { BlobId } from '../../protocol/blob-id.ts'
+import type { BlobDigest, BlobId } from '../../protocol/blob-id.ts'
 import { concatBytes, equalBytes, utf8Decode, utf8Encode } from '../../protocol/bytes.ts'
 import { AuthenticationError, DecodeError, IntegrityError, NotCanonicalError, PeerpacsError } from '../../protocol/errors.ts'
+import { secretboxSeal } from '../../protocol/secretbox.ts'
 import type { StudyId } from '../../protocol/study-id.ts'
-import { Part10Inspector, type InspectOptions } from '../dicom/part10-inspector.ts'
+import type { InspectOptions } from '../dicom/part10-inspector.ts'
 import type { InstanceHeader } from '../dicom/instance-header.ts'
 import { sameInstanceContent } from '../dicom/same-content.ts'
-import type { BlobWriter } from '../store/blob-store.ts'
+import type { PreparedOp } from '../log/node-log.ts'
 import type { KvKey, KvOperation } from '../store/kv.ts'
 import { readVerified } from '../store/verified-read.ts'
 import type { Archive, StudyContext } from './archive.ts'
 import { openInstanceEntry, type InstanceEntry } from './catalogue.ts'
-import { datasetDigestOf, DatasetHasher, type DatasetDigest } from './dataset-digest.ts'
-import { readInstance } from './read-instance.ts'
+import { datasetDigestOf, type DatasetDigest } from './dataset-digest.ts'
 import { IndexDamagedError, InstanceConflictError } from './errors.ts'
-import { instanceManifestAad } from './study-keys.ts'
-import { secretboxSeal } from '../../protocol/secretbox.ts'
-import type { PreparedOp } from '../log/node-log.ts'
 import { decodeBlobRecord, encodeBlobRecord, encodeInstanceAttributes, encodeInstanceRecord, keys, studyAttributesOf, type InstanceAttributes } from './index-layout.ts'
+import { MAX_COMPARED, Reception, type ArrivingCopy, type Claim, type ExistingClaim, type Received, type Recorded, type StoreClaim } from './ingest-reception.ts'
+import { readInstance } from './read-instance.ts'
+import { instanceManifestAad } from './study-keys.ts'
 
 export interface IngestResult {
   readonly status: 'imported' | 'duplicate'
@@ -58,20 +57,6 @@ export interface IngestOptions extends InspectOptions {
   readonly accept?: (header: InstanceHeader) => void
 }
 
-/** How much of an instance may wait in memory for its claim before reading pauses. */
-const MAX_HELD = 4 << 20
-
-interface Recorded { sha256: Uint8Array, size: number, blob: BlobId }
-
-type Claim =
-  /** A new instance, or (with `damaged`) one whose stored copy is damaged and will be replaced. */
-  | { kind: 'store', study: StudyContext, sopLookup: string, damaged?: Recorded }
-  /** Stored and intact: compare, store nothing. */
-  | { kind: 'existing', studyId: StudyId, recorded: Recorded, study: StudyContext, entry: InstanceEntry }
-
-/** Copies up to this size are compared value by value when their bytes differ (both are held then). */
-const MAX_COMPARED = 64 << 20
-
 /** Passes `pieces` through, keeping each in `into` when given. */
 async function * tee (pieces: AsyncIterable<Uint8Array>, into: Uint8Array[] | undefined): AsyncIterable<Uint8Array> {
   for await (const piece of pieces) {
@@ -88,6 +73,15 @@ function howDifferent (kept: DatasetDigest, incoming: DatasetDigest): string {
   return `the datasets differ: ${kept.size} bytes stored, ${incoming.size} bytes in this copy, same transfer syntax ${kept.transferSyntaxUid}; a changed instance needs a new SOP Instance UID`
 }
 
+/** Whether the file received is, byte for byte, the one recorded (size and SHA-256). */
+function sameFile (recorded: Recorded, received: Received): boolean {
+  return recorded.size === received.size && equalBytes(recorded.sha256, received.sha256)
+}
+
+function described (received: Received): Pick<IngestResult, 'studyInstanceUid' | 'sopInstanceUid' | 'size'> {
+  return { studyInstanceUid: received.header.studyInstanceUid, sopInstanceUid: received.header.sopInstanceUid, size: received.size }
+}
+
 export class Ingester {
   readonly #archive: Archive
 
@@ -96,159 +90,125 @@ export class Ingester {
   /**
    * Takes one Part 10 instance. `size`, when known (a file), is checked against what arrives;
    * network edges leave it out and the instance ends where the stream ends. `options` say how
-   * the file is read (a file meta peerpacs wrote itself names no UIDs the dataset lacks).
+   * the file is read (a file meta peerpacs wrote itself names no UIDs the dataset lacks) and
+   * may refuse its header before anything is claimed.
+   *
+   * Phases: receive, inspect and claim (ingest-reception.ts); then, for an instance already
+   * stored, decide duplicate or conflict (#judge); else seal and commit the blob, and write its
+   * index records and signed ops in one batch (#index).
    */
   async ingest (source: AsyncIterable<Uint8Array>, size?: number, options?: IngestOptions): Promise<IngestResult> {
-    const archive = this.#archive
-    const inspector = new Part10Inspector(size, options)
-    const plainHash = archive.provider.createSha256()
-    let held: Uint8Array[] = []
-    let heldBytes = 0
-    let claim: Claim | undefined
-    let release: (() => void) | undefined
-    let sealer: StreamSealer | undefined
-    let writer: BlobWriter | undefined
-    let deciding: Promise<void> | undefined
-    let failed: { error: unknown } | undefined
-    // For an instance already stored: its dataset, hashed in case its file is not the stored one,
-    // and the copy itself while it is small enough to compare with the stored one value by value.
-    let dataset: DatasetHasher | undefined
-    let copy: { pieces: Uint8Array[], bytes: number } | undefined
-    const keep = (piece: Uint8Array): void => {
-      if (copy === undefined) return
-      copy.bytes += piece.length
-      if (copy.bytes > MAX_COMPARED) copy = undefined
-      else copy.pieces.push(piece)
-    }
-
-    // Runs while the stream goes on being read, inspected and hashed (the claim waits on the
-    // index): pieces arriving meanwhile are held, sealed in order once the blob is ready, and
-    // `sealer` is set only when nothing is held any more.
-    const decide = async (header: InstanceHeader): Promise<void> => {
-      const decided = await this.#claim(header)
-      release = decided.release
-      if (decided.claim.kind === 'store') {
-        const s = new StreamSealer({ dataKey: decided.claim.study.dataKey, provider: archive.provider, random: archive.random })
-        writer = await archive.blobs.create()
-        await writer.write(s.header)
-        while (held.length > 0) {
-          const piece = held.shift()!
-          for (const sealed of s.push(piece)) await writer.write(sealed)
-        }
-        sealer = s
-      } else {
-        dataset = new DatasetHasher(archive.provider)
-        copy = { pieces: [], bytes: 0 }
-        for (const piece of held) { dataset.push(piece); keep(piece) }
-      }
-      claim = decided.claim
-      held = []
-      heldBytes = 0
-    }
-
+    const reception = new Reception(this.#archive, (header) => this.#claim(header), size, options)
     try {
-      for await (const chunk of source) {
-        if (failed !== undefined) throw failed.error
-        inspector.push(chunk)
-        plainHash.update(chunk)
-        if (sealer !== undefined) {
-          for (const sealed of sealer.push(chunk)) await writer!.write(sealed)
-        } else if (claim === undefined) {
-          held.push(chunk)
-          heldBytes += chunk.length
-          if (deciding === undefined && inspector.header !== undefined) {
-            options?.accept?.(inspector.header)
-            deciding = decide(inspector.header)
-            deciding.catch((error: unknown) => { failed = { error } })
-          }
-          // Memory stays bounded when the claim is slow (a concurrent copy of this instance holds it).
-          if (deciding !== undefined && heldBytes >= MAX_HELD) await deciding
-        } else {
-          dataset?.push(chunk)
-          keep(chunk)
-        }
+      for await (const chunk of source) await reception.take(chunk)
+      const received = await reception.end()
+      const claim = received.claim
+      if (claim.kind === 'existing') return await this.#judge(received, claim, reception.copy!)
+      if (claim.damaged !== undefined && !sameFile(claim.damaged, received)) {
+        throw new InstanceConflictError(`SOPInstanceUID ${received.header.sopInstanceUid} is stored with different content (and that stored copy is damaged: run \`peerpacs fsck\`); nothing was changed`)
       }
-      if (deciding !== undefined) await deciding
-      const header = inspector.finish()
-      const received = inspector.received
-      if (claim === undefined) {
-        options?.accept?.(header)
-        await decide(header)
-      }
-      const sha256 = plainHash.digest()
-      const decided = claim!
-      const same = (r: Recorded): boolean => r.size === received && equalBytes(r.sha256, sha256)
-      const base = { studyInstanceUid: header.studyInstanceUid, sopInstanceUid: header.sopInstanceUid, size: received }
-      if (decided.kind === 'existing') {
-        const duplicate = { status: 'duplicate' as const, studyId: decided.studyId, blob: decided.recorded.blob, ...base }
-        if (same(decided.recorded)) return duplicate
-        const incoming = dataset!.digest()
-        const stored = decided.recorded.size <= MAX_COMPARED && copy !== undefined ? [] as Uint8Array[] : undefined
-        const kept = await datasetDigestOf(archive.provider, tee(readInstance(archive, decided.study, decided.entry), stored), decided.recorded.size)
-        if (incoming.size === kept.size && equalBytes(incoming.sha256, kept.sha256)) return duplicate
-        // Re-encoded (another transfer syntax, defined lengths): the same instance if every value is.
-        if (stored !== undefined && copy !== undefined && sameInstanceContent(concatBytes(...stored), concatBytes(...copy.pieces))) return duplicate
-        throw new InstanceConflictError(`SOPInstanceUID ${header.sopInstanceUid} is already stored with different content; the stored instance was kept (${howDifferent(kept, incoming)})`)
-      }
-      if (decided.damaged !== undefined && !same(decided.damaged)) {
-        throw new InstanceConflictError(`SOPInstanceUID ${header.sopInstanceUid} is stored with different content (and that stored copy is damaged: run \`peerpacs fsck\`); nothing was changed`)
-      }
-      for (const sealed of sealer!.finishParts()) await writer!.write(sealed)
-      const digest = await writer!.commit()
-      writer = undefined
-      const study = decided.study
-      const instanceKey = keys.instance(study.studyId, decided.sopLookup)
-      const stored: InstanceAttributes = { ...header, size: received, sha256, blob: digest.id }
-      const attributes = encodeInstanceAttributes(stored)
-      const old = decided.damaged?.blob
-      const operations: KvOperation[] = [
-        { type: 'put', key: keys.blob(digest.id), value: encodeBlobRecord(digest) },
-        { type: 'put', key: instanceKey, value: encodeInstanceRecord({ blob: digest.id, sealedAttributes: archive.sealRecord(study, instanceKey, attributes) }) },
-        { type: 'put', key: keys.sop(decided.sopLookup), value: utf8Encode(study.studyId) },
-        ...(old !== undefined && old !== digest.id ? [{ type: 'del' as const, key: keys.blob(old) }] : []),
-        ...(study.pendingCreation ?? [])
-      ]
-      // The signed ops that register the study (first instance only) and this instance go in the
-      // same batch as the index records, so the index never runs ahead of the log or behind it.
-      const log = await archive.log()
-      const prepared: Array<PreparedOp<'study.register' | 'study.instance'>> = []
-      const registration = study.pendingRegistration
-      // Taken before any await: a concurrent instance of the same new study must not register it again.
-      study.pendingRegistration = undefined
-      try {
-        if (registration !== undefined) prepared.push(log.prepare('study.register', registration))
-        prepared.push(log.prepare('study.instance', {
-          study: study.studyId,
-          blob: { id: digest.id, size: digest.size, blockSize: digest.blockSize, blockHashes: digest.blockHashes },
-          sealed: secretboxSeal(archive.provider, archive.random, study.recordKey, attributes, instanceManifestAad(archive.keyring.orgId, study.studyId, digest.id))
-        }))
-      } catch (error) {
-        if (prepared.length === 0) study.pendingRegistration = registration
-        for (const p of prepared) p.failed(error)
-        throw error
-      }
-      operations.push(...prepared.map((p) => p.write))
-      try {
-        await archive.kv.batch(operations)
-      } catch (error) {
-        for (const p of prepared) p.failed(error)
-        throw error
-      }
-      study.pendingCreation = undefined
-      // The damaged copy is kept aside, not deleted; fsck lists nothing for it any more.
-      if (old !== undefined && old !== digest.id) await archive.blobs.quarantine(old).catch(() => undefined)
-      const entry: InstanceEntry = { lookup: decided.sopLookup, blob: digest.id, attributes: stored }
-      return { status: 'imported', studyId: study.studyId, blob: digest.id, entry, ...(old === undefined ? {} : { replaced: old }), ...base }
+      return await this.#index(received, claim, await reception.commit())
     } catch (error) {
-      // A claim still under way must settle first: it may yet open a writer or take the lock.
-      await deciding?.catch(() => {})
-      await writer?.abort()
+      await reception.abort()
       throw error
     } finally {
-      release?.()
+      reception.release()
     }
   }
 
+  /**
+   * An instance already stored and intact: a duplicate when its file is the stored one, or its
+   * dataset is, or (re-encoded by its sender) every value of it is; else a conflict. The stored
+   * copy is decrypted only when the files differ.
+   */
+  async #judge (received: Received, claim: ExistingClaim, copy: ArrivingCopy): Promise<IngestResult> {
+    const archive = this.#archive
+    const duplicate = { status: 'duplicate' as const, studyId: claim.studyId, blob: claim.recorded.blob, ...described(received) }
+    if (sameFile(claim.recorded, received)) return duplicate
+    const incoming = copy.dataset.digest()
+    const stored = claim.recorded.size <= MAX_COMPARED && copy.pieces !== undefined ? [] as Uint8Array[] : undefined
+    const kept = await datasetDigestOf(archive.provider, tee(readInstance(archive, claim.study, claim.entry), stored), claim.recorded.size)
+    if (incoming.size === kept.size && equalBytes(incoming.sha256, kept.sha256)) return duplicate
+    // Re-encoded (another transfer syntax, defined lengths): the same instance if every value is.
+    if (stored !== undefined && copy.pieces !== undefined && sameInstanceContent(concatBytes(...stored), concatBytes(...copy.pieces))) return duplicate
+    throw new InstanceConflictError(`SOPInstanceUID ${received.header.sopInstanceUid} is already stored with different content; the stored instance was kept (${howDifferent(kept, incoming)})`)
+  }
+
+  /**
+   * The committed blob's index records and the signed ops that register the study (first
+   * instance only) and this instance, written in one batch with sync, so the index never runs
+   * ahead of the log or behind it. A damaged copy replaced is kept aside, not deleted.
+   */
+  async #index (received: Received, claim: StoreClaim, digest: BlobDigest): Promise<IngestResult> {
+    const archive = this.#archive
+    const study = claim.study
+    const attributes: InstanceAttributes = { ...received.header, size: received.size, sha256: received.sha256, blob: digest.id }
+    const encoded = encodeInstanceAttributes(attributes)
+    const old = claim.damaged?.blob
+    const dropped = old !== undefined && old !== digest.id ? old : undefined
+    const operations = this.#records(claim, digest, encoded, dropped)
+    const prepared = await this.#prepareOps(study, digest, encoded)
+    operations.push(...prepared.map((p) => p.write))
+    try {
+      await archive.kv.batch(operations)
+    } catch (error) {
+      for (const p of prepared) p.failed(error)
+      throw error
+    }
+    study.pendingCreation = undefined
+    // fsck lists nothing for the replaced copy any more.
+    if (dropped !== undefined) await archive.blobs.quarantine(dropped).catch(() => undefined)
+    const entry: InstanceEntry = { lookup: claim.sopLookup, blob: digest.id, attributes }
+    return { status: 'imported', studyId: study.studyId, blob: digest.id, entry, ...(old === undefined ? {} : { replaced: old }), ...described(received) }
+  }
+
+  /** The index records of a new instance (and of its study, when it is the first). */
+  #records (claim: StoreClaim, digest: BlobDigest, attributes: Uint8Array, dropped: BlobId | undefined): KvOperation[] {
+    const study = claim.study
+    const instanceKey = keys.instance(study.studyId, claim.sopLookup)
+    // The attributes are sealed here and again in the study.instance op (#prepareOps), under the
+    // same record key but with another AAD, on purpose: the index record is bound to the key it
+    // is stored under (recordAad: org + study + SOP lookup, so a record moved under another
+    // instance's key does not open), the op to its org, study and blob (instanceManifestAad),
+    // because it travels to peers whose index has other keys; derive-index.ts opens an op's
+    // bytes and seals them this way too. One more seal of a few hundred bytes per instance;
+    // sharing one would change the index format.
+    return [
+      { type: 'put', key: keys.blob(digest.id), value: encodeBlobRecord(digest) },
+      { type: 'put', key: instanceKey, value: encodeInstanceRecord({ blob: digest.id, sealedAttributes: this.#archive.sealRecord(study, instanceKey, attributes) }) },
+      { type: 'put', key: keys.sop(claim.sopLookup), value: utf8Encode(study.studyId) },
+      ...(dropped !== undefined ? [{ type: 'del' as const, key: keys.blob(dropped) }] : []),
+      ...(study.pendingCreation ?? [])
+    ]
+  }
+
+  /** The signed ops of this instance (and of its study's registration, first instance only), prepared for the batch. */
+  async #prepareOps (study: StudyContext, digest: BlobDigest, attributes: Uint8Array): Promise<Array<PreparedOp<'study.register' | 'study.instance'>>> {
+    const archive = this.#archive
+    const log = await archive.log()
+    const prepared: Array<PreparedOp<'study.register' | 'study.instance'>> = []
+    const registration = study.pendingRegistration
+    // Taken before any await: a concurrent instance of the same new study must not register it again.
+    study.pendingRegistration = undefined
+    try {
+      if (registration !== undefined) prepared.push(log.prepare('study.register', registration))
+      prepared.push(log.prepare('study.instance', {
+        study: study.studyId,
+        blob: { id: digest.id, size: digest.size, blockSize: digest.blockSize, blockHashes: digest.blockHashes },
+        sealed: secretboxSeal(archive.provider, archive.random, study.recordKey, attributes, instanceManifestAad(archive.keyring.orgId, study.studyId, digest.id))
+      }))
+    } catch (error) {
+      if (prepared.length === 0) study.pendingRegistration = registration
+      for (const p of prepared) p.failed(error)
+      throw error
+    }
+    return prepared
+  }
+
+  /**
+   * The claim of the reception phase, under the instance's lock (released by the caller): a new
+   * instance, one stored and intact, or one whose stored copy is damaged.
+   */
   async #claim (header: InstanceHeader): Promise<{ claim: Claim, release: () => void }> {
     const archive = this.#archive
     const sopLookup = archive.lookup('sop', header.sopInstanceUid)
