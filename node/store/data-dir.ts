@@ -8,6 +8,9 @@
  *   partial/        objects being received from peers, resumable (store/partial-blobs.ts)
  *   quarantine/     damaged objects set aside by `fsck --repair`
  *   holder.json     which process holds the data dir now (informational; LevelDB's lock decides)
+ *   log-mark.json   the highest own seq ever made durable, apart from the journal (log/seq-mark.ts)
+ *   control.sock    a running node's control channel (daemon/control-socket.ts)
+ *   control.json    a running node's pid and addresses (informational)
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
