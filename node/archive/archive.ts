@@ -136,6 +136,8 @@ export class Archive {
 
   async close (): Promise<void> {
     await this.#auditor?.flush()
+    // A raise of the log's high-water mark may still be writing log-mark.json into the data dir.
+    await (await this.#log?.catch(() => undefined))?.settle()
     // holder.json is cleared while the lock is still held, so it never erases the next holder's.
     if (this.#release === undefined) await clearHolder(this.layout)
     else await this.#release()

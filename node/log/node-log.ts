@@ -186,6 +186,9 @@ export class NodeLog {
   /** The high-water mark of own seqs (seq-mark.ts). */
   get mark (): number { return this.#mark.seq }
 
+  /** Resolves once the mark's writes are done: the data dir may then be closed. */
+  async settle (): Promise<void> { await this.#mark.settle() }
+
   /** Why this node may not write now, or undefined. */
   get hold (): LogHold | undefined {
     const head = this.ownHead

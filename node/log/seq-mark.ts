@@ -31,6 +31,8 @@ export interface SeqMark {
   lower (seq: number): Promise<void>
   /** Where it is kept (for messages). */
   readonly where: string
+  /** Resolves once no write is queued or in flight (before the data dir is closed). */
+  settle (): Promise<void>
 }
 
 /** Coalesces raises into one write at a time; `persist` makes a value durable. */
@@ -66,6 +68,12 @@ class CoalescingMark implements SeqMark {
     const inflight = { seq, done }
     this.#inflight = inflight
     try { await done } finally { if (this.#inflight === inflight) this.#inflight = undefined }
+  }
+
+  async settle (): Promise<void> {
+    while (this.#queued !== undefined || this.#inflight !== undefined) {
+      await (this.#queued ?? this.#inflight?.done)?.catch(() => undefined)
+    }
   }
 
   async lower (seq: number): Promise<void> {

@@ -132,3 +132,15 @@ test('raises that arrive while a mark write is in flight share the next write', 
   await mark.raise(10)
   assert.equal(mark.seq, 50, 'never lowered by a raise')
 })
+
+test('settle() waits for every queued and in-flight mark write, so the data dir can be closed and removed', async (t) => {
+  const root = await tempDir(t, 'peerpacs-mark-settle-')
+  const author = toHex(generateNodeKey(random).publicKey)
+  const mark = await openSeqMark(root, author)
+  // Raises not awaited, as NodeLog issues them while commits go on.
+  for (let seq = 1; seq <= 20; seq++) void mark.raise(seq)
+  await mark.settle()
+  const stored = JSON.parse(await readFile(join(root, MARK_FILE), 'utf8')) as { seq: number }
+  assert.equal(stored.seq, 20, 'the last raise is on disk once settle() resolved')
+  assert.equal(mark.seq, 20)
+})
