@@ -5,9 +5,9 @@
  *
  * The list is open to a host without protocol/ knowing it: `ErrorCode` is the keys of
  * `ErrorCodeRegistry`, which holds protocol's own codes, and a host adds its codes by augmenting
- * the interface (node/errors.ts does, with `declare module`). So `new PeerpacsError('TYPO', ...)`
- * fails to compile anywhere, and a table typed `Record<ErrorCode, X>` fails to compile when a
- * code is added without a row.
+ * the interface (node/errors.ts does, with `declare module`). So an error built with a code
+ * that is not listed fails to compile anywhere, and a table typed `Record<ErrorCode, X>` fails
+ * to compile when a code is added without a row.
  */
 
 /** The codes raised in protocol/ (a host's codes are added to ErrorCodeRegistry, see above). */

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { Hono, type Context } from 'hono'
 import { cors } from 'hono/cors'
 import { equalBytes, utf8Encode } from '../../protocol/bytes.ts'
+import { httpAnswerOf, problemResponse } from '../dicomweb/http-errors.ts'
 import type { Logger } from './log.ts'
 import { httpLimits, limitedServer } from './http-limits.ts'
 import type { HttpSettings } from './settings.ts'
@@ -100,7 +101,10 @@ export function createHttpApp (options: HttpAppOptions): Hono {
 
   app.notFound((c) => c.json({ error: 'not found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}` }, 404))
   app.onError((error, c) => {
-    log.error('http.error', { method: c.req.method, route: c.req.routePath, error: (error as { code?: string }).code ?? error.name })
+    // An error a client can act on is answered by its row in the one table (dicomweb/http-errors.ts).
+    const answer = httpAnswerOf(error)
+    if (answer.status >= 500) log.error('http.error', { method: c.req.method, route: c.req.routePath, error: (error as { code?: string }).code ?? error.name })
+    if (answer.says === undefined) return problemResponse(error)
     return c.json({ error: 'internal error', message: 'the node failed to answer this request; see its log' }, 500)
   })
   return app

@@ -1,34 +1,11 @@
 /**
- * What every DICOMweb route shares: JSON error bodies, UID parameters that are checked before
- * anything is looked up (a UID is digits and dots, so nothing that reaches the catalogue can name
- * a path), and the base URL that RetrieveURL and BulkDataURI values are built on.
+ * What every DICOMweb route shares (error answers are in http-errors.ts): UID parameters that are
+ * checked before anything is looked up (a UID is digits and dots, so nothing that reaches the
+ * catalogue can name a path), and the base URL that RetrieveURL and BulkDataURI values are built on.
  */
 import type { Context } from 'hono'
 import { isValidUid } from '../dicom/uid.ts'
-
-export type ErrorStatus = 400 | 404 | 406 | 409 | 413 | 415 | 500 | 503
-
-/** A refusal that a handler throws and the router answers with `status` and a JSON body. */
-export class HttpProblem extends Error {
-  readonly status: ErrorStatus
-  readonly error: string
-  constructor (status: ErrorStatus, error: string, message: string) {
-    super(message)
-    this.status = status
-    this.error = error
-  }
-}
-
-export function problemResponse (p: HttpProblem, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ error: p.error, message: p.message }), {
-    status: p.status,
-    headers: { 'Content-Type': 'application/json', ...headers }
-  })
-}
-
-export function badRequest (message: string): HttpProblem { return new HttpProblem(400, 'bad-request', message) }
-export function notFound (message: string): HttpProblem { return new HttpProblem(404, 'not-found', message) }
-export function notAcceptable (message: string): HttpProblem { return new HttpProblem(406, 'not-acceptable', message) }
+import { badRequest } from './http-errors.ts'
 
 /** A UID from the path or the query string; `what` names it in the message (never the value's meaning). */
 export function uidParam (value: string | undefined, what: string): string {

@@ -9,7 +9,7 @@ import dcmjs from 'dcmjs'
 import type { CatalogInstance } from '../query/attributes.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import { EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from '../dicom/transfer-syntax.ts'
-import { HttpProblem, notAcceptable } from './http-util.ts'
+import { badRequest, notAcceptable, notFound, unreadable } from './http-errors.ts'
 
 export interface Element { vr: string, Value?: unknown[], _rawValue?: unknown, BulkDataURI?: string, InlineBinary?: string }
 export type Dataset = Record<string, Element>
@@ -55,7 +55,7 @@ export async function openInstance (pacs: Pacs, instance: CatalogInstance): Prom
   try {
     parsed = dcmjs.data.DicomMessage.readFile(buffer, { ignoreErrors: true })
   } catch {
-    throw new HttpProblem(500, 'unreadable', 'the stored instance could not be parsed for this resource; it can still be retrieved whole')
+    throw unreadable('the stored instance could not be parsed for this resource; it can still be retrieved whole')
   }
   const ts = String(parsed.meta['00020010']?.Value?.[0] ?? instance.transferSyntaxUid)
   return { instance, transferSyntaxUid: ts, dataset: parsed.dict as Dataset }
@@ -109,15 +109,15 @@ export const MAX_FRAMES = 1000
  * rather than answered once, so a client never gets fewer parts than it counted on.
  */
 export function frameList (text: string, frames: number): number[] {
-  if (!/^\d{1,9}(,\d{1,9})*$/.test(text)) throw new HttpProblem(400, 'bad-request', 'the frame list must be 1-based frame numbers separated by commas')
+  if (!/^\d{1,9}(,\d{1,9})*$/.test(text)) throw badRequest('the frame list must be 1-based frame numbers separated by commas')
   const list = text.split(',').map(Number)
-  if (list.length > MAX_FRAMES) throw new HttpProblem(400, 'bad-request', `the frame list names ${list.length} frames; peerpacs sends at most ${MAX_FRAMES} per request: ask for the rest in further requests`)
+  if (list.length > MAX_FRAMES) throw badRequest(`the frame list names ${list.length} frames; peerpacs sends at most ${MAX_FRAMES} per request: ask for the rest in further requests`)
   const seen = new Set<number>()
   for (const n of list) {
-    if (n < 1) throw new HttpProblem(400, 'bad-request', 'frame numbers start at 1')
-    if (seen.has(n)) throw new HttpProblem(400, 'bad-request', `frame ${n} is named more than once in the frame list; name each frame once`)
+    if (n < 1) throw badRequest('frame numbers start at 1')
+    if (seen.has(n)) throw badRequest(`frame ${n} is named more than once in the frame list; name each frame once`)
     seen.add(n)
-    if (n > frames) throw new HttpProblem(404, 'not-found', `frame ${n} does not exist: the instance has ${frames} frame(s)`)
+    if (n > frames) throw notFound(`frame ${n} does not exist: the instance has ${frames} frame(s)`)
   }
   return list
 }
@@ -131,13 +131,13 @@ export interface Frame { readonly bytes: Uint8Array, readonly mediaType: string,
 export function frameOf (opened: OpenedInstance, n: number): Frame {
   const { dataset, transferSyntaxUid } = opened
   const pixels = dataset['7FE00010']?.Value
-  if (pixels === undefined || pixels.length === 0) throw new HttpProblem(404, 'not-found', 'the instance has no Pixel Data, so no frames')
+  if (pixels === undefined || pixels.length === 0) throw notFound('the instance has no Pixel Data, so no frames')
   const layout = pixelLayout(dataset)
   if (NATIVE_SYNTAXES.has(transferSyntaxUid)) {
     const all = toBytes(pixels[0])
     if (layout.bitsAllocated % 8 !== 0) throw notAcceptable(`frames of ${layout.bitsAllocated}-bit packed pixel data are not supported; retrieve the instance`)
     const start = (n - 1) * layout.frameBytes
-    if (layout.frameBytes === 0 || start + layout.frameBytes > all.length) throw new HttpProblem(500, 'unreadable', 'the stored Pixel Data is shorter than its rows, columns and frames say')
+    if (layout.frameBytes === 0 || start + layout.frameBytes > all.length) throw unreadable('the stored Pixel Data is shorter than its rows, columns and frames say')
     let bytes: Uint8Array = all.slice(start, start + layout.frameBytes)
     if (transferSyntaxUid === EXPLICIT_VR_BIG_ENDIAN && layout.bitsAllocated > 8) bytes = swapped(bytes, layout.bitsAllocated / 8)
     return { bytes, mediaType: 'application/octet-stream', transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN }

@@ -6,7 +6,7 @@
  * values go inline as base64 (InlineBinary). Group 0002 stays out; AvailableTransferSyntaxUID
  * says how the instance is stored.
  */
-import { badRequest, notFound } from './http-util.ts'
+import { badRequest, notFound } from './http-errors.ts'
 import type { Dataset, Element, OpenedInstance } from './instance-data.ts'
 
 const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN'])

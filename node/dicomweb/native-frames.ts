@@ -13,7 +13,7 @@ import { parseFileMeta } from '../dicom/file-meta.ts'
 import { EXPLICIT_VR_BIG_ENDIAN, encodingOf, isDeflated } from '../dicom/transfer-syntax.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import type { CatalogInstance } from '../query/attributes.ts'
-import { HttpProblem } from './http-util.ts'
+import { unreadable } from './http-errors.ts'
 import { NATIVE_SYNTAXES, pixelLayout, type Dataset, type PixelLayout } from './instance-data.ts'
 
 const PIXEL_DATA = 0x7fe00010
@@ -88,7 +88,7 @@ export async function locatePixels (pacs: Pacs, instance: CatalogInstance): Prom
   const valueStart = pixels.start + (encodingOf(ts).explicitVr ? 12 : 8)
   const valueLength = pixels.end - valueStart
   if (valueLength < layout.frames * layout.frameBytes) {
-    throw new HttpProblem(500, 'unreadable', 'the stored Pixel Data is shorter than its rows, columns and frames say')
+    throw unreadable('the stored Pixel Data is shorter than its rows, columns and frames say')
   }
   return { instance, transferSyntaxUid: ts, dataset, layout, valueStart, valueLength }
 }
@@ -120,7 +120,7 @@ export async function * readFrames (pacs: Pacs, pixels: NativePixels, numbers: r
   try {
     while (index < numbers.length) {
       const next = await source.next()
-      if (next.done === true) throw new HttpProblem(500, 'unreadable', 'the stored instance ended before the frames its header names')
+      if (next.done === true) throw unreadable('the stored instance ended before the frames its header names')
       let chunk = next.value
       let chunkStart = offset
       offset += chunk.length

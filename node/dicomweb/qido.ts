@@ -12,12 +12,12 @@
  */
 import type { Context } from 'hono'
 import { ATTRIBUTES, BY_KEYWORD, BY_TAG, levelRank, type AttributeDefinition, type QueryLevel } from '../query/attributes.ts'
-import { QueryKeyError } from '../query/match.ts'
 import type { QueryRow } from '../query/query.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import { isValidUid } from '../dicom/uid.ts'
 import { acceptsSingle, parseAccept } from './accept.ts'
-import { badRequest, instancePath, notAcceptable, serviceRoot } from './http-util.ts'
+import { badRequest, notAcceptable } from './http-errors.ts'
+import { instancePath, serviceRoot } from './http-util.ts'
 
 /** Returned at each level whatever includefield says (PS3.18 Tables 10.6.3-3, -4, -5). */
 const DEFAULT_FIELDS: Readonly<Record<'STUDY' | 'SERIES' | 'IMAGE', readonly string[]>> = {
@@ -125,13 +125,8 @@ export function qido (c: Context, pacs: Pacs, scope: QidoScope): Response {
     if (keys.SeriesInstanceUID !== undefined && keys.SeriesInstanceUID !== scope.series) throw badRequest('SeriesInstanceUID is given both in the path and as a parameter, with different values')
     keys.SeriesInstanceUID = scope.series
   }
-  let result
-  try {
-    result = pacs.query(scope.level as QueryLevel, keys, { ...(limit === undefined ? {} : { limit }), offset })
-  } catch (error) {
-    if (error instanceof QueryKeyError) throw badRequest(error.message)
-    throw error
-  }
+  // An invalid matching key throws QueryKeyError: a 400 by HTTP_BY_CODE.
+  const result = pacs.query(scope.level as QueryLevel, keys, { ...(limit === undefined ? {} : { limit }), offset })
   const root = serviceRoot(c)
   const rows = result.rows.map((row) => {
     const out: Record<string, Record<string, unknown>> = {}

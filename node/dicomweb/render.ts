@@ -10,10 +10,10 @@
  * complaint; a full decoder queue is a 503.
  */
 import { covers, parseAccept } from './accept.ts'
-import { badRequest, HttpProblem, notAcceptable } from './http-util.ts'
+import { badRequest, notAcceptable } from './http-errors.ts'
 import { frameOf, NATIVE_SYNTAXES, num, nums, pixelLayout, str, type Dataset, type OpenedInstance } from './instance-data.ts'
 import { encodePng } from './png.ts'
-import { CorruptPixelDataError, DecoderBusyError, UnsupportedPixelDataError } from '../imaging/errors.ts'
+import { CorruptPixelDataError } from '../imaging/errors.ts'
 import { frameDecoder } from '../imaging/frame-decoder.ts'
 import type { FrameGeometry } from '../imaging/geometry.ts'
 import { encodeJpeg } from '../imaging/jpeg-encode.ts'
@@ -162,10 +162,9 @@ async function pixelsOf (opened: OpenedInstance, n: number, g: FrameGeometry): P
     const decoded = await frameDecoder.decode(opened.transferSyntaxUid, frame.bytes, g)
     return { ...decoded, planar: false }
   } catch (error) {
-    if (error instanceof UnsupportedPixelDataError) throw notAcceptable(error.message)
-    if (error instanceof DecoderBusyError) throw new HttpProblem(503, 'busy', error.message)
+    // Unsupported pixel data (406) and a busy decoder (503) are answered as HTTP_BY_CODE says.
     if (error instanceof CorruptPixelDataError) {
-      throw new HttpProblem(500, 'unreadable', `frame ${n} of this instance could not be decoded (transfer syntax ${opened.transferSyntaxUid}): ${error.message}. The instance can still be retrieved whole`)
+      throw new CorruptPixelDataError(`frame ${n} of this instance could not be decoded (transfer syntax ${opened.transferSyntaxUid}): ${error.message}. The instance can still be retrieved whole`, { cause: error })
     }
     throw error
   }

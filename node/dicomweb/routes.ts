@@ -10,7 +10,8 @@ import { Hono, type Context } from 'hono'
 import type { Logger } from '../daemon/log.ts'
 import type { HttpSettings } from '../daemon/settings.ts'
 import type { Pacs } from '../pacs/pacs.ts'
-import { codeOf, HttpProblem, notFound, problemResponse, uidParam } from './http-util.ts'
+import { badRequest, httpAnswerOf, notFound, problemResponse } from './http-errors.ts'
+import { codeOf, uidParam } from './http-util.ts'
 import { qido } from './qido.ts'
 import { auditQuery, auditRead, dicomwebAudit } from './audit.ts'
 import { stow } from './stow.ts'
@@ -26,7 +27,7 @@ function refuseDotSegments (app: Hono): void {
     const raw = (c.env as { incoming?: { url?: unknown } } | undefined)?.incoming?.url
     const path = typeof raw === 'string' ? raw.split('?')[0]! : new URL(c.req.url).pathname
     if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(path) || /%2f|%5c|%00/i.test(path)) {
-      return problemResponse(new HttpProblem(400, 'bad-request', 'the path holds "." or ".." segments or encoded slashes; DICOMweb paths are UIDs only'))
+      return problemResponse(badRequest('the path holds "." or ".." segments or encoded slashes; DICOMweb paths are UIDs only'))
     }
     await next()
   })
@@ -36,16 +37,12 @@ function handleErrors (app: Hono, log: Logger): void {
   refuseDotSegments(app)
   app.notFound(() => problemResponse(notFound('no such DICOMweb resource')))
   app.onError((error, c) => {
-    if (error instanceof HttpProblem) {
-      if (error.status >= 500) log.error('dicomweb.failed', { method: c.req.method, status: error.status, error: error.error })
-      // A refused body is not read: closing the connection stops the client sending it.
-      return problemResponse(error, error.status === 413 ? { Connection: 'close' } : {})
-    }
-    log.error('dicomweb.failed', { method: c.req.method, code: codeOf(error) })
-    const damaged = ['INTEGRITY', 'AUTHENTICATION', 'INDEX_DAMAGED', 'BLOB_MISSING'].some((code) => codeOf(error).includes(code))
-    return problemResponse(new HttpProblem(500, 'internal', damaged
-      ? 'a stored instance failed verification; the node operator should run `peerpacs fsck`'
-      : 'the node failed to answer this request; see its log'))
+    // Status, name and message come from the one table (http-errors.ts).
+    const answer = httpAnswerOf(error)
+    if (answer.says !== undefined) log.error('dicomweb.failed', { method: c.req.method, code: codeOf(error) })
+    else if (answer.status >= 500) log.error('dicomweb.failed', { method: c.req.method, status: answer.status, error: answer.error })
+    // A refused body is not read: closing the connection stops the client sending it.
+    return problemResponse(error, answer.status === 413 ? { Connection: 'close' } : {})
   })
 }
 

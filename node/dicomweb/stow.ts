@@ -17,17 +17,17 @@ import type { HttpSettings } from '../daemon/settings.ts'
 import { parseFileMeta } from '../dicom/file-meta.ts'
 import { Part10Inspector } from '../dicom/part10-inspector.ts'
 import type { Pacs } from '../pacs/pacs.ts'
-import { codeOf, HttpProblem, instancePath, messageOf, serviceRoot } from './http-util.ts'
+import { DIMSE_STATUS_BY_CODE, dimseStatusOf } from '../dimse/error-statuses.ts'
+import { STATUS } from '../dimse/statuses.ts'
+import { badRequest, payloadTooLarge, unsupportedMediaType } from './http-errors.ts'
+import { codeOf, instancePath, messageOf, serviceRoot } from './http-util.ts'
 import { checkBoundary, MultipartError, parseMediaType, readMultipart } from './multipart.ts'
 import { auditStored } from './audit.ts'
 
-/** FailureReason values (PS3.18 Table I.2-1, PS3.4 Annex B.2.3). */
-const REASON = {
-  processingFailure: 0x0110,
-  duplicateConflict: 0x0111,
-  notUnderstood: 0xc000,
-  studyMismatch: 0xa900
-} as const
+/*
+ * FailureReason values (PS3.18 Table I.2-1) are PS3.4 statuses (Annex B.2.3): a failed part's
+ * reason is its error code's row in the one DIMSE table (dimse/error-statuses.ts).
+ */
 
 class TooLargeError extends Error {}
 
@@ -58,21 +58,13 @@ class Failures {
   summarised (): Failed[] {
     const unlisted = this.count - this.listed.length
     if (unlisted === 0) return this.listed
-    return [...this.listed, { reason: REASON.processingFailure, message: `${unlisted} further part(s) failed and are not listed one by one (${this.count} failures in all, by code: ${this.byCode()})` }]
+    return [...this.listed, { reason: STATUS.processingFailure, message: `${unlisted} further part(s) failed and are not listed one by one (${this.count} failures in all, by code: ${this.byCode()})` }]
   }
 
   /** "INVALID_DICOM 3, PART_TYPE 1": for the one log line of a request. */
   byCode (): string {
     return Object.entries(this.codes).map(([code, n]) => `${code} ${n}`).join(', ')
   }
-}
-
-function reasonOf (error: unknown): number {
-  const code = codeOf(error)
-  if (code === 'INSTANCE_CONFLICT') return REASON.duplicateConflict
-  if (code === 'STUDY_MISMATCH') return REASON.studyMismatch
-  if (code === 'INVALID_DICOM' || code === 'NOT_DICOM' || code === 'NOT_AN_INSTANCE' || code === 'MULTIPART' || code === 'PART_TYPE') return REASON.notUnderstood
-  return REASON.processingFailure
 }
 
 /** Counts the body as it is read; past `limit` it stops reading and throws TooLargeError. */
@@ -168,22 +160,22 @@ function dicomJson (root: string, stored: Stored[], failed: Failed[], requiredSt
 export async function stow (c: Context, pacs: Pacs, settings: HttpSettings, log: Logger, requiredStudy: string | undefined): Promise<Response> {
   const contentType = parseMediaType(c.req.header('content-type') ?? '')
   if (contentType === undefined || contentType.type !== 'multipart/related') {
-    throw new HttpProblem(415, 'unsupported-media-type', 'STOW-RS takes a multipart/related body with application/dicom parts (Content-Type: multipart/related; type="application/dicom"; boundary=...)')
+    throw unsupportedMediaType('STOW-RS takes a multipart/related body with application/dicom parts (Content-Type: multipart/related; type="application/dicom"; boundary=...)')
   }
   const partType = contentType.params.type?.toLowerCase()
   if (partType !== undefined && partType !== 'application/dicom') {
-    throw new HttpProblem(415, 'unsupported-media-type', `peerpacs stores application/dicom parts (Part 10 files); type="${partType}" is not supported`)
+    throw unsupportedMediaType(`peerpacs stores application/dicom parts (Part 10 files); type="${partType}" is not supported`)
   }
   const boundary = contentType.params.boundary
-  if (boundary === undefined || boundary === '') throw new HttpProblem(400, 'bad-request', 'the Content-Type has no boundary parameter')
-  try { checkBoundary(boundary) } catch (error) { throw new HttpProblem(400, 'bad-request', messageOf(error)) }
+  if (boundary === undefined || boundary === '') throw badRequest('the Content-Type has no boundary parameter')
+  try { checkBoundary(boundary) } catch (error) { throw badRequest(messageOf(error)) }
   const declared = c.req.header('content-length')
   if (declared !== undefined && Number(declared) > settings.maxStowBytes) {
     log.warn('stow.refused', { reason: 'too-large', declared: Number(declared), limit: settings.maxStowBytes })
-    throw new HttpProblem(413, 'too-large', `the body (${declared} bytes) is larger than this node accepts in one STOW-RS request (${settings.maxStowBytes} bytes); send the study in several requests`)
+    throw payloadTooLarge(`the body (${declared} bytes) is larger than this node accepts in one STOW-RS request (${settings.maxStowBytes} bytes); send the study in several requests`)
   }
   const body = c.req.raw.body
-  if (body === null) throw new HttpProblem(400, 'bad-request', 'the request has no body')
+  if (body === null) throw badRequest('the request has no body')
 
   const root = serviceRoot(c)
   const stored: Stored[] = []
@@ -200,7 +192,7 @@ export async function stow (c: Context, pacs: Pacs, settings: HttpSettings, log:
       parts++
       const type = parseMediaType(part.headers['content-type'] ?? 'application/dicom')?.type
       if (type !== 'application/dicom') {
-        failures.add({ reason: REASON.notUnderstood, message: `part ${parts}: the part is ${(part.headers['content-type'] ?? '(no type)').slice(0, 100)}, not application/dicom; skipped` }, 'PART_TYPE')
+        failures.add({ reason: STATUS.cannotUnderstand, message: `part ${parts}: the part is ${(part.headers['content-type'] ?? '(no type)').slice(0, 100)}, not application/dicom; skipped` }, 'PART_TYPE')
         continue
       }
       const seen: Partial<Stored> = {}
@@ -211,7 +203,7 @@ export async function stow (c: Context, pacs: Pacs, settings: HttpSettings, log:
       } catch (error) {
         if (error instanceof TooLargeError) throw error
         if (error instanceof MultipartError) { framing = error; framingListed = true }
-        failures.add({ sopClassUid: seen.sopClassUid, sopInstanceUid: seen.sopInstanceUid, reason: reasonOf(error), message: `part ${parts}: ${messageOf(error)}` }, codeOf(error))
+        failures.add({ sopClassUid: seen.sopClassUid, sopInstanceUid: seen.sopInstanceUid, reason: dimseStatusOf(error), message: `part ${parts}: ${messageOf(error)}` }, codeOf(error))
         if (framing !== undefined) break
       }
     }
@@ -241,12 +233,12 @@ export async function stow (c: Context, pacs: Pacs, settings: HttpSettings, log:
   }
   if (framing !== undefined && parts === 0) {
     log.info('stow.refused', { reason: 'malformed', code: framing.code })
-    throw new HttpProblem(400, 'bad-request', `the multipart body could not be read: ${framing.message}`)
+    throw badRequest(`the multipart body could not be read: ${framing.message}`)
   }
   if (framing !== undefined && !framingListed) {
-    failures.add({ reason: REASON.notUnderstood, message: `the multipart body is malformed after part ${parts}: ${framing.message}` }, framing.code)
+    failures.add({ reason: DIMSE_STATUS_BY_CODE[framing.code], message: `the multipart body is malformed after part ${parts}: ${framing.message}` }, framing.code)
   }
-  if (stored.length === 0 && failures.count === 0) throw new HttpProblem(400, 'bad-request', 'the multipart body has no parts')
+  if (stored.length === 0 && failures.count === 0) throw badRequest('the multipart body has no parts')
   const status = failures.count === 0 ? 200 : stored.length === 0 ? 409 : 202
   // One line per request, whatever the number of parts: counts and failure codes, never a UID.
   log.info('stow.done', { parts, stored: stored.length, failed: failures.count, codes: failures.byCode(), bytes: state.bytes, status })

@@ -12,7 +12,7 @@ import type { Connection, PeerId, Stream, StreamHandler } from '@libp2p/interfac
 import { multiaddr } from '@multiformats/multiaddr'
 import { equalBytes } from '../../protocol/bytes.ts'
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
-import { PeerpacsError } from '../../protocol/errors.ts'
+import { PeerpacsError, type ErrorCode } from '../../protocol/errors.ts'
 import { nodeIdFromPublicKey, nodeKeyFromSecret, type NodeKeyPair } from '../../protocol/identity.ts'
 import type { InviteCode } from '../../protocol/invite.ts'
 import { decodeOp } from '../../protocol/log/index.ts'
@@ -94,7 +94,8 @@ export function handleEnroll (ctx: EnrollContext): StreamHandler {
     const peer = connection.remotePeer
     const from = connection.remoteAddr.toString()
     const f = framed(stream, { maxFrameBytes: MAX_ENROLL_REQUEST_BYTES, readTimeoutMs: ctx.readTimeoutMs ?? ENROLL_READ_TIMEOUT_MS })
-    const refuse = async (code: string, message: string, abort = false): Promise<void> => {
+    // The wire code of a refusal is the error code's own text (protocol/wire/enroll.ts).
+    const refuse = async (code: ErrorCode, message: string, abort = false): Promise<void> => {
       ctx.log.warn('enroll.refused', { peer: peer.toString(), from, code, message })
       await answer(stream, f, { t: 'refused', code, message }, abort)
     }
