@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { multiaddr } from '@multiformats/multiaddr'
+import { DEFAULTS } from './defaults.ts'
 import type { DimseSettings, HttpSettings, MeshSettings, NodeSettings, RemoteAe } from './settings.ts'
 
 export class ConfigError extends PeerpacsError {
@@ -15,23 +16,7 @@ export class ConfigError extends PeerpacsError {
   constructor (message: string, hint?: string) { super(ConfigError.code, message, hint === undefined ? {} : { hint }) }
 }
 
-export const DEFAULTS = {
-  dicom: '127.0.0.1:11112',
-  p2p: '/ip4/0.0.0.0/tcp/4001',
-  http: '127.0.0.1:8080',
-  aeTitle: 'PEERPACS',
-  maxPduLength: 256 * 1024,
-  idleTimeout: 120,
-  artimTimeout: 30,
-  maxConnectionsPerAddress: 32,
-  maxStowBytes: 4 * 1024 ** 3,
-  httpHeadersTimeout: 20,
-  httpRequestTimeout: 3600,
-  httpIdleTimeout: 60,
-  httpKeepAliveTimeout: 5,
-  httpMaxConnectionsPerAddress: 64,
-  logLevel: 'info'
-} as const
+export { DEFAULTS }
 
 /** Flags and environment variables, as strings, before validation. */
 export interface ConfigSources {
