@@ -93,6 +93,11 @@ export function formatRate (bytes: number, seconds: number): string {
   return seconds > 0 ? `${formatBytes(bytes / seconds)}/s` : '-'
 }
 
+/** `n` and its noun, singular for one: plural(1, 'study', 'studies') is "1 study". */
+export function plural (n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`
+}
+
 /** Rows as aligned columns (two spaces apart; the last column is not padded). */
 export function formatTable (rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))

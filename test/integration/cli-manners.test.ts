@@ -8,6 +8,7 @@ import { test } from 'node:test'
 import { runCli, show } from '../helpers/cli.ts'
 import { writeStudies, mixedStudies } from '../helpers/dataset.ts'
 import { tempDir } from '../helpers/files.ts'
+import { startNode } from '../helpers/node-process.ts'
 
 test('a mistyped command is answered with the command it most likely meant', async () => {
   for (const [typed, meant] of [['studis', 'studies'], ['stauts', 'status'], ['improt', 'import'], ['memb', 'members'], ['FSCK', 'fsck']] as const) {
@@ -40,4 +41,15 @@ test('an import that stores nothing new says so instead of "0 B stored at n kB/s
   assert.equal(again.code, 0, show(again))
   assert.match(again.stdout, new RegExp(`imported 0, duplicates ${set.instances.length}, .*nothing new stored; [\\d.]+ \\w?B read in [\\d.]+ s`))
   assert.doesNotMatch(again.stdout, /0 B stored/)
+})
+
+test('status counts in words: "1 active member", "1 study"', async (t) => {
+  const root = await tempDir(t, 'peerpacs-manners-status-')
+  const data = join(root, 'data')
+  await startNode(t, data)
+  const set = await writeStudies(join(root, 'in'), mixedStudies(1).slice(0, 1))
+  assert.equal((await runCli(['import', '--data', data, set.dir])).code, 0)
+  const status = await runCli(['status', '--data', data])
+  assert.equal(status.code, 0, show(status))
+  assert.match(status.stdout, /\d+ ops, 1 active member, 1 study in the log\./, status.stdout)
 })

@@ -1,7 +1,7 @@
 /** What `peerpacs status` does (its options and help: commands/status.ts). */
 import { EXIT } from '../exit-codes.ts'
 import { withArchive } from '../open-archive.ts'
-import { formatTable } from '../output.ts'
+import { formatTable, plural } from '../output.ts'
 import type { CommandContext } from '../command.ts'
 
 interface PeerRow {
@@ -43,7 +43,7 @@ export async function run (context: CommandContext): Promise<number> {
     ]
     const hold = log.hold ?? null
     out.record({ type: 'status', running: running !== undefined, ...base, forks, writesHeld: hold, ...(mesh === undefined ? {} : { mesh }) })
-    out.line(`Node ${base.nodeId} (${base.role ?? 'not yet a member'}) of org "${base.org}": ${base.ops} ops, ${base.members} active members, ${base.studies} studies in the log.`)
+    out.line(`Node ${base.nodeId} (${base.role ?? 'not yet a member'}) of org "${base.org}": ${plural(base.ops, 'op')}, ${plural(base.members, 'active member')}, ${plural(base.studies, 'study', 'studies')} in the log.`)
     for (const f of forks) out.line(`FORK: ${f.author} signed two different ops at seq ${f.seq} (${f.evidence.map((e) => e.slice(0, 16)).join(', ')}): kept as evidence; its ops from that seq on do not apply.`)
     if (hold !== null) {
       out.line(`WRITES HELD: this node's journal ends at its own seq ${hold.journalHead}, but ${hold.source === 'mark' ? 'its high-water mark' : hold.source} holds seq ${hold.mustReach}: ` +
