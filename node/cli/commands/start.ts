@@ -32,6 +32,9 @@ Settings come from, in rising precedence: defaults, the config file, the environ
                                               (members' addresses are also learnt from the log and mDNS)
   --no-mdns              $PEERPACS_NO_MDNS=1  do not announce or discover peers on the LAN
   --log-level LEVEL      $PEERPACS_LOG_LEVEL  debug, info (default), warn, error
+  --name NAME            $PEERPACS_ORG_NAME   the org's name, when a fresh data dir is initialised
+  --data DIR             $PEERPACS_DATA       the data dir (default ./data)
+  --passphrase-file FILE $PEERPACS_PASSPHRASE (the passphrase itself) seals the node's keys
   --config FILE          $PEERPACS_CONFIG     JSON config file:
 
   {

@@ -45,7 +45,8 @@ export async function run (context: CommandContext): Promise<number> {
     await readDataDirMeta(dataDirLayout(dataDir))
   } catch (error) {
     if (!(error instanceof DataDirError) || error.code !== 'NOT_INITIALISED') throw error
-    const code = await init.run({ ...context, values: { ...(typeof values.name === 'string' ? { name: values.name } : {}), 'passphrase-file': values['passphrase-file'] } })
+    const name = flagOrEnv(values, 'name', env, 'PEERPACS_ORG_NAME')
+    const code = await init.run({ ...context, values: { ...(name === undefined ? {} : { name }), 'passphrase-file': values['passphrase-file'] } })
     if (code !== EXIT.OK) return code
     out.line('')
   }
