@@ -139,3 +139,19 @@ it('every command the quick start prints works exactly as printed, and so do the
   })
   assert.ok(ran.some((h) => h.startsWith('echoscu')) && ran.some((h) => h.startsWith('storescu')), ran.join('\n'))
 })
+
+it('flags after `npm start --` reach the node, and a mistyped one is refused before anything is done', async (t) => {
+  const cwd = await tempDir(t)
+  const typo = spawn(process.execPath, [QUICKSTART, '--alow-ae', 'CT1@10.0.0.1'], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  typo.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const [code] = await once(typo, 'exit') as [number | null]
+  assert.equal(code, 2, stderr)
+  assert.match(stderr, /--alow-ae/)
+  assert.ok(!existsSync(join(cwd, 'data')) && !existsSync(join(cwd, 'sample')), 'nothing was created')
+
+  const r = await runUntilReady(process.execPath, [QUICKSTART, '--ae-title', 'QUICKSTART_AE'], { cwd, env: childEnv() })
+  assert.equal(r.status, 0, r.stdout + r.stderr)
+  assert.match(r.stderr, /"event":"node.ready"[^\n]*"aeTitle":"QUICKSTART_AE"/, 'the flag reached the node')
+  assert.match(r.stdout, /echoscu -aec QUICKSTART_AE 127\.0\.0\.1 \d+/, 'and the hints name it')
+})
