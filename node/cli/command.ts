@@ -7,26 +7,11 @@
 import { parseArgs } from 'node:util'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { EXIT_CODES_HELP } from './exit-codes.ts'
+import type { NodeHandle } from '../daemon/node-handle.ts'
 import type { Output } from './output.ts'
-import type { Archive } from '../archive/archive.ts'
-import type { Pacs } from '../pacs/pacs.ts'
-import type { InviteStore } from '../mesh/invites.ts'
-import type { BackupVerification } from '../mesh/backup-verification.ts'
 
-/** A running node, when a command is executed inside it (through the CLI channel). */
-export interface NodeHandle {
-  readonly archive: Archive
-  readonly pacs: Pacs
-  /** The running node's status (GET /api/status): mesh peers, transfers, studies' holding. */
-  readonly status?: () => Record<string, unknown>
-  /** The running node's mesh: its invites, and the addresses a new node can dial (`peerpacs invite`). */
-  readonly mesh?: {
-    readonly invites: InviteStore
-    addresses (): string[]
-    /** Challenges the org's backup for blocks (`peerpacs backup verify`). */
-    verifyBackup?: (count: number | 'all', onProgress?: (done: number, total: number) => void) => Promise<BackupVerification>
-  }
-}
+/** A running node, when a command is executed inside it (daemon/node-handle.ts). */
+export type { NodeHandle } from '../daemon/node-handle.ts'
 
 export class UsageError extends PeerpacsError {
   static readonly code = 'USAGE'
@@ -64,6 +49,8 @@ export interface CommandContext {
   readonly env: NodeJS.ProcessEnv
   /** Set when the command runs inside `peerpacs start`: use its open archive. */
   readonly node?: NodeHandle
+  /** Every command of the CLI (what `start` serves on its control channel). */
+  readonly commands: readonly CommandSpec[]
 }
 
 /**

@@ -14,6 +14,8 @@ export interface ExecuteOptions {
   readonly writeHelp: (text: string) => void
   /** Inside a running node: its data dir (any --data given is the same one) and handle. */
   readonly node?: NodeHandle & { readonly dataDir: string }
+  /** Every command of the CLI. */
+  readonly commands: readonly CommandSpec[]
 }
 
 export function reportError (error: unknown, out: Output, env: NodeJS.ProcessEnv): number {
@@ -37,7 +39,7 @@ export async function execute (spec: CommandSpec, argv: string[], options: Execu
     }
     const node = options.node
     const dataDir = node !== undefined ? node.dataDir : dataDirOf(values, env)
-    return await spec.run({ values, args, dataDir, out, env, ...(node === undefined ? {} : { node }) })
+    return await spec.run({ values, args, dataDir, out, env, commands: options.commands, ...(node === undefined ? {} : { node }) })
   } catch (error) {
     return reportError(error, out, env)
   }

@@ -108,7 +108,7 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
     }
     if (remote !== undefined) return await runThroughNode(remote, spec, rest, out, env)
   }
-  return await execute(spec, rest, { out, env, writeHelp: (text) => process.stdout.write(text) })
+  return await execute(spec, rest, { out, env, commands: COMMANDS, writeHelp: (text) => process.stdout.write(text) })
 }
 
 if (import.meta.main) {

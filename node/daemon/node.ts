@@ -8,7 +8,6 @@
 import { rm } from 'node:fs/promises'
 import { Hono } from 'hono'
 import { Archive } from '../archive/archive.ts'
-import type { CommandSpec } from '../cli/command.ts'
 import { Pacs } from '../pacs/pacs.ts'
 import { provider, random } from '../runtime.ts'
 import { writeFileAtomic } from '../store/atomic-file.ts'
@@ -16,10 +15,10 @@ import { toHex } from '../../protocol/encoding.ts'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { startDimse, type DimseServer } from '../dimse/server.ts'
 import { dicomwebRoutes, wadoUriRoutes } from '../dicomweb/routes.ts'
-import { cliChannel } from './cli-channel.ts'
 import { listenControlSocket, type ControlSocket } from './control-socket.ts'
 import { createHttpApp, startHttp, type HttpServer } from './http.ts'
 import type { Logger } from './log.ts'
+import type { NodeHandle } from './node-handle.ts'
 import type { NodeSettings } from './settings.ts'
 import { TokenStore } from './tokens.ts'
 import { applicationActivityEvent, nodeSource } from '../../protocol/audit/index.ts'
@@ -61,7 +60,8 @@ export interface RunNodeOptions {
   readonly settings: NodeSettings
   readonly passphrase: string | undefined
   readonly log: Logger
-  readonly commands: readonly CommandSpec[]
+  /** The app served on the control socket for this node (the CLI's channel, cli/channel.ts). */
+  readonly controlChannel: (node: NodeHandle & { readonly dataDir: string }) => Hono
 }
 
 function urlHost (host: string): string {
@@ -152,7 +152,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     mesh = await listening('the mesh', settings.mesh.listen.join(','), 0, '--p2p', async () => await Mesh.start({
       archive, pacs, settings: settings.mesh, logger: log.child({ component: 'mesh' }), blocks: parts.blocks, extras: parts.extras
     }))
-    control = await listenControlSocket(cliChannel(options.commands, handle, log.child({ component: 'cli' })), archive.layout.controlSocket, log.child({ component: 'control' }))
+    control = await listenControlSocket(options.controlChannel(handle), archive.layout.controlSocket, log.child({ component: 'control' }))
     await writeFileAtomic(archive.layout.controlFile, JSON.stringify({
       pid: process.pid,
       url: `http://${urlHost(settings.http.host)}:${http.port}`,

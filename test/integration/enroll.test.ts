@@ -31,6 +31,7 @@ import type { CommandSpec, NodeHandle } from '../../node/cli/command.ts'
 import { init } from '../../node/cli/commands/init.ts'
 import { invite } from '../../node/cli/commands/invite.ts'
 import { BOOTSTRAP_KEY } from '../../node/cli/run/init-join.ts'
+import { COMMANDS } from '../../node/cli/commands/index.ts'
 import { execute } from '../../node/cli/execute.ts'
 import { Output } from '../../node/cli/output.ts'
 import { silentLogger } from '../../node/daemon/log.ts'
@@ -53,7 +54,7 @@ async function cli (spec: CommandSpec, argv: string[], node?: NodeHandle & { dat
   let stderr = ''
   const sink = (append: (t: string) => void) => ({ write: (text: string) => { append(text); return true }, isTTY: false, columns: 0 }) as unknown as NodeJS.WriteStream
   const out = new Output({ json: argv.includes('--json'), stdout: sink((t) => { stdout += t }), stderr: sink((t) => { stderr += t }) })
-  const exit = await execute(spec, argv, { out, env: {}, writeHelp: () => {}, ...(node === undefined ? {} : { node }) })
+  const exit = await execute(spec, argv, { out, env: {}, commands: COMMANDS, writeHelp: () => {}, ...(node === undefined ? {} : { node }) })
   out.done()
   return { exit, records: stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)), stdout, stderr }
 }

@@ -5,7 +5,7 @@ import { runNode } from '../../daemon/node.ts'
 import { resolvePassphrase } from '../../keys/passphrase.ts'
 import { DataDirError, dataDirLayout, readDataDirMeta } from '../../store/data-dir.ts'
 import { EXIT } from '../exit-codes.ts'
-import { COMMANDS } from '../commands/index.ts'
+import { cliChannel } from '../channel.ts'
 import { init } from '../commands/init.ts'
 import { UsageError, type CommandContext } from '../command.ts'
 
@@ -67,7 +67,7 @@ export async function run (context: CommandContext): Promise<number> {
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    node = await runNode({ settings, passphrase, log, commands: COMMANDS })
+    node = await runNode({ settings, passphrase, log, controlChannel: (handle) => cliChannel(context.commands, handle, log.child({ component: 'cli' })) })
   } catch (error) {
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)

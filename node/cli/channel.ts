@@ -6,10 +6,10 @@
  * does not stop the command: what it had started finishes, its output is dropped.
  */
 import { Hono } from 'hono'
-import type { CommandSpec, NodeHandle } from '../cli/command.ts'
-import { execute } from '../cli/execute.ts'
-import { Output } from '../cli/output.ts'
-import type { Logger } from './log.ts'
+import type { Logger } from '../daemon/log.ts'
+import type { CommandSpec, NodeHandle } from './command.ts'
+import { execute } from './execute.ts'
+import { Output } from './output.ts'
 
 /** Commands that make no sense inside a running node. */
 const REFUSED: Readonly<Record<string, string>> = {
@@ -53,7 +53,7 @@ export function cliChannel (commands: readonly CommandSpec[], node: NodeHandle &
         const sink = (fd: 1 | 2): Sink => ({ write: (text: string) => { send({ fd, text }); return true }, isTTY: fd === 2 && tty, columns })
         const out = new Output({ json: argv.includes('--json'), stdout: sink(1) as unknown as NodeJS.WriteStream, stderr: sink(2) as unknown as NodeJS.WriteStream })
         log.info('cli.command', { command: spec.name })
-        const exit = await execute(spec, argv, { out, env: {}, writeHelp: (text) => send({ fd: 1, text }), node })
+        const exit = await execute(spec, argv, { out, env: {}, commands, writeHelp: (text) => send({ fd: 1, text }), node })
         out.done()
         log.info('cli.command.done', { command: spec.name, exit })
         send({ exit })
