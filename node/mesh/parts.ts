@@ -1,15 +1,13 @@
 /**
  * What the mesh is assembled from in a running node: the block layer (the /peerpacs/blocks
  * server over this node's blob store, and the fetcher that fills it from peers through the
- * partial-object store) and the extra protocols (enrollment), kept here so node.ts stays a list
+ * store's partial objects) and the extra protocols (enrollment), kept here so node.ts stays a list
  * of listeners.
  */
 import type { BlobId } from '../../protocol/blob-id.ts'
 import type { Archive } from '../archive/archive.ts'
 import { decodeBlobRecord, keys } from '../archive/index-layout.ts'
 import type { Logger } from '../daemon/log.ts'
-import { FsBlobStore } from '../store/blob-store-fs.ts'
-import { PartialBlobStore } from '../store/partial-blobs.ts'
 import { BlockFetcher } from './blocks/fetcher.ts'
 import { handleBlocks } from './blocks/server.ts'
 import { BLOCKS_PROTOCOL } from './blocks/wire.ts'
@@ -26,8 +24,6 @@ export interface MeshParts {
 
 export async function blockLayer (archive: Archive, log: Logger): Promise<BlockLayer> {
   const blobs = archive.blobs
-  if (!(blobs instanceof FsBlobStore)) throw new Error('the mesh needs the file-system blob store')
-  const partials = await PartialBlobStore.open(archive.layout.partialDir, archive.provider)
   const digestOf = async (blob: BlobId): Promise<ReturnType<typeof decodeBlobRecord> | undefined> => {
     const bytes = await archive.kv.get(keys.blob(blob))
     return bytes === undefined ? undefined : decodeBlobRecord(blob, bytes)
@@ -38,7 +34,7 @@ export async function blockLayer (archive: Archive, log: Logger): Promise<BlockL
     // Most instances are one block (a CT slice is ~0.5 MB), so throughput comes from many blobs in
     // flight, each paying its own stream, fsyncs and index write; 12 × 4 blocks bounds memory at
     // 48 MiB of unread blocks whatever the sizes.
-    fetcher: (ctx) => new BlockFetcher({ partials, blobs, provider: archive.provider, open: ctx.open, onFetched: ctx.onFetched, onViolation: ctx.onViolation, log, maxBlobs: 12, window: 4 })
+    fetcher: (ctx) => new BlockFetcher({ blobs, provider: archive.provider, open: ctx.open, onFetched: ctx.onFetched, onViolation: ctx.onViolation, log, maxBlobs: 12, window: 4 })
   }
 }
 

@@ -10,19 +10,21 @@
  * their fsync (shard-folders.ts).
  * A process killed mid-write leaves only a .part file, removed when the store next opens (the
  * data dir's lock guarantees no other writer is using tmp/ then).
- * adopt() takes in a file assembled elsewhere on the same file system (a blob received from a
- * peer, store/partial-blobs.ts) only after hashing it whole to the id it is to be stored under.
+ * An object received from peers is assembled under partial/ (beginPartial: partial-blobs.ts over
+ * partial-files-fs.ts), every block verified on arrival, then made durable and renamed in.
  */
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BlobHasher, isBlobId, parseBlobId, type BlobId } from '../../protocol/blob-id.ts'
+import { BlobHasher, isBlobId, type BlobId } from '../../protocol/blob-id.ts'
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
-import { IntegrityError } from '../../protocol/errors.ts'
+import type { BlobInfo } from '../../protocol/log/body-content.ts'
 import { BlobMissingError } from './blob-errors.ts'
 import type { BlobStore, BlobWriter, ReadRange } from './blob-store.ts'
 import { fsyncDirectory } from './fsync.ts'
+import { PartialBlobStore, type PartialBlob } from './partial-blobs.ts'
+import { FsPartialFiles } from './partial-files-fs.ts'
 import { ShardFolders } from './shard-folders.ts'
 
 const WRITE_BATCH = 1 << 20
@@ -38,21 +40,27 @@ export class FsBlobStore implements BlobStore {
   readonly #tmp: string
   readonly #quarantineDir: string
   readonly #folders = new ShardFolders(this)
+  readonly #partialFiles: FsPartialFiles
+  readonly #partials: PartialBlobStore
 
-  private constructor (root: string, provider: CryptoProvider, quarantineDir: string) {
+  private constructor (root: string, provider: CryptoProvider, quarantineDir: string, partialDir: string) {
     this.root = root
     this.#provider = provider
     this.#tmp = join(root, 'tmp')
     this.#quarantineDir = quarantineDir
+    this.#partialFiles = new FsPartialFiles(partialDir, async (path, id) => { await this.#place(path, id) })
+    this.#partials = new PartialBlobStore(provider, this.#partialFiles)
   }
 
   /**
    * Opens (creating if needed) the store at `root`, and clears partial writes left by a killed
-   * process. Blobs set aside go to `quarantineDir` (default: beside the store).
+   * process. Blobs set aside go to `quarantineDir`, objects being received to `partialDir`
+   * (default: beside the store; partial/ is kept across restarts, to resume).
    */
-  static async open (root: string, provider: CryptoProvider, quarantineDir = join(root, '..', 'quarantine')): Promise<FsBlobStore> {
-    const store = new FsBlobStore(root, provider, quarantineDir)
+  static async open (root: string, provider: CryptoProvider, quarantineDir = join(root, '..', 'quarantine'), partialDir = join(root, '..', 'partial')): Promise<FsBlobStore> {
+    const store = new FsBlobStore(root, provider, quarantineDir, partialDir)
     await mkdir(store.#tmp, { recursive: true, mode: 0o700 })
+    await mkdir(partialDir, { recursive: true, mode: 0o700 })
     for (const name of await readdir(store.#tmp)) await rm(join(store.#tmp, name), { force: true, recursive: true })
     const existing = new Set(await readdir(root))
     let created = false
@@ -126,30 +134,17 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  /**
-   * Moves the file at `path` (on the same file system) into the store as blob `id`: hashes it
-   * whole first and refuses with IntegrityError, leaving it where it is, when it is not `id`'s
-   * bytes; then makes its bytes durable, renames it into place and fsyncs the shard folder.
-   */
-  async adopt (path: string, id: BlobId): Promise<void> {
-    parseBlobId(id)
-    const handle = await open(path, 'r')
-    try {
-      const hasher = new BlobHasher(this.#provider)
-      const buffer = Buffer.allocUnsafe(READ_CHUNK)
-      for (;;) {
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null)
-        if (bytesRead === 0) break
-        hasher.update(buffer.subarray(0, bytesRead))
-      }
-      const digest = hasher.digest()
-      if (digest.id !== id) {
-        throw new IntegrityError(`${path} is not blob ${id}: its ${digest.size} bytes hash to ${digest.id}`, { hint: 'the file was damaged or assembled from the wrong blocks; fetch the blob again' })
-      }
-      await handle.datasync()
-    } finally {
-      await handle.close()
-    }
+  async beginPartial (info: BlobInfo): Promise<PartialBlob> {
+    return await this.#partials.begin(info)
+  }
+
+  /** Where the object being received for `id` is kept (for tests and fsck). */
+  partialPathOf (id: BlobId): string {
+    return this.#partialFiles.pathOf(id)
+  }
+
+  /** A durable file whose every block was verified (partial-blobs.ts) becomes blob `id`. */
+  async #place (path: string, id: BlobId): Promise<void> {
     await rename(path, this.pathOf(id))
     await this.#folders.sync(join(this.root, id.slice(0, 2)))
   }

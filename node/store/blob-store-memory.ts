@@ -1,15 +1,65 @@
-/** In-memory BlobStore for fast tests. */
+/**
+ * In-memory BlobStore for fast tests. Objects being received are kept as growable buffers until
+ * committed or aborted (a later beginPartial resumes them, as the file store resumes its files).
+ */
 import { BlobHasher, type BlobId } from '../../protocol/blob-id.ts'
 import { concatBytes } from '../../protocol/bytes.ts'
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
+import type { BlobInfo } from '../../protocol/log/body-content.ts'
 import { BlobMissingError } from './blob-errors.ts'
-import type { BlobStore, BlobWriter, ReadRange } from './blob-store.ts'
+import type { BlobStore, BlobWriter, PartialFile, ReadRange } from './blob-store.ts'
+import { PartialBlobStore, type PartialBlob } from './partial-blobs.ts'
 
 export class MemoryBlobStore implements BlobStore {
   readonly #provider: CryptoProvider
   readonly #blobs = new Map<BlobId, Uint8Array>()
 
-  constructor (provider: CryptoProvider) { this.#provider = provider }
+  readonly #partialBytes = new Map<BlobId, Uint8Array>()
+  readonly #partials: PartialBlobStore
+
+  constructor (provider: CryptoProvider) {
+    this.#provider = provider
+    this.#partials = new PartialBlobStore(provider, { open: async (id) => this.#partialFile(id) })
+  }
+
+  async beginPartial (info: BlobInfo): Promise<PartialBlob> {
+    return await this.#partials.begin(info)
+  }
+
+  /** Test hook: the bytes held for an object being received (to damage them, as a torn write would). */
+  partialBytes (id: BlobId): Uint8Array | undefined { return this.#partialBytes.get(id) }
+
+  /** Test hook: replaces them. */
+  setPartialBytes (id: BlobId, bytes: Uint8Array): void { this.#partialBytes.set(id, bytes) }
+
+  #partialFile (id: BlobId): PartialFile {
+    if (!this.#partialBytes.has(id)) this.#partialBytes.set(id, new Uint8Array(0))
+    const bytes = (): Uint8Array => this.#partialBytes.get(id) ?? new Uint8Array(0)
+    return {
+      size: async () => bytes().length,
+      read: async (into, position) => {
+        const piece = bytes().subarray(position, position + into.length)
+        into.set(piece)
+        return piece.length
+      },
+      write: async (data, position) => {
+        let current = bytes()
+        if (position + data.length > current.length) {
+          const grown = new Uint8Array(position + data.length)
+          grown.set(current)
+          current = grown
+        }
+        current.set(data, position)
+        this.#partialBytes.set(id, current)
+      },
+      adopt: async (size) => {
+        this.#blobs.set(id, bytes().slice(0, size))
+        this.#partialBytes.delete(id)
+      },
+      close: async () => {},
+      remove: async () => { this.#partialBytes.delete(id) }
+    }
+  }
 
   async create (): Promise<BlobWriter> {
     const parts: Uint8Array[] = []

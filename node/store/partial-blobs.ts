@@ -1,31 +1,35 @@
 /**
- * Objects being received from peers, under <dataDir>/partial/ (DESIGN "Replication": a killed
- * transfer resumes from the last verified block). Each is one sparse file, <blobId>.part, with
- * block i at offset i × blockSize, written in any order as blocks arrive; a block is written only
+ * Objects being received from peers, block by block (DESIGN "Replication": a killed transfer
+ * resumes from the last verified block), over any BlobStore's partial files (PartialFiles: on
+ * disk <dataDir>/partial/<blobId>.part, a sparse file with block i at offset i × blockSize; in
+ * memory a buffer). Blocks are written in any order as they arrive; a block is written only
  * after it matched its hash from the signed log (BlobInfo), so nothing unverified is ever kept.
  *
- * Writes are not fsynced one by one: on a restart, begin() hashes every block whose bytes lie
- * within the file's length again and counts only those that match, so after `kill -9` a hole,
- * a torn write or a cut-off tail is simply fetched again — less than one block per block being
- * written at the time. commit() fdatasyncs the file and hands it to the blob store (which hashes
- * it whole once more and renames it into place), so an object is either absent from the store or
- * complete and verified.
+ * Every byte is verified exactly once before the object enters the store: on arrival
+ * (writeBlock), or, for bytes a previous run left, when begin() resumes. Writes are not fsynced
+ * one by one: on a restart, begin() hashes every block whose bytes lie within the file's length
+ * again and counts only those that match, so after `kill -9` a hole, a torn write or a cut-off
+ * tail is simply fetched again. commit() hands the file to the store, which cuts it to size,
+ * fdatasyncs it once and renames it into place (no second hash: its blocks were just verified,
+ * and the block list was checked against the id when the partial began), so an object is either
+ * absent from the store or complete and verified.
+ *
+ * The BlobInfo's block list is checked against its id once per info object (checkBlobInfo: the
+ * fetcher checks it when a blob is wanted, begin() then knows it).
  *
  * Memory stays flat: begin() hashes through one reused buffer of at most 1 MiB, and a PartialBlob
  * keeps one byte per block (a 2 GB object: 2,048 bytes).
  *
  * Concurrency: one PartialBlob per id at a time. A begin() for an id that is already open returns
  * the same object (after it finished opening); each begin() is balanced by close(), and the file
- * handle is released when the last holder closes. commit() and abort() end it for every holder.
+ * is released when the last holder closes. commit() and abort() end it for every holder.
  */
-import { mkdir, open, rm, type FileHandle } from 'node:fs/promises'
-import { join } from 'node:path'
 import { blockCount, parseBlobId, verifyBlock, verifyDigest, type BlobId } from '../../protocol/blob-id.ts'
 import { equalBytes, expectBytes, expectInteger, expectObject } from '../../protocol/bytes.ts'
 import { expectProvider, type CryptoProvider } from '../../protocol/crypto-provider.ts'
 import { InvalidArgumentError, PeerpacsError } from '../../protocol/errors.ts'
 import type { BlobInfo } from '../../protocol/log/body-content.ts'
-import type { FsBlobStore } from './blob-store-fs.ts'
+import type { PartialFile, PartialFiles } from './blob-store.ts'
 
 const HASH_CHUNK = 1 << 20
 
@@ -35,25 +39,35 @@ export class BlockMismatchError extends PeerpacsError {
   constructor (message: string) { super(BlockMismatchError.code, message, { hint: 'fetch the block from another peer; this one sent other bytes' }) }
 }
 
+const checked = new WeakSet<BlobInfo>()
+
+/**
+ * Throws InvalidArgumentError unless `info`'s size, block size and block hashes hash to its id.
+ * Remembered per object, so an info that goes from the fetcher to begin() is checked once.
+ */
+export function checkBlobInfo (provider: CryptoProvider, info: BlobInfo): void {
+  if (checked.has(info)) return
+  const id = parseBlobId(info.id)
+  let consistent: boolean
+  try {
+    consistent = verifyDigest(provider, info)
+  } catch (cause) {
+    throw new InvalidArgumentError(`blob info for ${id} is malformed: ${(cause as Error).message}`, { cause })
+  }
+  if (!consistent) throw new InvalidArgumentError(`blob info for ${id}: its size, block size and block hashes do not hash to its id`)
+  // Its fields are readonly: nothing in the node changes a BlobInfo once made.
+  checked.add(info)
+}
+
 export class PartialBlobStore {
-  readonly dir: string
   readonly #provider: CryptoProvider
+  readonly #files: PartialFiles
   readonly #open = new Map<BlobId, Promise<PartialBlob>>()
 
-  private constructor (dir: string, provider: CryptoProvider) {
-    this.dir = dir
+  constructor (provider: CryptoProvider, files: PartialFiles) {
+    expectProvider(provider, 'PartialBlobStore(provider)')
     this.#provider = provider
-  }
-
-  /** Opens (creating if needed) the folder of partial objects. */
-  static async open (dir: string, provider: CryptoProvider): Promise<PartialBlobStore> {
-    expectProvider(provider, 'PartialBlobStore.open(provider)')
-    await mkdir(dir, { recursive: true, mode: 0o700 })
-    return new PartialBlobStore(dir, provider)
-  }
-
-  pathOf (id: BlobId): string {
-    return join(this.dir, `${parseBlobId(id)}.part`)
+    this.#files = files
   }
 
   /**
@@ -63,13 +77,7 @@ export class PartialBlobStore {
   async begin (info: BlobInfo): Promise<PartialBlob> {
     expectObject(info, 'PartialBlobStore.begin(info)')
     const id = parseBlobId(info.id)
-    let consistent: boolean
-    try {
-      consistent = verifyDigest(this.#provider, info)
-    } catch (cause) {
-      throw new InvalidArgumentError(`blob info for ${id} is malformed: ${(cause as Error).message}`, { cause })
-    }
-    if (!consistent) throw new InvalidArgumentError(`blob info for ${id}: its size, block size and block hashes do not hash to its id`)
+    checkBlobInfo(this.#provider, info)
     for (;;) {
       const opening = this.#open.get(id)
       if (opening === undefined) break
@@ -81,7 +89,7 @@ export class PartialBlobStore {
       // It failed to open or has just ended: forget it (unless someone replaced it) and open anew.
       if (this.#open.get(id) === opening) this.#open.delete(id)
     }
-    const opening = PartialBlob.resume(this.#provider, info, this.pathOf(id), () => {
+    const opening = PartialBlob.resume(this.#provider, info, this.#files, () => {
       if (this.#open.get(id) === opening) this.#open.delete(id)
     })
     this.#open.set(id, opening)
@@ -94,12 +102,11 @@ export type PartialBlobState = 'open' | 'committing' | 'committed' | 'aborted' |
 
 export class PartialBlob {
   readonly info: BlobInfo
-  readonly path: string
   /** Number of blocks of the whole object. */
   readonly blocks: number
   readonly #provider: CryptoProvider
   readonly #held: Uint8Array
-  readonly #handle: FileHandle
+  readonly #file: PartialFile
   readonly #onEnd: () => void
   readonly #writes = new Set<Promise<void>>()
   #heldCount = 0
@@ -107,30 +114,23 @@ export class PartialBlob {
   #refs = 1
   #state: PartialBlobState = 'open'
 
-  private constructor (provider: CryptoProvider, info: BlobInfo, path: string, handle: FileHandle, onEnd: () => void) {
+  private constructor (provider: CryptoProvider, info: BlobInfo, file: PartialFile, onEnd: () => void) {
     this.#provider = provider
     this.info = info
-    this.path = path
     this.blocks = blockCount(info.size, info.blockSize)
     this.#held = new Uint8Array(this.blocks)
-    this.#handle = handle
+    this.#file = file
     this.#onEnd = onEnd
   }
 
   /** @internal Used by PartialBlobStore.begin. */
-  static async resume (provider: CryptoProvider, info: BlobInfo, path: string, onEnd: () => void): Promise<PartialBlob> {
-    let handle: FileHandle
-    try {
-      handle = await open(path, 'r+')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      handle = await open(path, 'wx+', 0o600)
-    }
-    const partial = new PartialBlob(provider, info, path, handle, onEnd)
+  static async resume (provider: CryptoProvider, info: BlobInfo, files: PartialFiles, onEnd: () => void): Promise<PartialBlob> {
+    const file = await files.open(info.id)
+    const partial = new PartialBlob(provider, info, file, onEnd)
     try {
       await partial.#verifyExisting()
     } catch (error) {
-      await handle.close().catch(() => {})
+      await file.close().catch(() => {})
       throw error
     }
     return partial
@@ -189,10 +189,10 @@ export class PartialBlob {
   }
 
   /**
-   * Once every block is held: makes the file durable and moves it into `blobs` (which checks
-   * that it hashes to the id). Ends the partial for every holder.
+   * Once every block is held: the store cuts the file to size, makes it durable once and moves it
+   * into place. Ends the partial for every holder.
    */
-  async commit (blobs: FsBlobStore): Promise<void> {
+  async commit (): Promise<void> {
     this.#expectOpen('commit')
     if (!this.complete) {
       throw new InvalidArgumentError(`blob ${this.info.id}: cannot commit with ${this.#heldCount} of ${this.blocks} blocks held (first missing: ${this.missing()[0]})`)
@@ -200,14 +200,11 @@ export class PartialBlob {
     this.#state = 'committing'
     try {
       await Promise.all(this.#writes)
-      // A file that resumed longer than the object had garbage past its end: cut it off.
-      if ((await this.#handle.stat()).size !== this.info.size) await this.#handle.truncate(this.info.size)
-      await this.#handle.datasync()
-      await this.#handle.close()
-      await blobs.adopt(this.path, this.info.id)
+      // Every block was verified (on arrival or at resume): the store adopts it as it is.
+      await this.#file.adopt(this.info.size)
     } catch (error) {
       // The file stays where it is; a later begin() checks it again from scratch.
-      await this.#handle.close().catch(() => {})
+      await this.#file.close().catch(() => {})
       this.#state = 'closed'
       this.#onEnd()
       throw error
@@ -224,9 +221,9 @@ export class PartialBlob {
     this.#onEnd()
     if (wasOpen) {
       await Promise.allSettled(this.#writes)
-      await this.#handle.close().catch(() => {})
+      await this.#file.close().catch(() => {})
     }
-    await rm(this.path, { force: true })
+    await this.#file.remove()
   }
 
   /** Releases this holder's use; the file stays for a later begin() to resume. */
@@ -236,7 +233,7 @@ export class PartialBlob {
     this.#state = 'closed'
     this.#onEnd()
     await Promise.allSettled(this.#writes)
-    await this.#handle.close()
+    await this.#file.close()
   }
 
   /** @internal Another begin() for the same id. */
@@ -250,18 +247,14 @@ export class PartialBlob {
   }
 
   async #writeAt (bytes: Uint8Array, position: number): Promise<void> {
-    let written = 0
-    while (written < bytes.length) {
-      const { bytesWritten } = await this.#handle.write(bytes, written, bytes.length - written, position + written)
-      written += bytesWritten
-    }
+    await this.#file.write(bytes, position)
   }
 
   /** Hashes every block that lies within the file; those that match are held. */
   async #verifyExisting (): Promise<void> {
-    const { size: fileSize } = await this.#handle.stat()
+    const fileSize = await this.#file.size()
     if (fileSize === 0 || this.blocks === 0) return
-    const buffer = Buffer.allocUnsafe(Math.min(HASH_CHUNK, this.info.blockSize))
+    const buffer = new Uint8Array(Math.min(HASH_CHUNK, this.info.blockSize))
     for (let index = 0; index < this.blocks; index++) {
       const start = index * this.info.blockSize
       const length = this.blockLength(index)
@@ -270,7 +263,7 @@ export class PartialBlob {
       let done = 0
       while (done < length) {
         const want = Math.min(buffer.length, length - done)
-        const { bytesRead } = await this.#handle.read(buffer, 0, want, start + done)
+        const bytesRead = await this.#file.read(buffer.subarray(0, want), start + done)
         if (bytesRead === 0) break
         hasher.update(buffer.subarray(0, bytesRead))
         done += bytesRead

@@ -11,6 +11,8 @@ import { nobleProvider } from '../../protocol/crypto-provider.ts'
 import { IntegrityError } from '../../protocol/errors.ts'
 import { BlobMissingError } from '../../node/store/blob-errors.ts'
 import type { BlobStore, ReadRange } from '../../node/store/blob-store.ts'
+import { BlockMismatchError } from '../../node/store/partial-blobs.ts'
+import type { BlobInfo } from '../../protocol/log/body-content.ts'
 import { nativeProvider as provider } from '../../node/crypto/native-provider.ts'
 import { readVerified } from '../../node/store/verified-read.ts'
 import { randomPieces, seeded } from '../unit/node/helpers/seeded.ts'
@@ -311,6 +313,74 @@ export function runBlobStoreTests (name: string, open: (t: TestContext) => Promi
         for (const bad of malformed) {
           await assert.rejects(readAll(readVerified(store, provider, bad)), IntegrityError)
         }
+      })
+    })
+
+    describe('partial objects (beginPartial)', () => {
+      const MiB = BLOCK_SIZE
+      const infoOf = (data: Uint8Array): BlobInfo => {
+        const { id, size, blockSize, blockHashes } = digestOf(data)
+        return { id, size, blockSize, blockHashes }
+      }
+      const block = (data: Uint8Array, i: number): Uint8Array => data.subarray(i * MiB, Math.min(data.length, (i + 1) * MiB))
+
+      test('blocks in any order, then commit: the blob reads back verified', async (t) => {
+        const { store } = await open(t)
+        const data = seeded(60).bytes(2 * MiB + 999)
+        const info = infoOf(data)
+        const partial = await store.beginPartial(info)
+        assert.deepEqual(partial.missing(), [0, 1, 2])
+        await partial.writeBlock(2, block(data, 2))
+        await partial.writeBlock(0, block(data, 0))
+        assert.equal(partial.heldBytes, MiB + 999)
+        await assert.rejects(partial.commit(), { code: 'INVALID_ARGUMENT', message: /2 of 3 blocks held \(first missing: 1\)/ })
+        assert.equal(await store.size(info.id), undefined, 'nothing in the store before commit')
+        await partial.writeBlock(1, block(data, 1))
+        await partial.commit()
+        assert.equal(partial.state, 'committed')
+        assertBytes(await readAll(readVerified(store, provider, digestOf(data))), data)
+      })
+
+      test('a block that does not match its hash throws BlockMismatchError and is not held', async (t) => {
+        const { store } = await open(t)
+        const data = seeded(61).bytes(MiB + 10)
+        const partial = await store.beginPartial(infoOf(data))
+        const bad = block(data, 0).slice()
+        bad[5]! ^= 1
+        await assert.rejects(partial.writeBlock(0, bad), BlockMismatchError)
+        await assert.rejects(partial.writeBlock(1, block(data, 1).subarray(1)), BlockMismatchError)
+        assert.deepEqual(partial.missing(), [0, 1])
+        await partial.close()
+      })
+
+      test('one per id; after the last close a new begin resumes the held blocks; abort starts over', async (t) => {
+        const { store } = await open(t)
+        const data = seeded(62).bytes(MiB + 1)
+        const info = infoOf(data)
+        const [p1, p2] = await Promise.all([store.beginPartial(info), store.beginPartial(info)])
+        assert.equal(p1, p2)
+        await p1.writeBlock(0, block(data, 0))
+        await p1.close()
+        assert.equal(p2.state, 'open')
+        await p2.close()
+        const p3 = await store.beginPartial(info)
+        assert.notEqual(p3, p1)
+        assert.deepEqual(p3.missing(), [1], 'resumed')
+        await p3.abort()
+        const p4 = await store.beginPartial(info)
+        assert.deepEqual(p4.missing(), [0, 1], 'after abort it starts over')
+        await p4.close()
+      })
+
+      test('an empty blob commits with no block; an info whose parts do not hash to its id is refused', async (t) => {
+        const { store } = await open(t)
+        const empty = infoOf(new Uint8Array(0))
+        const partial = await store.beginPartial(empty)
+        assert.ok(partial.complete)
+        await partial.commit()
+        assert.equal(await store.size(empty.id), 0)
+        const info = infoOf(seeded(63).bytes(100))
+        await assert.rejects(store.beginPartial({ ...info, size: 99 }), { code: 'INVALID_ARGUMENT', message: /do not hash to its id/ })
       })
     })
   })

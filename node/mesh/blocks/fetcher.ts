@@ -18,24 +18,25 @@
  * - Memory: at most `window` blocks received-but-unwritten per blob in flight, so
  *   maxBlobs × window blocks in all (32 MiB by default), whatever the objects' sizes.
  *
- * When every block is held the object is committed into the blob store (hashed whole once more),
- * then onFetched(id) is called and the want is dropped.
+ * When every block is held the object is committed into the blob store (made durable once and
+ * renamed in, not hashed again: each block was verified), then onFetched(id) is called and the
+ * want is dropped. The want's block list is checked against its id once (checkBlobInfo).
  */
 import type { PeerId, Stream } from '@libp2p/interface'
-import { BLOCK_SIZE, parseBlobId, verifyDigest, type BlobId } from '../../../protocol/blob-id.ts'
+import { BLOCK_SIZE, parseBlobId, type BlobId } from '../../../protocol/blob-id.ts'
 import { expectInteger, expectObject } from '../../../protocol/bytes.ts'
 import { expectProvider, type CryptoProvider } from '../../../protocol/crypto-provider.ts'
 import { InvalidArgumentError } from '../../../protocol/errors.ts'
 import type { BlobInfo } from '../../../protocol/log/body-content.ts'
 import { silentLogger, type Logger } from '../../daemon/log.ts'
-import type { FsBlobStore } from '../../store/blob-store-fs.ts'
-import { BlockMismatchError, type PartialBlob, type PartialBlobStore } from '../../store/partial-blobs.ts'
+import type { BlobStore } from '../../store/blob-store.ts'
+import { BlockMismatchError, checkBlobInfo, type PartialBlob } from '../../store/partial-blobs.ts'
 import { FrameStreamError, frameStream } from './frame-stream.ts'
 import { ANSWER_TIMEOUT_MS, BlocksProtocolError, decodeAnswer, encodeRequest, MAX_ANSWER_FRAME, MAX_REQUEST_BLOCKS } from './wire.ts'
 
 export interface BlockFetcherOptions {
-  readonly partials: PartialBlobStore
-  readonly blobs: FsBlobStore
+  /** Where fetched objects are assembled (beginPartial) and end up. */
+  readonly blobs: BlobStore
   readonly provider: CryptoProvider
   /** Opens a /peerpacs/blocks/1.0.0 stream to `peer`. */
   readonly open: (peer: PeerId, signal: AbortSignal) => Promise<Stream>
@@ -136,13 +137,7 @@ export class BlockFetcher {
     if (info.blockSize !== BLOCK_SIZE) {
       throw new InvalidArgumentError(`blob ${id} has ${info.blockSize}-byte blocks; /peerpacs/blocks/1 moves ${BLOCK_SIZE}-byte blocks only`)
     }
-    let consistent: boolean
-    try {
-      consistent = verifyDigest(this.#o.provider, info)
-    } catch (cause) {
-      throw new InvalidArgumentError(`blob info for ${id} is malformed: ${(cause as Error).message}`, { cause })
-    }
-    if (!consistent) throw new InvalidArgumentError(`blob info for ${id}: its size, block size and block hashes do not hash to its id`)
+    checkBlobInfo(this.#o.provider, info)
     this.#wants.set(id, { info, priority, seq: this.#seq++, active: false, notBefore: 0, attempts: 0, held: 0, banned: new Map() })
     this.#pump()
   }
@@ -245,7 +240,7 @@ export class BlockFetcher {
     if (await this.#o.blobs.size(info.id) === info.size) { await this.#finish(want); return }
     let candidates = this.#candidates(want)
     if (info.size > 0 && candidates.length === 0) { this.#park(want, false); return }
-    const partial = await this.#o.partials.begin(info)
+    const partial = await this.#o.blobs.beginPartial(info)
     const heldBefore = partial.heldBytes
     try {
       want.held = partial.heldBytes
@@ -262,7 +257,7 @@ export class BlockFetcher {
         candidates = this.#candidates(want)
       }
       try {
-        await partial.commit(this.#o.blobs)
+        await partial.commit()
       } catch (error) {
         // The partial file stays: the next attempt hashes it again and fetches only what is bad.
         this.#log.error('blocks.commit-failed', { blob: info.id, error: (error as Error).message })

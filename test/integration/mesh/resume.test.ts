@@ -11,7 +11,6 @@ import { promisify } from 'node:util'
 import { test } from 'node:test'
 import { Archive } from '../../../node/archive/archive.ts'
 import { dataDirLayout } from '../../../node/store/data-dir.ts'
-import { PartialBlobStore } from '../../../node/store/partial-blobs.ts'
 import { provider, random } from '../../../node/runtime.ts'
 import { BLOCK_SIZE } from '../../../protocol/blob-id.ts'
 import { runCli, show } from '../../helpers/cli.ts'
@@ -62,8 +61,7 @@ test('a receiver killed with kill -9 mid-object resumes and re-fetches less than
   const archive = await Archive.open(b.data, { keys: 'required', passphrase: undefined, provider, random, command: 'test' })
   const study = [...(await archive.log()).oplog.state.studies.values()][0]!
   const info = [...study.instances.values()].map((i) => i.blob).find((blob) => blob.size > 50e6)!
-  const partials = await PartialBlobStore.open(partialDir, provider)
-  const partial = await partials.begin(info)
+  const partial = await archive.blobs.beginPartial(info)
   const held = partial.heldBytes
   await partial.close()
   await archive.close()

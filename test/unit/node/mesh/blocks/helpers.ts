@@ -3,7 +3,7 @@
  * fetcher, for the /peerpacs/blocks tests. Everything a helper opens is closed in t.after.
  */
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { TestContext } from 'node:test'
 import type { PeerId } from '@libp2p/interface'
 import { BlobHasher, type BlobId } from '../../../../../protocol/blob-id.ts'
@@ -15,7 +15,7 @@ import { BLOCKS_PROTOCOL } from '../../../../../node/mesh/blocks/wire.ts'
 import { createHost, type Host } from '../../../../../node/mesh/host.ts'
 import type { BlobStore, ReadRange } from '../../../../../node/store/blob-store.ts'
 import { FsBlobStore } from '../../../../../node/store/blob-store-fs.ts'
-import { PartialBlobStore } from '../../../../../node/store/partial-blobs.ts'
+import type { PartialBlob } from '../../../../../node/store/partial-blobs.ts'
 import { tempDir } from '../../helpers/temp.ts'
 
 export const provider = nativeProvider
@@ -47,14 +47,27 @@ export class CountingBlobStore implements BlobStore {
   async delete (id: BlobId): Promise<void> { await this.inner.delete(id) }
   list (): AsyncIterable<BlobId> { return this.inner.list() }
   async quarantine (id: BlobId): Promise<string | undefined> { return await this.inner.quarantine(id) }
+  async beginPartial (info: BlobInfo): Promise<PartialBlob> { return await this.inner.beginPartial(info) }
   async strays (): Promise<string[]> { return await this.inner.strays() }
+}
+
+export interface TestPartials {
+  readonly dir: string
+  pathOf (id: BlobId): string
+  begin (info: BlobInfo): Promise<PartialBlob>
+}
+
+/** The partial objects of a file store, as the tests look at them. */
+export function partialsOf (blobs: FsBlobStore): TestPartials {
+  return { dir: dirname(blobs.partialPathOf('0'.repeat(64) as BlobId)), pathOf: (id) => blobs.partialPathOf(id), begin: async (info) => await blobs.beginPartial(info) }
 }
 
 export interface TestNode {
   readonly host: Host
   readonly root: string
   readonly blobs: FsBlobStore
-  readonly partials: PartialBlobStore
+  /** The file store's objects being received. */
+  readonly partials: TestPartials
   /** Stores `data` and returns its BlobInfo. */
   put (data: Uint8Array): Promise<BlobInfo>
 }
@@ -65,7 +78,7 @@ export async function makeNode (t: TestContext): Promise<TestNode> {
   t.after(async () => { await host.stop() })
   const blobs = await FsBlobStore.open(join(root, 'blobs'), provider)
   t.after(async () => { await blobs.close() })
-  const partials = await PartialBlobStore.open(join(root, 'partial'), provider)
+  const partials = partialsOf(blobs)
   return {
     host,
     root,
@@ -112,7 +125,6 @@ export function makeFetcher (t: TestContext, node: TestNode, options: Partial<Bl
   const violations: Violation[] = []
   const waiting = new Map<BlobId, Array<() => void>>()
   const fetcher = new BlockFetcher({
-    partials: node.partials,
     blobs: node.blobs,
     provider,
     open: async (peer: PeerId, signal) => await node.host.dialProtocol(peer, BLOCKS_PROTOCOL, { signal }),

@@ -1,30 +1,29 @@
 /**
- * PartialBlobStore (node/store/partial-blobs.ts) and FsBlobStore.adopt: blocks verified before
- * they are written, resume by re-hashing what the file holds (holes, garbage, a cut tail),
- * commit into the store through adopt (which refuses a file that is not the id's bytes), abort,
- * and one PartialBlob per id.
+ * Partial objects (node/store/partial-blobs.ts) in the file store (FsBlobStore.beginPartial):
+ * blocks verified before they are written, resume by re-hashing what the file holds (holes,
+ * garbage, a cut tail), commit into the store (no second hash, one fdatasync), abort, and one
+ * PartialBlob per id. The store-independent contract is in test/acceptance/blob-store.ts.
  */
 import { randomBytes } from 'node:crypto'
 import { readFile, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { BLOCK_SIZE } from '../../../../../protocol/blob-id.ts'
-import { IntegrityError } from '../../../../../protocol/errors.ts'
 import { FsBlobStore } from '../../../../../node/store/blob-store-fs.ts'
 import { dataDirLayout } from '../../../../../node/store/data-dir.ts'
-import { BlockMismatchError, PartialBlobStore } from '../../../../../node/store/partial-blobs.ts'
+import { BlockMismatchError } from '../../../../../node/store/partial-blobs.ts'
 import { tempDir } from '../../helpers/temp.ts'
-import { infoOf, provider, readAll } from './helpers.ts'
+import { infoOf, partialsOf, provider, readAll, type TestPartials } from './helpers.ts'
 
 const MiB = BLOCK_SIZE
 
-async function stores (t: TestContext): Promise<{ partials: PartialBlobStore, blobs: FsBlobStore, root: string }> {
+async function stores (t: TestContext): Promise<{ partials: TestPartials, blobs: FsBlobStore, root: string }> {
   const root = await tempDir(t)
   const layout = dataDirLayout(root)
   const blobs = await FsBlobStore.open(layout.blobsDir, provider)
   t.after(async () => { await blobs.close() })
-  return { partials: await PartialBlobStore.open(layout.partialDir, provider), blobs, root }
+  assert.equal(partialsOf(blobs).dir, layout.partialDir, 'partial/ beside blobs/ by default')
+  return { partials: partialsOf(blobs), blobs, root }
 }
 
 function block (data: Uint8Array, i: number): Uint8Array { return data.subarray(i * MiB, Math.min(data.length, (i + 1) * MiB)) }
@@ -46,11 +45,11 @@ test('blocks in any order, then commit: the blob is in the store and the partial
   assert.deepEqual(partial.missing(), [0, 2])
   assert.ok(partial.held(3) && !partial.held(0))
   assert.equal(partial.heldBytes, 1.5 * MiB)
-  await assert.rejects(partial.commit(blobs), { code: 'INVALID_ARGUMENT', message: /2 of 4 blocks held \(first missing: 0\)/ })
+  await assert.rejects(partial.commit(), { code: 'INVALID_ARGUMENT', message: /2 of 4 blocks held \(first missing: 0\)/ })
   await Promise.all([partial.writeBlock(0, block(data, 0)), partial.writeBlock(2, block(data, 2))])
   await partial.writeBlock(2, block(data, 2)) // again: only checked
   assert.ok(partial.complete)
-  await partial.commit(blobs)
+  await partial.commit()
   assert.equal(partial.state, 'committed')
   assert.ok((await readAll(blobs, info.id)).equals(data))
   await assert.rejects(stat(partials.pathOf(info.id)), { code: 'ENOENT' })
@@ -63,7 +62,7 @@ test('an empty blob commits with no block', async (t) => {
   const partial = await partials.begin(info)
   assert.equal(partial.blocks, 0)
   assert.ok(partial.complete)
-  await partial.commit(blobs)
+  await partial.commit()
   assert.equal(await blobs.size(info.id), 0)
 })
 
@@ -107,7 +106,7 @@ test('resume: blocks within the file that hash right are held; holes, garbage an
   assert.deepEqual(resumed.missing(), [1, 3, 4, 5])
   assert.equal(resumed.heldBytes, 2 * MiB)
   for (const i of resumed.missing()) await resumed.writeBlock(i, block(data, i))
-  await resumed.commit(blobs)
+  await resumed.commit()
   assert.ok((await readAll(blobs, info.id)).equals(data))
 })
 
@@ -118,7 +117,7 @@ test('resume: a file longer than the blob is cut back at commit', async (t) => {
   await writeFile(partials.pathOf(info.id), Buffer.concat([data, randomBytes(100)]))
   const partial = await partials.begin(info)
   assert.ok(partial.complete, 'both blocks lie within the file and hash right')
-  await partial.commit(blobs)
+  await partial.commit()
   assert.ok((await readAll(blobs, info.id)).equals(data))
 })
 
@@ -152,25 +151,15 @@ test('begin refuses a BlobInfo whose parts do not hash to its id', async (t) => 
   await assert.rejects(partials.begin({ ...info, id: 'nope' as typeof info.id }), { code: 'DECODE_FAILED' })
 })
 
-test('adopt takes a file whose bytes are the id, and refuses one that is not, leaving it in place', async (t) => {
-  const { blobs, root } = await stores(t)
+test('commit adopts the verified file as it is: renamed into the store, not hashed or copied again', async (t) => {
+  const { partials, blobs } = await stores(t)
   const data = randomBytes(2 * MiB + 77)
   const info = infoOf(data)
-  const wrong = Buffer.from(data)
-  wrong[MiB + 1]! ^= 0x10
-  const path = join(root, 'incoming')
-  await writeFile(path, wrong)
-  await assert.rejects(blobs.adopt(path, info.id), (error: unknown) => {
-    assert.ok(error instanceof IntegrityError)
-    assert.match(error.message, new RegExp(`is not blob ${info.id}: its ${data.length} bytes hash to [0-9a-f]{64}`))
-    return true
-  })
-  assert.equal(await blobs.size(info.id), undefined, 'not stored')
-  assert.ok((await readFile(path)).equals(wrong), 'left where it was')
-  await writeFile(path, data.subarray(0, data.length - 1))
-  await assert.rejects(blobs.adopt(path, info.id), IntegrityError)
-  await writeFile(path, data)
-  await blobs.adopt(path, info.id)
+  const partial = await partials.begin(info)
+  for (let i = 0; i < 3; i++) await partial.writeBlock(i, block(data, i))
+  const inode = (await stat(partials.pathOf(info.id))).ino
+  await partial.commit()
+  assert.equal((await stat(blobs.pathOf(info.id))).ino, inode, 'the same file, renamed')
   assert.ok((await readAll(blobs, info.id)).equals(data))
-  await assert.rejects(stat(path), { code: 'ENOENT' })
+  await assert.rejects(stat(partials.pathOf(info.id)), { code: 'ENOENT' })
 })
