@@ -9,11 +9,12 @@
  */
 import type { KvKey, KvOperation, KvStore } from '../store/kv.ts'
 
-const PREFIX = 'oplog'
+/** The journal's key prefix in the index (the checks in journal-check.ts read it too). */
+export const JOURNAL_PREFIX = 'oplog'
 // Fixed-width decimal so key order is numeric order.
 const WIDTH = 12
 
-function keyOf (n: number): KvKey { return [PREFIX, String(n).padStart(WIDTH, '0')] }
+function keyOf (n: number): KvKey { return [JOURNAL_PREFIX, String(n).padStart(WIDTH, '0')] }
 
 export class OpJournal {
   readonly #kv: KvStore
@@ -27,7 +28,7 @@ export class OpJournal {
   /** Reads every stored op in order, handing each to `visit`; returns the journal, ready to append. */
   static async load (kv: KvStore, visit: (bytes: Uint8Array, position: number) => void): Promise<OpJournal> {
     let next = 0
-    for await (const [key, value] of kv.entries([PREFIX])) {
+    for await (const [key, value] of kv.entries([JOURNAL_PREFIX])) {
       const n = Number(key[1])
       visit(value, n)
       next = n + 1

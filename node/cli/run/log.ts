@@ -3,7 +3,9 @@ import { isStudyId } from '../../../protocol/study-id.ts'
 import { keys } from '../../archive/index-layout.ts'
 import { UsageError } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
-import { checkArchiveLog, ownChainLines, withLogCheck, type LogProblem } from '../log-check.ts'
+import type { LogProblem } from '../../log/journal-check.ts'
+import { checkArchiveLog } from '../../log/own-chain.ts'
+import { ownChainLines, withLogCheck } from '../log-check.ts'
 import type { CommandContext } from '../command.ts'
 
 export async function run (context: CommandContext): Promise<number> {
