@@ -123,3 +123,8 @@ test('errorCodeOf: our codes pass, anything else is INTERNAL', () => {
   assert.equal(errorCodeOf(Object.assign(new Error('disk'), { code: 'ENOSPC' })), 'INTERNAL')
   assert.equal(errorCodeOf(null), 'INTERNAL')
 })
+
+test('stored data that fails its AEAD check is answered like any other failed verification (the old check looked for a code that never existed)', () => {
+  assert.deepEqual(HTTP_BY_CODE.AUTH_FAILED, HTTP_BY_CODE.INTEGRITY)
+  assert.match(HTTP_BY_CODE.AUTH_FAILED.says ?? '', /failed verification.*peerpacs fsck/)
+})
