@@ -2,12 +2,7 @@
  * What the index holds and how each record is encoded (canonical CBOR). Nothing here carries
  * PHI in clear: blob records are sizes and hashes; lookups are keyed hashes of UIDs; patient,
  * study and instance attributes are sealed with a key derived from the study's data key.
- *
- *   ['blob', blobId]                   BlobRecord       size, block size, block hashes (keyless checks)
- *   ['study', studyId]                 StudyRecord      epoch, study key wrapped by the epoch key, sealed attributes
- *   ['study-uid', lookup(StudyUID)]    studyId          find a study by its StudyInstanceUID
- *   ['instance', studyId, lookup(SOP)] InstanceRecord   blob id, sealed instance attributes
- *   ['sop', lookup(SOPInstanceUID)]    studyId          find an instance (and spot duplicates)
+ * The keys themselves are in store/key-space.ts.
  */
 import type { BlobDigest, BlobId } from '../../protocol/blob-id.ts'
 import { parseBlobId } from '../../protocol/blob-id.ts'
@@ -17,21 +12,8 @@ import type { StudyId } from '../../protocol/study-id.ts'
 import type { InstanceHeader } from '../dicom/instance-header.ts'
 import type { KvKey } from '../store/kv.ts'
 
-export const keys = {
-  /** The node id of the data dir this index belongs to, written by init. */
-  owner: ['meta', 'node'] as KvKey,
-  blob: (id: BlobId): KvKey => ['blob', id],
-  blobs: ['blob'] as KvKey,
-  study: (id: StudyId): KvKey => ['study', id],
-  studies: ['study'] as KvKey,
-  studyUid: (lookup: string): KvKey => ['study-uid', lookup],
-  studyUids: ['study-uid'] as KvKey,
-  instance: (study: StudyId, lookup: string): KvKey => ['instance', study, lookup],
-  instancesOf: (study: StudyId): KvKey => ['instance', study],
-  instances: ['instance'] as KvKey,
-  sop: (lookup: string): KvKey => ['sop', lookup],
-  sops: ['sop'] as KvKey
-}
+/** The index's keys are spelled in one place (store/key-space.ts); re-exported for the archive's modules. */
+export { keys } from '../store/key-space.ts'
 
 export function encodeBlobRecord (digest: BlobDigest): Uint8Array {
   return encodeCanonical({ size: digest.size, blockSize: digest.blockSize, blockHashes: digest.blockHashes })

@@ -11,7 +11,8 @@ import { toHex } from '../../protocol/encoding.ts'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
 import type { RandomSource } from '../../protocol/random.ts'
-import type { KvKey, KvStore } from '../store/kv.ts'
+import { keys } from '../store/key-space.ts'
+import type { KvStore } from '../store/kv.ts'
 
 export class TokenError extends PeerpacsError {
   static readonly code = 'TOKEN'
@@ -32,8 +33,6 @@ export interface TokenRecord {
 
 const PREFIX = 'ppt_'
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/
-const tokenKey = (id: string): KvKey => ['token', id]
-const TOKENS: KvKey = ['token']
 
 function encode (r: TokenRecord, hash: Uint8Array): Uint8Array {
   return encodeCanonical({ name: r.name, created: r.created, revoked: r.revoked ?? 0, hash })
@@ -61,7 +60,7 @@ export class TokenStore {
 
   async list (): Promise<TokenRecord[]> {
     const out: TokenRecord[] = []
-    for await (const [key, value] of this.#kv.entries(TOKENS)) out.push(decode(key[1]!, value).record)
+    for await (const [key, value] of this.#kv.entries(keys.tokens)) out.push(decode(key[1]!, value).record)
     return out.sort((a, b) => a.created - b.created)
   }
 
@@ -74,7 +73,7 @@ export class TokenStore {
     const secret = this.#random(32)
     const token = `${PREFIX}${id}_${toHex(secret)}`
     const record: TokenRecord = { id, name, created: now, revoked: undefined }
-    await this.#kv.batch([{ type: 'put', key: tokenKey(id), value: encode(record, this.#provider.sha256(utf8Encode(token))) }])
+    await this.#kv.batch([{ type: 'put', key: keys.token(id), value: encode(record, this.#provider.sha256(utf8Encode(token))) }])
     return { record, token }
   }
 
@@ -84,10 +83,10 @@ export class TokenStore {
     const target = all.find((t) => t.id === reference) ?? all.find((t) => t.name === reference && t.revoked === undefined)
     if (target === undefined) throw new TokenNotFoundError(`no token with id or name "${reference.slice(0, 80)}"`)
     if (target.revoked !== undefined) return target
-    const bytes = await this.#kv.get(tokenKey(target.id))
+    const bytes = await this.#kv.get(keys.token(target.id))
     const { hash } = decode(target.id, bytes!)
     const revoked = { ...target, revoked: now }
-    await this.#kv.batch([{ type: 'put', key: tokenKey(target.id), value: encode(revoked, hash) }])
+    await this.#kv.batch([{ type: 'put', key: keys.token(target.id), value: encode(revoked, hash) }])
     return revoked
   }
 
@@ -95,7 +94,7 @@ export class TokenStore {
   async verify (bearer: string): Promise<TokenRecord | undefined> {
     const match = /^ppt_([0-9a-f]{16})_[0-9a-f]{64}$/.exec(bearer)
     if (match === null) return undefined
-    const bytes = await this.#kv.get(tokenKey(match[1]!))
+    const bytes = await this.#kv.get(keys.token(match[1]!))
     if (bytes === undefined) return undefined
     const { record, hash } = decode(match[1]!, bytes)
     if (!equalBytes(hash, this.#provider.sha256(utf8Encode(bearer)))) return undefined

@@ -21,7 +21,7 @@ import { toHex as toHexString } from '../../protocol/encoding.ts'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { decodeOp, OpLog, OpRejectedError, stateDigest, type OrgState, type RejectReason, type SignedOp } from '../../protocol/log/index.ts'
 import type { KvStore } from '../store/kv.ts'
-import { JOURNAL_PREFIX } from './op-journal.ts'
+import { keys } from '../store/key-space.ts'
 
 export interface LogProblem {
   readonly kind: 'journal-key' | 'journal-gap' | 'journal-order' | 'op-damaged' | 'wrong-org' | 'missing-parent' | 'seq-gap' | 'fork' | 'replay-mismatch' |
@@ -63,9 +63,9 @@ export interface LogCheck {
 /** Reads every journal entry, in position order; keys that are not journal positions are problems. */
 export async function readJournal (kv: KvStore, problems: LogProblem[]): Promise<JournalEntry[]> {
   const out: JournalEntry[] = []
-  for await (const [key, value] of kv.entries([JOURNAL_PREFIX])) {
+  for await (const [key, value] of kv.entries(keys.journal)) {
     const part = key[1] ?? ''
-    if (key.length !== 2 || !/^\d{12}$/.test(part)) {
+    if (key.length !== 2 || !keys.isJournalPosition(part)) {
       problems.push({ kind: 'journal-key', object: `index key ${JSON.stringify(key)}`, message: 'an entry under the journal prefix is not a journal position (12 digits): the index was altered' })
       continue
     }

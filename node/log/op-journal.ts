@@ -7,14 +7,9 @@
  * A journal entry is written in the same level batch as whatever the op caused in the index
  * (an instance record, a study record), so the index never runs ahead of the log or behind it.
  */
-import type { KvKey, KvOperation, KvStore } from '../store/kv.ts'
+import { keys } from '../store/key-space.ts'
+import type { KvOperation, KvStore } from '../store/kv.ts'
 
-/** The journal's key prefix in the index (the checks in journal-check.ts read it too). */
-export const JOURNAL_PREFIX = 'oplog'
-// Fixed-width decimal so key order is numeric order.
-const WIDTH = 12
-
-function keyOf (n: number): KvKey { return [JOURNAL_PREFIX, String(n).padStart(WIDTH, '0')] }
 
 export class OpJournal {
   readonly #kv: KvStore
@@ -28,7 +23,7 @@ export class OpJournal {
   /** Reads every stored op in order, handing each to `visit`; returns the journal, ready to append. */
   static async load (kv: KvStore, visit: (bytes: Uint8Array, position: number) => void): Promise<OpJournal> {
     let next = 0
-    for await (const [key, value] of kv.entries([JOURNAL_PREFIX])) {
+    for await (const [key, value] of kv.entries(keys.journal)) {
       const n = Number(key[1])
       visit(value, n)
       next = n + 1
@@ -40,7 +35,7 @@ export class OpJournal {
 
   /** The write that records `bytes` as the next op; the caller puts it into its batch. */
   entry (bytes: Uint8Array): KvOperation {
-    return { type: 'put', key: keyOf(this.#next++), value: bytes }
+    return { type: 'put', key: keys.journalEntry(this.#next++), value: bytes }
   }
 
   /** Records ops on their own (ops that change nothing else in the index). */

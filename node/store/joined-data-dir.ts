@@ -8,14 +8,14 @@
 import { rm } from 'node:fs/promises'
 import { utf8Encode } from '../../protocol/bytes.ts'
 import { nodeIdFromPublicKey, type NodeKeyPair } from '../../protocol/identity.ts'
-import { keys } from '../archive/index-layout.ts'
+import { keys } from './key-space.ts'
 import { createJoinedKeyring, type Keyring } from '../keys/keyring.ts'
 import { provider, random } from '../runtime.ts'
 import { DATA_DIR_FORMAT, DATA_DIR_VERSION, writeDataDirMeta, type DataDirLayout } from './data-dir.ts'
 import type { KvOperation } from './kv.ts'
 import { LevelKvStore } from './kv-level.ts'
 
-export const BOOTSTRAP_KEY = ['mesh', 'bootstrap'] as const
+export const BOOTSTRAP_KEY = keys.bootstrap
 
 export interface JoinedDataDir {
   readonly genesisBytes: Uint8Array
@@ -39,7 +39,7 @@ export async function writeJoinedDataDir (layout: DataDirLayout, options: Joined
   try {
     await index.batch([
       { type: 'put', key: keys.owner, value: utf8Encode(nodeId) },
-      { type: 'put', key: [...BOOTSTRAP_KEY], value: utf8Encode(JSON.stringify(options.bootstrap)) },
+      { type: 'put', key: BOOTSTRAP_KEY, value: utf8Encode(JSON.stringify(options.bootstrap)) },
       ...(options.extra ?? [])
     ])
   } finally {

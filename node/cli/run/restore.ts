@@ -17,9 +17,10 @@ import { dataDirLayout, prepareNewDataDir } from '../../store/data-dir.ts'
 import { removeDataDir, writeJoinedDataDir } from '../../store/joined-data-dir.ts'
 import { UsageError } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
+import { keys } from '../../store/key-space.ts'
 import type { CommandContext } from '../command.ts'
 
-const RESTORING = ['restore', 'state']
+const RESTORING = keys.restoreState
 
 async function exists (path: string): Promise<boolean> {
   try { await stat(path); return true } catch { return false }
