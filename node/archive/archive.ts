@@ -29,6 +29,7 @@ import type { StudyRegisterBody } from '../../protocol/log/index.ts'
 import { NodeLog } from '../log/node-log.ts'
 import { openSeqMark } from '../log/seq-mark.ts'
 import { Auditor } from '../audit/auditor.ts'
+import type { AuditPort } from '../audit/audit-port.ts'
 import { auditWriter } from '../audit/audit-trail.ts'
 import { createLogger, type Logger } from '../daemon/log.ts'
 
@@ -159,6 +160,12 @@ export class Archive {
   get auditor (): Auditor {
     this.#auditor ??= new Auditor(auditWriter(this), this.#logger)
     return this.#auditor
+  }
+
+  /** The narrow port the edges write the audit trail through (audit/audit-port.ts). */
+  get audit (): AuditPort {
+    const auditor = this.auditor
+    return { nodeId: this.keyring.nodeId, emit: (record) => { auditor.emit(record) } }
   }
 
   /** The org's signed log as this node holds it (loaded once; needs the node's keys to write). */

@@ -141,7 +141,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       // The CLI reaches the node on its control socket only (control-socket.ts), never over TCP.
       control: new Hono(),
       api,
-      onAuth: httpAuthAudit(archive),
+      onAuth: httpAuthAudit(archive.audit),
       mounts: {
         '/dicomweb': dicomwebRoutes(pacs, settings.http, log.child({ component: 'dicomweb' })),
         '/wado': wadoUriRoutes(pacs, log.child({ component: 'wado' }))

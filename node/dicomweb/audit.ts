@@ -58,18 +58,18 @@ export function dicomwebAudit (pacs: Pacs, base: '/dicomweb' | '/wado'): Middlew
   const recent = new Map<string, number>()
   return async (c, next) => {
     await next()
-    const archive = pacs.archive
+    const audit = pacs.archive.audit
     const status = c.res.status
     const user = callerOf(c)
-    const common = { time: Date.now(), source: nodeSource(archive.keyring.nodeId) }
+    const common = { time: Date.now(), source: nodeSource(audit.nodeId) }
     if (c.req.method === 'POST') {
       const stored = (c.get(STORED as never) as string[] | undefined) ?? []
       const instances = stored.map((sop) => pacs.instance(sop)).filter((i): i is CatalogInstance => i !== undefined)
       if (instances.length === 0 && status < 400) return
-      archive.auditor.emit(instancesTransferredEvent({
+      audit.emit(instancesTransferredEvent({
         ...common,
         ...(status < 300 ? {} : { outcome: instances.length === 0 ? 8 : 4 }),
-        action: 'C', from: user, to: thisNode(archive.keyring.nodeId), requestedBy: 'from', studies: studyRefs(instances)
+        action: 'C', from: user, to: thisNode(audit.nodeId), requestedBy: 'from', studies: studyRefs(instances)
       }))
       return
     }
@@ -79,8 +79,8 @@ export function dicomwebAudit (pacs: Pacs, base: '/dicomweb' | '/wado'): Middlew
     if (declared.kind === 'query') {
       const url = new URL(c.req.url)
       const path = url.pathname.slice(base.length) || '/'
-      archive.auditor.emit(queryEvent({
-        ...common, ...(status < 400 ? {} : { outcome: 4 }), from: user, to: thisNode(archive.keyring.nodeId), sopClassUid: STUDY_ROOT_FIND,
+      audit.emit(queryEvent({
+        ...common, ...(status < 400 ? {} : { outcome: 4 }), from: user, to: thisNode(audit.nodeId), sopClassUid: STUDY_ROOT_FIND,
         query: utf8Encode(`${path}${url.search}`.slice(0, 60_000))
       }))
       return
@@ -96,6 +96,6 @@ export function dicomwebAudit (pacs: Pacs, base: '/dicomweb' | '/wado'): Middlew
     if (instances.length === 0) return
     recent.set(key, now)
     if (recent.size > 10_000) for (const [k, t] of recent) if (t <= now - READ_WINDOW_MS) recent.delete(k)
-    archive.auditor.emit(instancesAccessedEvent({ ...common, action: 'R', user, studies: studyRefs(instances) }))
+    audit.emit(instancesAccessedEvent({ ...common, action: 'R', user, studies: studyRefs(instances) }))
   }
 }

@@ -164,7 +164,7 @@ export class PeerAssociation extends Scp {
     for (const queue of this.#active) queue.fail(new Error('the association closed before the dataset was complete'))
     for (const outbound of this.#outbound) outbound.destroy()
     if (this.#received.length > 0 || this.#storeFailures > 0) {
-      auditReceived(this.#shared.pacs.archive, this.#shared.settings.aeTitle, this.#peer(), this.#received, this.#storeFailures)
+      auditReceived(this.#shared.pacs.archive.audit, this.#shared.settings.aeTitle, this.#peer(), this.#received, this.#storeFailures)
     }
     this.#log.debug('dimse.association.closed', this.#fields())
   }
@@ -381,7 +381,7 @@ export class PeerAssociation extends Scp {
     this.#log.info('dimse.find', this.#fields({ status: hex(answer.status), matches: answer.matches }))
     callback(answer.responses)
     try {
-      auditQuery(this.#shared.pacs.archive, this.#shared.settings.aeTitle, this.#peer(), request.getAffectedSopClassUid(), request.getDataset()?.getElements() ?? {},
+      auditQuery(this.#shared.pacs.archive.audit, this.#shared.settings.aeTitle, this.#peer(), request.getAffectedSopClassUid(), request.getDataset()?.getElements() ?? {},
         answer.status === STATUS.success ? 'ok' : 'failed')
     } catch (error) {
       this.#log.error('dimse.find.audit-failed', this.#fields({ error: safeMessage(error) }))
@@ -501,7 +501,7 @@ export class PeerAssociation extends Scp {
     }
     const outcome = await perform(selected)
     const failed = 'cancelled' in outcome ? outcome.failed : (outcome.failed ?? selected.length)
-    auditSent(this.#shared.pacs.archive, this.#shared.settings.aeTitle, to, requestedBy, selected, failed)
+    auditSent(this.#shared.pacs.archive.audit, this.#shared.settings.aeTitle, to, requestedBy, selected, failed)
     if ('cancelled' in outcome) {
       const status = finalStatus(outcome)
       send(status, outcome)

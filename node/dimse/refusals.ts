@@ -12,7 +12,7 @@
  * close() writes the counts still pending, so a stopping node loses none.
  */
 import { OUTCOME, EVENT_TYPE, nodeSource, securityAlertEvent } from '../../protocol/audit/index.ts'
-import type { Archive } from '../archive/archive.ts'
+import type { AuditPort } from '../audit/audit-port.ts'
 import { remoteAe, thisNode } from '../audit/actors.ts'
 import type { Logger } from '../daemon/log.ts'
 import { plainAddress } from './access.ts'
@@ -47,7 +47,7 @@ export function allowHint (callingAe: string, address: string): { flag: string, 
 }
 
 export interface RefusalOptions {
-  readonly archive: Archive
+  readonly audit: AuditPort
   /** This node's AE title. */
   readonly aeTitle: string
   readonly log: Logger
@@ -124,18 +124,18 @@ export class RefusalReporter {
   }
 
   #record (reason: RefusalReason, callingAe: string, address: string, count: number, from: number, to: number): void {
-    const { archive, aeTitle } = this.#o
+    const { audit, aeTitle } = this.#o
     const what = `association refused: ${reason} AE not recognized`
     const times = count === 1 ? what : `${what}, ${count} times from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}`
     const from_ = remoteAe(callingAe, address)
     try {
-      archive.auditor.emit(securityAlertEvent({
+      audit.emit(securityAlertEvent({
         time: to,
-        source: nodeSource(archive.keyring.nodeId),
+        source: nodeSource(audit.nodeId),
         outcome: OUTCOME.minorFailure,
         outcomeDescription: times.slice(0, 200),
         types: [EVENT_TYPE.nodeAuthentication],
-        reporter: thisNode(archive.keyring.nodeId, aeTitle),
+        reporter: thisNode(audit.nodeId, aeTitle),
         performers: [from_],
         subjects: [{ kind: 'node', id: from_.userId, description: `${count} refused association${count === 1 ? '' : 's'}` }]
       }))

@@ -50,7 +50,7 @@ export async function startDimse (pacs: Pacs, settings: DimseSettings, log: Logg
   Implementation.setImplementationClassUid(IMPLEMENTATION_CLASS_UID)
   Implementation.setImplementationVersion(IMPLEMENTATION_VERSION_NAME)
   let closing = false
-  const refusals = new RefusalReporter({ archive: pacs.archive, aeTitle: settings.aeTitle, log })
+  const refusals = new RefusalReporter({ audit: pacs.archive.audit, aeTitle: settings.aeTitle, log })
   const shared: EdgeShared = { pacs, settings, log, inflight: new Set(), closing: () => closing, refusals }
   const associations = new Map<Socket, PeerAssociation | undefined>()
   const limit = Math.max(settings.maxPduLength, MIN_PDU_LIMIT)
