@@ -31,7 +31,7 @@ import { openSeqMark } from '../log/seq-mark.ts'
 import { Auditor } from '../audit/auditor.ts'
 import type { AuditPort } from '../audit/audit-port.ts'
 import { auditWriter } from '../audit/audit-trail.ts'
-import { createLogger, type Logger } from '../daemon/log.ts'
+import { createLogger, type Logger } from '../logging/logger.ts'
 
 export interface StudyContext {
   readonly studyId: StudyId

@@ -11,7 +11,7 @@
  */
 import type { AuditRecord } from '../../protocol/audit/index.ts'
 import type { ErrorCode } from '../../protocol/errors.ts'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import { errorCodeOf } from '../errors.ts'
 
 export type AuditWriter = (record: AuditRecord) => Promise<void>

@@ -6,7 +6,7 @@
  * does not stop the command: what it had started finishes, its output is dropped.
  */
 import { Hono } from 'hono'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import type { CommandSpec, NodeHandle } from './command.ts'
 import { execute } from './execute.ts'
 import { Output } from './output.ts'

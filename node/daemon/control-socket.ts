@@ -9,7 +9,7 @@ import { createAdaptorServer } from '@hono/node-server'
 import { chmod, rm } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import type { Hono } from 'hono'
-import type { Logger } from './log.ts'
+import type { Logger } from '../logging/logger.ts'
 import { socketPathFor } from './socket-path.ts'
 
 export interface ControlSocket {

@@ -15,9 +15,9 @@
 import type { IncomingMessage, RequestListener, Server, ServerOptions, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { Socket } from 'node:net'
-import { DEFAULTS } from './config.ts'
-import type { Logger } from './log.ts'
-import type { HttpSettings } from './settings.ts'
+import { DEFAULTS } from '../config/config.ts'
+import type { Logger } from '../logging/logger.ts'
+import type { HttpSettings } from '../config/settings.ts'
 
 export interface HttpLimits {
   readonly headersTimeoutMs: number

@@ -13,9 +13,9 @@ import { Hono, type Context } from 'hono'
 import { cors } from 'hono/cors'
 import { equalBytes, utf8Encode } from '../../protocol/bytes.ts'
 import { httpAnswerOf, problemResponse } from '../dicomweb/http-errors.ts'
-import type { Logger } from './log.ts'
+import type { Logger } from '../logging/logger.ts'
 import { httpLimits, limitedServer } from './http-limits.ts'
-import type { HttpSettings } from './settings.ts'
+import type { HttpSettings } from '../config/settings.ts'
 import type { TokenRecord, TokenStore } from './tokens.ts'
 
 export type Caller = { kind: 'control' } | { kind: 'token', token: TokenRecord }

@@ -7,8 +7,8 @@
  * a UID or a name.
  */
 import { Hono, type Context } from 'hono'
-import type { Logger } from '../daemon/log.ts'
-import type { HttpSettings } from '../daemon/settings.ts'
+import type { Logger } from '../logging/logger.ts'
+import type { HttpSettings } from '../config/settings.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import { badRequest, httpAnswerOf, notFound, problemResponse } from './http-errors.ts'
 import { codeOf, uidParam } from './http-util.ts'

@@ -12,8 +12,8 @@
  */
 import type { Context } from 'hono'
 import { PeerpacsError } from '../../protocol/errors.ts'
-import type { Logger } from '../daemon/log.ts'
-import type { HttpSettings } from '../daemon/settings.ts'
+import type { Logger } from '../logging/logger.ts'
+import type { HttpSettings } from '../config/settings.ts'
 import { parseFileMeta } from '../dicom/file-meta.ts'
 import { Part10Inspector } from '../dicom/part10-inspector.ts'
 import type { Pacs } from '../pacs/pacs.ts'

@@ -5,7 +5,7 @@
  * Table 8.7.4-1); a contentType it cannot produce is a 406.
  */
 import type { Context } from 'hono'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import { badRequest, notAcceptable } from './http-errors.ts'
 import { uidParam } from './http-util.ts'

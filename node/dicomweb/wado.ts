@@ -10,7 +10,7 @@
  * whole one.
  */
 import type { Context } from 'hono'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import { EXPLICIT_VR_LITTLE_ENDIAN } from '../dicom/transfer-syntax.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import type { CatalogInstance } from '../query/attributes.ts'

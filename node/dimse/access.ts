@@ -4,7 +4,7 @@
  * called AE title must be this node's. Permissions are per remote: store, query, retrieve.
  */
 import { isIP } from 'node:net'
-import type { DimseSettings, RemoteAe } from '../daemon/settings.ts'
+import type { DimseSettings, RemoteAe } from '../config/settings.ts'
 
 export interface Permissions {
   readonly store: boolean

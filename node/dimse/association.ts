@@ -8,8 +8,8 @@
  */
 import type { Socket } from 'node:net'
 import { Writable } from 'node:stream'
-import type { DimseSettings } from '../daemon/settings.ts'
-import type { LogFields, Logger } from '../daemon/log.ts'
+import type { DimseSettings } from '../config/settings.ts'
+import type { LogFields, Logger } from '../logging/logger.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import type { CatalogInstance } from '../query/attributes.ts'
 import { decideAccess, moveDestination, plainAddress, type Permissions } from './access.ts'

@@ -14,7 +14,7 @@
 import { OUTCOME, EVENT_TYPE, nodeSource, securityAlertEvent } from '../../protocol/audit/index.ts'
 import type { AuditPort } from '../audit/audit-port.ts'
 import { remoteAe, thisNode } from '../audit/actors.ts'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import { plainAddress } from './access.ts'
 
 export const REFUSAL_WINDOW_MS = 60_000

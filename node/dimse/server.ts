@@ -7,8 +7,8 @@
  * connection sends, it can only end that connection.
  */
 import { createServer, type Socket } from 'node:net'
-import type { Logger } from '../daemon/log.ts'
-import type { DimseSettings } from '../daemon/settings.ts'
+import type { Logger } from '../logging/logger.ts'
+import type { DimseSettings } from '../config/settings.ts'
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/file-meta-writer.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import type { PeerAssociation, EdgeShared } from './association.ts'

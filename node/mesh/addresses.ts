@@ -6,7 +6,7 @@
  */
 import type { OrgState } from '../../protocol/log/index.ts'
 import { isActiveMember } from '../../protocol/log/index.ts'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import type { NodeLog } from '../log/node-log.ts'
 import type { Dialer } from './dialer.ts'
 import type { MeshGate } from './gate.ts'

@@ -8,7 +8,7 @@
 import { EVENT_TYPE, nodeSource, OUTCOME, securityAlertEvent } from '../../protocol/audit/index.ts'
 import type { Archive } from '../archive/archive.ts'
 import { networkUser, thisNode } from '../audit/actors.ts'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 
 const WINDOW_MS = 10 * 60_000
 

@@ -9,7 +9,7 @@ import type { PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import type { BlobId } from '../../protocol/blob-id.ts'
 import { MEMBERSHIP_TYPES, type BlobInfo, type OrgState, type SignedOp } from '../../protocol/log/index.ts'
 import type { StudyId } from '../../protocol/study-id.ts'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import type { Materializer, Want } from './materializer.ts'
 import type { StreamHost } from './log-replicator.ts'
 

@@ -7,7 +7,7 @@
  */
 import type { PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import type { Host } from './host.ts'
 
 export const FIRST_BACKOFF_MS = 1000

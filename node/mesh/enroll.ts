@@ -22,7 +22,7 @@ import {
 } from '../../protocol/wire/enroll.ts'
 import type { Archive } from '../archive/archive.ts'
 import { networkUser } from '../audit/actors.ts'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import { AdmissionAuditError, admitMember } from '../members/admit.ts'
 import { MemberChangeRefusedError } from '../members/change.ts'
 import { FrameError, framed } from './frames.ts'

@@ -12,7 +12,7 @@ import type { StudyId } from '../../protocol/study-id.ts'
 import type { Archive, StudyContext } from '../archive/archive.ts'
 import { blobRecordWrite, instanceFromLog, studyFromLog, type PutOperation } from '../archive/derive-index.ts'
 import { keys } from '../archive/index-layout.ts'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 
 export type StudyHolding = 'local' | 'partial' | 'remote-only'

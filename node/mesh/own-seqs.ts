@@ -18,7 +18,7 @@
 import type { PeerHello } from './log-sync.ts'
 import type { NodeLog } from '../log/node-log.ts'
 import type { MeshAlerts } from './alerts.ts'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import { fromHex, toHex } from '../../protocol/encoding.ts'
 import { nodeIdFromPublicKey } from '../../protocol/identity.ts'
 

@@ -7,7 +7,7 @@
 import type { BlobId } from '../../protocol/blob-id.ts'
 import type { Archive } from '../archive/archive.ts'
 import { decodeBlobRecord, keys } from '../archive/index-layout.ts'
-import type { Logger } from '../daemon/log.ts'
+import type { Logger } from '../logging/logger.ts'
 import { BlockFetcher } from './blocks/fetcher.ts'
 import { handleBlocks } from './blocks/server.ts'
 import { BLOCKS_PROTOCOL } from './blocks/wire.ts'

@@ -1,5 +1,5 @@
 /** `peerpacs start`: runs the node (DIMSE and DICOMweb), initialising a fresh data dir first. */
-import { DEFAULTS } from '../../daemon/defaults.ts'
+import { DEFAULTS } from '../../config/defaults.ts'
 import { lazyRun, type CommandSpec } from '../command.ts'
 
 export const start: CommandSpec = {

@@ -1,6 +1,6 @@
 /** What `peerpacs start` does (its options and help: commands/start.ts). */
-import { loadSettings } from '../../daemon/config.ts'
-import { createLogger } from '../../daemon/log.ts'
+import { loadSettings } from '../../config/config.ts'
+import { createLogger } from '../../logging/logger.ts'
 import { runNode } from '../../daemon/node.ts'
 import { resolvePassphrase } from '../../keys/passphrase.ts'
 import { DataDirError, dataDirLayout, readDataDirMeta } from '../../store/data-dir.ts'

@@ -14,7 +14,7 @@ import { blockCount, BLOCK_SIZE, type BlobId } from '../../../protocol/blob-id.t
 import { concatBytes, equalBytes } from '../../../protocol/bytes.ts'
 import type { CryptoProvider } from '../../../protocol/crypto-provider.ts'
 import type { BlobInfo } from '../../../protocol/log/body-content.ts'
-import { silentLogger, type Logger } from '../../daemon/log.ts'
+import { silentLogger, type Logger } from '../../logging/logger.ts'
 import type { BlobStore } from '../../store/blob-store.ts'
 import { FrameStreamError, frameStream, type FrameStream } from './frame-stream.ts'
 import {

@@ -9,7 +9,7 @@ import { connect } from 'node:net'
 import { test } from 'node:test'
 import { EVENT_ID, type AuditRecord } from '../../../protocol/audit/index.ts'
 import { readAuditTrail } from '../../../node/audit/audit-trail.ts'
-import { parseAllowList } from '../../../node/daemon/config.ts'
+import { parseAllowList } from '../../../node/config/config.ts'
 import { NODE_AE, runTool, startDimseNode, type DimseNode } from '../../helpers/dimse-node.ts'
 import { associateRq, IMPLICIT_LE, VERIFICATION } from '../../helpers/pdu-builder.ts'
 

@@ -1,12 +1,12 @@
 /**
- * Node settings (node/daemon/config.ts): defaults, precedence (file < env/flags), and for each
+ * Node settings (node/config/config.ts): defaults, precedence (file < env/flags), and for each
  * kind of mistake an error that names the key and the file.
  */
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { loadSettings, parseAllowList } from '../../../node/daemon/config.ts'
+import { loadSettings, parseAllowList } from '../../../node/config/config.ts'
 import { tempDir } from '../node/helpers/temp.ts'
 
 async function configFile (t: Parameters<typeof tempDir>[0], content: unknown): Promise<string> {

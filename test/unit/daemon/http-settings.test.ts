@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { DEFAULTS, loadSettings } from '../../../node/daemon/config.ts'
+import { DEFAULTS, loadSettings } from '../../../node/config/config.ts'
 import { httpLimits } from '../../../node/daemon/http-limits.ts'
 import { tempDir } from '../node/helpers/temp.ts'
 

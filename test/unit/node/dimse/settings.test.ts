@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { ConfigError, loadSettings } from '../../../../node/daemon/config.ts'
+import { ConfigError, loadSettings } from '../../../../node/config/config.ts'
 import { tempDir } from '../helpers/temp.ts'
 
 test('ARTIM and the per-address limit: defaults, from the config file, and refused when out of range', async (t) => {

@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AuditRecord } from '../../../../protocol/audit/index.ts'
 import { Auditor } from '../../../../node/audit/auditor.ts'
-import { silentLogger } from '../../../../node/daemon/log.ts'
+import { silentLogger } from '../../../../node/logging/logger.ts'
 import { LogHeldError, LogNotMemberError, LogWriteError } from '../../../../node/log/node-log.ts'
 
 const record = (eventId: number): AuditRecord => ({ eventId }) as unknown as AuditRecord
