@@ -11,7 +11,7 @@
  *                        daemon's onError, and any JSON API)
  *   wire                 the code's own text: an enroll refusal sends it as is (protocol/wire/
  *                        enroll.ts); the blocks protocol's three answers are its own vocabulary
- *                        (node/mesh/blocks/wire.ts), not error codes.
+ *                        (protocol/wire/blocks.ts), not error codes.
  */
 import { PROTOCOL_ERROR_CODES, type ErrorCode } from '../protocol/errors.ts'
 
@@ -41,7 +41,7 @@ export const NODE_ERROR_CODES = [
   'INVITER_UNREACHABLE', 'INVITE_REFUSED', 'ENROLL_REFUSED', 'ENROLL_WRONG_ORG', 'JOIN_WRITE',
   'ENROLL_NOT_INVITE', 'ENROLL_BAD_SIGNATURE', 'ENROLL_INVITE_KEY',
   // mesh wire
-  'MESH_FRAME', 'BLOCKS_PROTOCOL', 'BLOCKS_STREAM',
+  'MESH_FRAME', 'BLOCKS_STREAM',
   // recovery key and restore
   'RECOVERY_KEY_OUT', 'RECOVERY_KEY_REFUSED', 'RECOVERY_KEY_FILE', 'BACKUP_UNREACHABLE',
   'RESTORE_ADDRESS', 'RESTORE_REPLACE', 'RESTORE_DONE', 'RESTORE_SYNC', 'RESTORE_REFUSED', 'RESTORE_GENESIS'

@@ -12,7 +12,7 @@ import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
 import type { NodeId } from '../../protocol/identity.ts'
 import type { OrgState } from '../../protocol/log/index.ts'
 import { thisNode } from '../audit/actors.ts'
-import { BLOCKS_PROTOCOL } from './blocks/wire.ts'
+import { BLOCKS_PROTOCOL } from '../../protocol/wire/blocks.ts'
 import { peerIdOfNode } from './host.ts'
 import { pickSamples, verifyPeerBlocks, type SampleResult } from './verify-peer.ts'
 

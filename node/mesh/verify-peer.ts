@@ -11,7 +11,7 @@ import { equalBytes } from '../../protocol/bytes.ts'
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
 import type { BlobInfo } from '../../protocol/log/index.ts'
 import { frameStream } from './blocks/frame-stream.ts'
-import { ANSWER_TIMEOUT_MS, decodeAnswer, encodeRequest, MAX_ANSWER_FRAME } from './blocks/wire.ts'
+import { ANSWER_TIMEOUT_MS, decodeAnswer, encodeRequest, MAX_ANSWER_FRAME } from '../../protocol/wire/blocks.ts'
 
 export interface Sample { readonly blob: BlobInfo, readonly index: number }
 export type SampleOutcome = 'ok' | 'missing' | 'damaged' | 'refused'

@@ -32,7 +32,7 @@ import { silentLogger, type Logger } from '../../logging/logger.ts'
 import type { BlobStore } from '../../store/blob-store.ts'
 import { BlockMismatchError, checkBlobInfo, type PartialBlob } from '../../store/partial-blobs.ts'
 import { FrameStreamError, frameStream } from './frame-stream.ts'
-import { ANSWER_TIMEOUT_MS, BlocksProtocolError, decodeAnswer, encodeRequest, MAX_ANSWER_FRAME, MAX_REQUEST_BLOCKS } from './wire.ts'
+import { ANSWER_TIMEOUT_MS, BlocksProtocolError, decodeAnswer, encodeRequest, MAX_ANSWER_FRAME, MAX_REQUEST_BLOCKS } from '../../../protocol/wire/blocks.ts'
 
 export interface BlockFetcherOptions {
   /** Where fetched objects are assembled (beginPartial) and end up. */

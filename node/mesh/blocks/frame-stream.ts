@@ -9,7 +9,7 @@
 import type { Stream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
 import { PeerpacsError } from '../../../protocol/errors.ts'
-import { encodeVarint } from './wire.ts'
+import { encodeVarint } from '../../../protocol/wire/blocks.ts'
 
 export type FrameFailure = 'timeout' | 'too-large' | 'malformed' | 'overflow' | 'ended' | 'closed' | 'aborted'
 

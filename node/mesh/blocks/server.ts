@@ -20,7 +20,7 @@ import { FrameStreamError, frameStream, type FrameStream } from './frame-stream.
 import {
   BlocksProtocolError, decodeRequest, encodeBlockHeader, encodeError, encodeNotHeld, encodeRefused,
   encodeVarint, MAX_REQUEST_FRAME, MAX_UNREAD_REQUEST_BYTES, REQUEST_IDLE_TIMEOUT_MS, SEND_TIMEOUT_MS, type BlocksRequest
-} from './wire.ts'
+} from '../../../protocol/wire/blocks.ts'
 
 export interface BlocksServerContext {
   readonly blobs: BlobStore

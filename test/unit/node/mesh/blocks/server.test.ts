@@ -13,7 +13,7 @@ import { concatBytes } from '../../../../../protocol/bytes.ts'
 import { frameStream } from '../../../../../node/mesh/blocks/frame-stream.ts'
 import {
   BLOCKS_PROTOCOL, decodeAnswer, encodeNotHeld, encodeRequest, encodeVarint, MAX_ANSWER_FRAME, MAX_REQUEST_FRAME
-} from '../../../../../node/mesh/blocks/wire.ts'
+} from '../../../../../protocol/wire/blocks.ts'
 import { connect, makeFetcher, makeNode, readAll, serve, until, type TestNode } from './helpers.ts'
 
 function frame (body: Uint8Array): Uint8Array { return concatBytes(encodeVarint(body.length), body) }

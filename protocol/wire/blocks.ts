@@ -38,10 +38,10 @@
  * decoder here is strict: an unknown kind or error code, a wrong length, an index out of range
  * or out of order is a BlocksProtocolError naming what arrived.
  */
-import { blobIdBytes, BLOCK_SIZE, parseBlobId, type BlobId } from '../../../protocol/blob-id.ts'
-import { expectBytes } from '../../../protocol/bytes.ts'
-import { toHex } from '../../../protocol/encoding.ts'
-import { PeerpacsError, type ErrorOptions } from '../../../protocol/errors.ts'
+import { blobIdBytes, BLOCK_SIZE, parseBlobId, type BlobId } from '../blob-id.ts'
+import { expectBytes } from '../bytes.ts'
+import { toHex } from '../encoding.ts'
+import { PeerpacsError, type ErrorOptions } from '../errors.ts'
 
 export const BLOCKS_PROTOCOL = '/peerpacs/blocks/1.0.0'
 

@@ -5,12 +5,12 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BLOCK_SIZE, type BlobId } from '../../../../../protocol/blob-id.ts'
-import { concatBytes } from '../../../../../protocol/bytes.ts'
+import { BLOCK_SIZE, type BlobId } from '../../../../protocol/blob-id.ts'
+import { concatBytes } from '../../../../protocol/bytes.ts'
 import {
   BlocksProtocolError, decodeAnswer, decodeRequest, encodeBlock, encodeBlockHeader, encodeError, encodeNotHeld,
   encodeRefused, encodeRequest, encodeVarint, MAX_ANSWER_FRAME, MAX_REQUEST_BLOCKS, MAX_REQUEST_FRAME
-} from '../../../../../node/mesh/blocks/wire.ts'
+} from '../../../../protocol/wire/blocks.ts'
 
 const id = '0123456789abcdef'.repeat(4) as BlobId
 const idHex = id
