@@ -18,8 +18,8 @@ import { encodeInvite, InviteExpiredError } from '../../protocol/invite.ts'
 import { boundedBytes, boundedInt, boundedText, strictMap } from '../../protocol/log/fields.ts'
 import { isLevel, isRole, isScope, type Level, type Role, type Scope } from '../../protocol/log/index.ts'
 import type { Archive } from '../archive/archive.ts'
+import { keys } from '../store/key-space.ts'
 
-export const INVITE_PREFIX_KEY = 'invite'
 /** Longest validity an invite may be given. */
 export const MAX_INVITE_VALIDITY_MS = 30 * 24 * 3600_000
 
@@ -117,7 +117,7 @@ export class InviteStore {
   /** Loads this node's invites. A record that does not read is skipped (it admits nobody). */
   static async open (archive: InviteArchive, options: { now?: () => number } = {}): Promise<InviteStore> {
     const store = new InviteStore(archive, options.now ?? Date.now)
-    for await (const [key, value] of archive.kv.entries([INVITE_PREFIX_KEY])) {
+    for await (const [key, value] of archive.kv.entries(keys.invites)) {
       try {
         const record = decodeRecord(value)
         if (record.id === key[1]) store.#records.set(record.id, record)
@@ -143,7 +143,7 @@ export class InviteStore {
     const code = encodeInvite(this.#archive.provider, { v: 1, org: this.#archive.keyring.orgId, role, level, scope, expires, secret, addrs: addrs.slice(0, 16) })
     secret.fill(0)
     const record: InviteRecord = { id: nodeIdFromPublicKey(publicKey), publicKey, role, level, scope, created, expires }
-    await this.#archive.kv.batch([{ type: 'put', key: [INVITE_PREFIX_KEY, record.id], value: encodeRecord(record) }])
+    await this.#archive.kv.batch([{ type: 'put', key: keys.invite(record.id), value: encodeRecord(record) }])
     this.#records.set(record.id, record)
     return { code, expires, inviteNodeId: record.id }
   }
@@ -174,7 +174,7 @@ export class InviteStore {
     // In memory first: a second claim (another stream) fails at once. If the write fails the
     // invite stays used here (it admits nobody until restart) and the caller writes nothing.
     this.#records.set(id, used)
-    await this.#archive.kv.batch([{ type: 'put', key: [INVITE_PREFIX_KEY, id], value: encodeRecord(used) }])
+    await this.#archive.kv.batch([{ type: 'put', key: keys.invite(id), value: encodeRecord(used) }])
     return used
   }
 
@@ -185,7 +185,7 @@ export class InviteStore {
     if (record.used !== undefined || record.withdrawn !== undefined) throw new InviteUsedError(record)
     const withdrawn: InviteRecord = { ...record, withdrawn: this.#now() }
     this.#records.set(id, withdrawn)
-    await this.#archive.kv.batch([{ type: 'put', key: [INVITE_PREFIX_KEY, id], value: encodeRecord(withdrawn) }])
+    await this.#archive.kv.batch([{ type: 'put', key: keys.invite(id), value: encodeRecord(withdrawn) }])
     return withdrawn
   }
 

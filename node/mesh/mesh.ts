@@ -87,7 +87,7 @@ export class Mesh {
     const violation = (peer: PeerId, reason: string): void => { this.#violation(peer, reason) }
     this.#alerts = new MeshAlerts(archive, logger)
     this.#dialer = new Dialer(host, logger, (peer) => gate.admitted(peer))
-    this.#addresses = new AddressBook({ log, dialer: this.#dialer, gate, listening: () => host.getMultiaddrs().map(String), stored: async () => await archive.kv.get(['mesh', 'bootstrap']), logger })
+    this.#addresses = new AddressBook({ log, dialer: this.#dialer, gate, listening: () => host.getMultiaddrs().map(String), stored: async () => await archive.kv.get(keys.bootstrap), logger })
     this.materializer = new Materializer(archive, pacs, logger, () => state().members.get(log.nodeId)?.role === 'backup')
     this.#blobs = new BlobReplicator({
       host,
