@@ -101,3 +101,16 @@ test('protocol/ imports nothing of node/; below the daemon and CLI, nothing impo
   }
   assert.deepEqual(wrong, [])
 })
+
+test('index keys are spelled only in store/key-space.ts', () => {
+  const KEY_LITERAL = /(?:\bkey: |\.(?:get|entries)\()\[\s*'[^']*'/g
+  // What it looks for, as the mesh spelled its bootstrap key before.
+  assert.equal([..."stored: async () => await archive.kv.get(['mesh', 'bootstrap'])".matchAll(KEY_LITERAL)].length, 1)
+  const spelled: string[] = []
+  for (const file of sources(join(ROOT, 'node'))) {
+    if (file.endsWith('store/key-space.ts')) continue
+    const text = readFileSync(file, 'utf8')
+    for (const m of text.matchAll(KEY_LITERAL)) spelled.push(`${relative(ROOT, file)}: ${m[0]}`)
+  }
+  assert.deepEqual(spelled, [])
+})
