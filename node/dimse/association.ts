@@ -1,10 +1,12 @@
 /**
  * One incoming association: dcmjs-dimse's Scp with peerpacs' rules. Negotiation applies the
- * allow-list and the caller's permissions (access.ts) and accepts each proposed syntax as is
- * (syntaxes.ts); C-STORE streams into the archive (store.ts); C-FIND answers from the catalogue
+ * allow-list and the caller's permissions (access.ts, negotiation.ts) and accepts each proposed
+ * syntax as is (syntaxes.ts); C-STORE streams into the archive (store.ts); C-FIND answers from the catalogue
  * (find-responses.ts); C-MOVE and C-GET send stored bytes unchanged (retrieve.ts). Every handler
  * catches its own failures, and every listener is wrapped besides (guarded-listeners.ts): nothing
- * that happens on one association may reach another, or the process.
+ * that happens on one association may reach another, or the process. It stays one class over
+ * 300 lines because the library calls its overrides on one object; what each service does lives
+ * in the modules named above, and this file only wires them to the association's state.
  */
 import type { Socket } from 'node:net'
 import { Writable } from 'node:stream'
@@ -14,13 +16,13 @@ import type { Pacs } from '../pacs/pacs.ts'
 import type { CatalogInstance } from '../query/attributes.ts'
 import { decideAccess, moveDestination, plainAddress, type Permissions } from './access.ts'
 import { ChunkQueue } from './chunk-queue.ts'
-import { FIND_CLASSES, findResponses } from './find-responses.ts'
+import { findResponses } from './find-responses.ts'
 import { constants, Dataset, requests, responses, Scp, type DimseAssociation, type DimsePresentationContext, type DimseResponse } from './library.ts'
 import { OutboundAssociation } from './outbound.ts'
 import { finalStatus, readRaw, runSubOperations, selectInstances, type Progress, type RetrieveResult } from './retrieve.ts'
 import { STATUS } from './statuses.ts'
 import { storeDataset, StoreRefusedError, outcomeOfError, type StoreOutcome } from './store.ts'
-import { GET, isStorageClass, modelOf, MOVE, STORAGE_SYNTAXES, UNCOMPRESSED, VERIFICATION } from './syntaxes.ts'
+import { modelOf } from './syntaxes.ts'
 import type { Actor } from '../../protocol/audit/index.ts'
 import { remoteAe } from '../audit/actors.ts'
 import { auditQuery, auditReceived, auditSent } from './audit.ts'
@@ -28,6 +30,7 @@ import { guardListeners } from './guarded-listeners.ts'
 import { closeWithArtim } from './linger.ts'
 import type { RefusalReporter } from './refusals.ts'
 import { describe, replyTo, type PduProblem } from './ul-replies.ts'
+import { negotiateContext, type ContextResult } from './negotiation.ts'
 
 const { PresentationContextResult: PC, RejectResult, RejectSource, RejectReason, AbortSource, AbortReason } = constants
 
@@ -61,8 +64,6 @@ class PendingStore extends Dataset {
   }
 }
 
-const MOVE_CLASSES = new Set<string>([MOVE.patientRoot, MOVE.studyRoot])
-const GET_CLASSES = new Set<string>([GET.patientRoot, GET.studyRoot])
 const SUB_OPERATION_TIMEOUT_MS = 120_000
 let nextAssociationId = 1
 
@@ -216,42 +217,18 @@ export class PeerAssociation extends Scp {
     this.#log.info('dimse.association.accepted', this.#fields({ contexts: association.getPresentationContexts().length, accepted }))
   }
 
-  #negotiate (context: DimsePresentationContext): [number, string | undefined] {
-    const abstract = context.getAbstractSyntaxUid()
-    const proposed = context.getTransferSyntaxUids()
-    const p = this.#permissions
-    const firstOf = (allowed: ReadonlySet<string>): [number, string | undefined] => {
-      const syntax = proposed.find((ts) => allowed.has(ts))
-      return syntax === undefined ? [PC.RejectTransferSyntaxesNotSupported, undefined] : [PC.Accept, syntax]
-    }
-    if (abstract === VERIFICATION) return firstOf(UNCOMPRESSED)
-    if (FIND_CLASSES.has(abstract)) return p.query ? firstOf(UNCOMPRESSED) : [PC.RejectUser, undefined]
-    if (MOVE_CLASSES.has(abstract) || GET_CLASSES.has(abstract)) return p.retrieve ? firstOf(UNCOMPRESSED) : [PC.RejectUser, undefined]
-    if (isStorageClass(abstract)) {
-      // Proposed with the SCP role: the caller will receive C-STOREs of a C-GET on it.
-      const forGet = context.getProviderRole() === true
-      if (forGet && p.retrieve) return this.#getSyntax(abstract, proposed)
-      if (!p.store) return [PC.RejectUser, undefined]
-      return firstOf(STORAGE_SYNTAXES)
-    }
-    return [PC.RejectAbstractSyntaxNotSupported, undefined]
-  }
-
-  /**
-   * A storage context for C-GET takes one syntax, and nothing is transcoded, so it takes the
-   * proposed syntax most instances of that SOP class are stored in; the caller can propose the
-   * class again with other syntaxes to receive the rest.
-   */
-  #getSyntax (sopClassUid: string, proposed: readonly string[]): [number, string | undefined] {
-    const offered = proposed.filter((ts) => STORAGE_SYNTAXES.has(ts))
-    if (offered.length === 0) return [PC.RejectTransferSyntaxesNotSupported, undefined]
-    const taken = new Set(this.#association!.getPresentationContexts()
-      .filter(({ context }) => context.getAbstractSyntaxUid() === sopClassUid && context.getResult() === PC.Accept)
-      .map(({ context }) => context.getAcceptedTransferSyntaxUid()))
-    const counts = new Map<string, number>()
-    for (const i of this.#shared.pacs.instances()) if (i.sopClassUid === sopClassUid) counts.set(i.transferSyntaxUid, (counts.get(i.transferSyntaxUid) ?? 0) + 1)
-    const ranked = [...offered].sort((a, b) => Number(taken.has(a)) - Number(taken.has(b)) || (counts.get(b) ?? 0) - (counts.get(a) ?? 0))
-    return [PC.Accept, ranked[0]]
+  #negotiate (context: DimsePresentationContext): ContextResult {
+    return negotiateContext(context.getAbstractSyntaxUid(), context.getTransferSyntaxUids(), context.getProviderRole() === true, {
+      permissions: this.#permissions,
+      acceptedSyntaxesOf: (sopClassUid) => new Set(this.#association!.getPresentationContexts()
+        .filter(({ context: c }) => c.getAbstractSyntaxUid() === sopClassUid && c.getResult() === PC.Accept)
+        .map(({ context: c }) => c.getAcceptedTransferSyntaxUid()!)),
+      storedSyntaxCounts: (sopClassUid) => {
+        const counts = new Map<string, number>()
+        for (const i of this.#shared.pacs.instances()) if (i.sopClassUid === sopClassUid) counts.set(i.transferSyntaxUid, (counts.get(i.transferSyntaxUid) ?? 0) + 1)
+        return counts
+      }
+    })
   }
 
   override associationReleaseRequested (): void {

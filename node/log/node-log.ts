@@ -22,6 +22,10 @@
  * journalled in arrival order. Only durable ops are offered to peers (`durableMissingFor`,
  * `onDurable`): a peer that held an op this node then lost in a crash would make this node's
  * next op at that seq a fork.
+ *
+ * Over 300 lines on purpose: preparing, committing, the mark, the hold and the offering order
+ * share one seq counter and one durable frontier, and keeping them in one class is what makes
+ * "no seq signed twice, nothing offered before it is durable" checkable in one reading.
  */
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
 import { PeerpacsError } from '../../protocol/errors.ts'
