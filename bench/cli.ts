@@ -1,7 +1,8 @@
 /**
  * bench:cli — how fast the CLI answers a person: `peerpacs --help`, a usage error, a mistyped
  * command, and commands sent to a running node (`studies`, `status`), each run N times as a
- * separate process (wall time from spawn to exit, and the process's peak RSS). The reference
+ * separate process through the launcher a person runs (bin/peerpacs.js), after one warm-up run
+ * (wall time from spawn to exit, and the process's peak RSS). The reference
  * measured in the same run is a bare `node -e 0` on the same Node: what any CLI here costs.
  *
  *   npm run bench:cli [-- --runs 20]
@@ -15,7 +16,8 @@ import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { cli, startPeerpacs } from './peerpacs-process.ts'
 
-const CLI = fileURLToPath(new URL('../node/cli/main.ts', import.meta.url))
+// What a person runs (`npx peerpacs`): the launcher, which turns on Node's compile cache.
+const CLI = fileURLToPath(new URL('../bin/peerpacs.js', import.meta.url))
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } })
 const runs = Number(values.runs)
 if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new Error(`--runs: 1 to 1000 expected, got ${values.runs}`)

@@ -3,9 +3,12 @@
  * suggestion, help text keeps its tables aligned, an import of nothing new says so in words.
  */
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { runCli, show } from '../helpers/cli.ts'
+import { childEnv, runCli, show } from '../helpers/cli.ts'
 import { writeStudies, mixedStudies } from '../helpers/dataset.ts'
 import { tempDir } from '../helpers/files.ts'
 import { startNode } from '../helpers/node-process.ts'
@@ -52,4 +55,15 @@ test('status counts in words: "1 active member", "1 study"', async (t) => {
   const status = await runCli(['status', '--data', data])
   assert.equal(status.code, 0, show(status))
   assert.match(status.stdout, /\d+ ops, 1 active member, 1 study in the log\./, status.stdout)
+})
+
+test('the launcher keeps Node\'s compile cache in the project, owner-only, so commands skip type stripping after the first run', async () => {
+  const launcher = fileURLToPath(new URL('../../bin/peerpacs.js', import.meta.url))
+  const cache = fileURLToPath(new URL('../../node_modules/.cache/peerpacs-compile', import.meta.url))
+  const run = spawnSync(process.execPath, [launcher, '--help'], { env: childEnv(), encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  assert.match(run.stdout, /Usage: peerpacs COMMAND/)
+  const entries = readdirSync(cache, { recursive: true })
+  assert.ok(entries.length > 0, 'the cache holds compiled modules')
+  assert.equal(statSync(cache).mode & 0o077, 0, 'no one but its owner may write (or read) the cache')
 })
