@@ -20,7 +20,7 @@ export const LOG_READ_TIMEOUT_MS = 30_000
 export interface LogSyncHooks {
   readonly log: NodeLog
   readonly orgId: string
-  /** Whether the peer may be sent the log (a site or the backup; see mesh.ts). */
+  /** Whether the peer may be sent the log (a site or the backup; see gate.ts). */
   mayRead (peer: PeerId): boolean
   /** After ops from `peer` were validated and journalled. */
   received (peer: PeerId, result: ReceiveResult): void
