@@ -1,7 +1,7 @@
 /**
  * The key-value seam the index (and later the log) sits on: opaque byte values under keys that
  * are short paths of strings. Two implementations pass one acceptance suite
- * (test/unit/node/kv-store.test.ts): level on disk, and memory for fast tests.
+ * (test/acceptance/kv-store.ts): level on disk, and memory for fast tests.
  */
 import { InvalidArgumentError } from '../../protocol/errors.ts'
 
