@@ -1,5 +1,5 @@
 /**
- * The fetching side of /peerpacs/blocks/1.0.0 (wire.ts): brings wanted blobs into the local
+ * The fetching side of /peerpacs/blocks/1.0.0 (protocol/wire/blocks.ts): brings wanted blobs into the local
  * store from whichever peer has them (DESIGN "Replication").
  *
  * - Order: the highest priority first, then the newest want; at most `maxBlobs` blobs at a time,
@@ -21,6 +21,10 @@
  * When every block is held the object is committed into the blob store (made durable once and
  * renamed in, not hashed again: each block was verified), then onFetched(id) is called and the
  * want is dropped. The want's block list is checked against its id once (checkBlobInfo).
+ *
+ * Over 300 lines on purpose: the queue, the per-peer turns, the pipelined window and the resume
+ * from a partial file share each blob's state; split apart, the invariants above (each block
+ * verified once, bounded memory, no blob from two peers at once) would span files.
  */
 import type { PeerId, Stream } from '@libp2p/interface'
 import { BLOCK_SIZE, parseBlobId, type BlobId } from '../../../protocol/blob-id.ts'
