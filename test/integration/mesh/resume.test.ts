@@ -39,9 +39,11 @@ test('a receiver killed with kill -9 mid-object resumes and re-fetches less than
   const imported = await runCli(['import', join(root, 'big'), '--data', a.data])
   assert.equal(imported.code, 0, show(imported))
 
-  // Kill B as soon as a quarter of the object sits in its partial file.
+  // Kill B as soon as a quarter of the object sits in its partial file. B learns of the object
+  // only once A offers its op (after A's high-water mark write), so wait for that first.
   const partialDir = dataDirLayout(b.data).partialDir
   const size = (await stat(big)).size
+  await waitFor('B to learn of the large instance', async () => (await status(b)).mesh.studies.partial === 1 || (await readdir(partialDir).catch(() => [] as string[])).length > 0)
   for (;;) {
     const files = await readdir(partialDir).catch(() => [] as string[])
     const sizes = await Promise.all(files.map(async (f) => (await stat(join(partialDir, f)).catch(() => ({ size: 0 }))).size))
