@@ -27,7 +27,8 @@ export async function startIn (link: LimitedLink, ns: string, data: string, p2p:
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; if (stderr.includes('"event":"node.ready"')) resolve() })
     child.once('exit', (code) => { reject(new Error(`start exited (${code}):\n${stderr}`)) })
   })
-  return child
+  // Everything it logged so far, for a test's failure message.
+  return Object.assign(child, { logText: () => stderr })
 }
 
 export async function statusIn (link: LimitedLink, ns: string, data: string): Promise<Record<string, any>> {

@@ -28,6 +28,12 @@ async function until (what: string, check: () => Promise<boolean>, ms: number): 
   }
 }
 
+/** The node's last log lines about the mesh (startIn keeps reading its stderr). */
+function tail (child: ChildProcess): string {
+  const lines = ((child as ChildProcess & { logText?: () => string }).logText?.() ?? '').split('\n')
+  return lines.filter((l) => /mesh|mdns|dial|gate|discover|refus|held/i.test(l)).slice(-25).join('\n')
+}
+
 async function stop (child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return
   child.kill('SIGTERM')
@@ -60,7 +66,14 @@ test('a site whose known addresses are stale finds its peer again through mDNS',
   // Both on other ports: every address either knows for the other (invite, log) is stale now.
   nodeA = await startIn(link, link.nsA, a, `/ip4/${link.addrA}/tcp/4999`, { mdns: true })
   nodeB = await startIn(link, link.nsB, b, `/ip4/${link.addrB}/tcp/4998`, { mdns: true })
-  await until('B to find A through mDNS', async () => await peersConnected(link, link.nsB, b) === 1, 90_000)
+  try {
+    await until('B to find A through mDNS', async () => await peersConnected(link, link.nsB, b) === 1, 90_000)
+  } catch (error) {
+    // What each side saw, to tell a discovery that never came from a dial that failed.
+    const statusB: Record<string, any> = await statusIn(link, link.nsB, b).catch((e: unknown) => ({ error: String(e) }))
+    const statusA: Record<string, any> = await statusIn(link, link.nsA, a).catch((e: unknown) => ({ error: String(e) }))
+    throw new Error(`${(error as Error).message}\nB's peers: ${JSON.stringify(statusB.mesh?.peers ?? statusB)}\nA's peers: ${JSON.stringify(statusA.mesh?.peers ?? statusA)}\nB's log: ${tail(nodeB)}\nA's log: ${tail(nodeA)}`)
+  }
   await stop(nodeB)
   await stop(nodeA)
 })
