@@ -163,7 +163,7 @@ function cStoreEvent (self: { nodeId: NodeId }, s: Study, time: number): AuditRe
   const headers = Array.from({ length: s.instances }, () => ({ studyInstanceUid: s.uid, patientId: s.patientId, patientName: s.patientName, sopClassUid: s.profile.sop }))
   return instancesTransferredEvent({
     time, source: nodeSource(self.nodeId), action: 'C', from: remoteAe(ae, address), to: thisNode(self.nodeId, 'PEERPACS'), requestedBy: 'from', studies: studyRefs(headers)
-  })
+  })[0]!
 }
 
 function readEvent (self: { nodeId: NodeId }, s: Study, time: number): { kind: AuditKind, record: AuditRecord } {
@@ -172,7 +172,7 @@ function readEvent (self: { nodeId: NodeId }, s: Study, time: number): { kind: A
   const user = pick(USERS)
   if (r < 0.7) {
     const instances = rnd() < 0.5 ? s.instances : Math.max(1, Math.round(s.instances / s.series.length))
-    return { kind: 'WADO read', record: instancesAccessedEvent({ time, source, action: 'R', user: tokenUser(user, `10.20.${int(2, 9)}.${int(10, 250)}`), studies: [studyRef(s, instances)] }) }
+    return { kind: 'WADO read', record: instancesAccessedEvent({ time, source, action: 'R', user: tokenUser(user, `10.20.${int(2, 9)}.${int(10, 250)}`), studies: [studyRef(s, instances)] })[0]! }
   }
   if (r < 0.85) {
     const query = `/studies?PatientID=${s.patientId}&StudyDate=20250101-20260131&includefield=StudyDescription&limit=25`
@@ -182,7 +182,7 @@ function readEvent (self: { nodeId: NodeId }, s: Study, time: number): { kind: A
     kind: 'C-MOVE sent',
     record: instancesTransferredEvent({
       time, source, action: 'R', from: thisNode(self.nodeId, 'PEERPACS'), to: remoteAe('WS_READING1', '10.20.3.17'), requestedBy: 'to', studies: [studyRef(s)]
-    })
+    })[0]!
   }
 }
 

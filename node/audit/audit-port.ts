@@ -4,11 +4,11 @@
  * than the archive it comes from, so an edge cannot reach the index, the keys or the blobs
  * through its audit.
  */
-import type { AuditRecord } from '../../protocol/audit/index.ts'
+import type { AuditRecords } from './auditor.ts'
 
 export interface AuditPort {
   /** This node's id (the audit source, and the local party of each record). */
   readonly nodeId: string
-  /** Writes a record without waiting (never blocks the work it records). */
-  emit (record: AuditRecord): void
+  /** Writes a record, or the parts of one event, without waiting (never blocks the work it records). */
+  emit (records: AuditRecords): void
 }

@@ -3,6 +3,9 @@
  * so the node never assembles participants and objects by hand. Each fills the roles the
  * standard's table asks for (who is the requestor, which RoleIDCode, which objects), drops
  * empty strings (a DICOM attribute that was present but empty), and returns a checked record.
+ * The five that name studies return a list: one record, or as many parts as the studies need to
+ * stay within AUDIT_LIMITS (parts.ts), so a large operation is audited whole and never fails on
+ * its audit record. Write them all (AuditPort.emit and Auditor.record take the list).
  *
  *   importEvent                 110107 Import (C): files brought in by the CLI from a folder or media
  *   instancesTransferredEvent   110104 DICOM Instances Transferred: C-STORE / STOW received (C),
@@ -17,7 +20,8 @@
  *   auditLogUsedEvent           110101 Audit Log Used (R): someone read or exported the audit trail
  */
 import { utf8Encode } from '../bytes.ts'
-import { checkAuditRecord, type ActiveParticipant, type AuditRecord, type AuditSource, type ParticipantObject, type SopClassRef } from './record.ts'
+import { auditParts, clipText, type ObjectGroup } from './parts.ts'
+import { AUDIT_LIMITS, checkAuditRecord, type ActiveParticipant, type AuditRecord, type AuditSource, type ParticipantObject, type SopClassRef } from './record.ts'
 import {
   EVENT_ID, EVENT_TYPE, ID_TYPE, OBJECT_ROLE, OBJECT_TYPE, OUTCOME, ROLE_ID, SOURCE_TYPE,
   type EventTypeCode, type MediaTypeCode, type NetworkAccessPointType, type Outcome, type RoleIdCode
@@ -84,43 +88,75 @@ function mediaParticipant (media: Media, roleIdCode: RoleIdCode): ActiveParticip
   return { userId: media.id, requestor: false, roleIdCode, mediaType: media.type }
 }
 
-/** Studies (2 system object, 3 report, 110180) then their patients (1 person, 1 patient, 2 patient number), one per patient id. */
-export function studyObjects (studies: readonly StudyRef[]): ParticipantObject[] {
-  const out: ParticipantObject[] = []
+/**
+ * One group per study (parts.ts): its object (2 system object, 3 report, 110180), or several when
+ * it has more SOP classes than one object may list, and its patient (1 person, 1 patient, 2 patient
+ * number) when it has a patient id. Text is clipped to AUDIT_LIMITS.maxText and instance UID lists
+ * to maxInstanceUids (a SOP class lists "some or all" of its instances), so odd input shortens a
+ * name rather than failing the record.
+ */
+export function studyGroups (studies: readonly StudyRef[]): ObjectGroup[] {
   const patients = new Map<string, ParticipantObject>()
-  for (const study of studies) {
-    const o: ParticipantObject = { typeCode: OBJECT_TYPE.systemObject, roleCode: OBJECT_ROLE.report, idTypeCode: ID_TYPE.studyInstanceUid, id: study.studyUid }
-    if (study.sopClasses !== undefined && study.sopClasses.length > 0) o.sopClasses = study.sopClasses
-    out.push(o)
-    if (present(study.patientId) && !patients.has(study.patientId)) {
-      const patient: ParticipantObject = { typeCode: OBJECT_TYPE.person, roleCode: OBJECT_ROLE.patient, idTypeCode: ID_TYPE.patientNumber, id: study.patientId }
-      if (present(study.patientName)) patient.name = study.patientName
-      patients.set(study.patientId, patient)
+  return studies.map((study) => {
+    const classes = (study.sopClasses ?? []).map((c): SopClassRef => c.instanceUids === undefined || c.instanceUids.length <= AUDIT_LIMITS.maxInstanceUids
+      ? c
+      : { uid: c.uid, instances: c.instances, instanceUids: c.instanceUids.slice(0, AUDIT_LIMITS.maxInstanceUids) })
+    const objects: ParticipantObject[] = []
+    for (let at = 0; at === 0 || at < classes.length; at += AUDIT_LIMITS.maxSopClasses) {
+      const o: ParticipantObject = { typeCode: OBJECT_TYPE.systemObject, roleCode: OBJECT_ROLE.report, idTypeCode: ID_TYPE.studyInstanceUid, id: clipText(study.studyUid) }
+      if (classes.length > 0) o.sopClasses = classes.slice(at, at + AUDIT_LIMITS.maxSopClasses)
+      objects.push(o)
     }
-  }
-  return [...out, ...patients.values()]
+    if (!present(study.patientId)) return { objects }
+    const id = clipText(study.patientId)
+    let patient = patients.get(id)
+    if (patient === undefined) {
+      patient = { typeCode: OBJECT_TYPE.person, roleCode: OBJECT_ROLE.patient, idTypeCode: ID_TYPE.patientNumber, id }
+      if (present(study.patientName)) patient.name = clipText(study.patientName)
+      patients.set(id, patient)
+    }
+    return { objects, shared: patient }
+  })
 }
 
-function record (base: EventBase, fields: Pick<AuditRecord, 'eventId' | 'action' | 'participants' | 'objects'> & { eventTypeCodes?: EventTypeCode[] }): AuditRecord {
-  const r: AuditRecord = {
+/** Studies then their patients, one per patient id (first name wins), as one record names them. */
+export function studyObjects (studies: readonly StudyRef[]): ParticipantObject[] {
+  const groups = studyGroups(studies)
+  const patients = new Map<string, ParticipantObject>()
+  for (const g of groups) if (g.shared !== undefined) patients.set(g.shared.id, g.shared)
+  return [...groups.flatMap((g) => g.objects), ...patients.values()]
+}
+
+function skeleton (base: EventBase, fields: Pick<AuditRecord, 'eventId' | 'action' | 'participants'> & { eventTypeCodes?: EventTypeCode[] }): Omit<AuditRecord, 'objects'> {
+  const r: Omit<AuditRecord, 'objects'> = {
     eventId: fields.eventId,
     action: fields.action,
     outcome: base.outcome ?? OUTCOME.success,
     time: base.time,
     participants: fields.participants,
-    source: base.source,
-    objects: fields.objects
+    source: base.source
   }
   if (fields.eventTypeCodes !== undefined) r.eventTypeCodes = fields.eventTypeCodes
   if (present(base.outcomeDescription)) r.outcomeDescription = base.outcomeDescription
+  return r
+}
+
+function record (base: EventBase, fields: Pick<AuditRecord, 'eventId' | 'action' | 'participants' | 'objects'> & { eventTypeCodes?: EventTypeCode[] }): AuditRecord {
+  const r: AuditRecord = { ...skeleton(base, fields), objects: fields.objects }
   return checkAuditRecord(r, `${fields.eventId} record`)
 }
 
+/** The records of an event about `studies`: one, or as many parts as the studies need (parts.ts), each checked. */
+function studyRecords (base: EventBase, fields: Pick<AuditRecord, 'eventId' | 'action' | 'participants'>, studies: readonly StudyRef[]): AuditRecord[] {
+  return auditParts(skeleton(base, fields), studyGroups(studies), { noun: 'studies' })
+    .map((r, i, all) => checkAuditRecord(r, all.length === 1 ? `${fields.eventId} record` : `${fields.eventId} record part ${i + 1}`))
+}
+
 /** PS3.15 A.5.3 "Data Import": the importing user or process (110152, requestor) and the source media (110155). */
-export function importEvent (e: EventBase & { importer: Actor, media?: Media, studies: readonly StudyRef[] }): AuditRecord {
+export function importEvent (e: EventBase & { importer: Actor, media?: Media, studies: readonly StudyRef[] }): AuditRecord[] {
   const participants = [participant(e.importer, true, ROLE_ID.destination)]
   if (e.media !== undefined) participants.push(mediaParticipant(e.media, ROLE_ID.sourceMedia))
-  return record(e, { eventId: EVENT_ID.import, action: 'C', participants, objects: studyObjects(e.studies) })
+  return studyRecords(e, { eventId: EVENT_ID.import, action: 'C', participants }, e.studies)
 }
 
 /**
@@ -128,23 +164,23 @@ export function importEvent (e: EventBase & { importer: Actor, media?: Media, st
  * `requestedBy` names which of them asked, or is a third party (the C-MOVE requestor). Action C
  * when the receiver did not hold the instances, U when it updated them, R otherwise or unknown.
  */
-export function instancesTransferredEvent (e: EventBase & { action: 'C' | 'R' | 'U', from: Actor, to: Actor, requestedBy: 'from' | 'to' | Actor, studies: readonly StudyRef[] }): AuditRecord {
+export function instancesTransferredEvent (e: EventBase & { action: 'C' | 'R' | 'U', from: Actor, to: Actor, requestedBy: 'from' | 'to' | Actor, studies: readonly StudyRef[] }): AuditRecord[] {
   const participants = [
     participant(e.from, e.requestedBy === 'from', ROLE_ID.source),
     participant(e.to, e.requestedBy === 'to', ROLE_ID.destination)
   ]
   if (typeof e.requestedBy === 'object') participants.push(participant(e.requestedBy, true))
-  return record(e, { eventId: EVENT_ID.instancesTransferred, action: e.action, participants, objects: studyObjects(e.studies) })
+  return studyRecords(e, { eventId: EVENT_ID.instancesTransferred, action: e.action, participants }, e.studies)
 }
 
 /** PS3.15 A.5.3 "DICOM Instances Accessed": the user or process that read (R), created (C), updated (U) or deleted (D) some instances. */
-export function instancesAccessedEvent (e: EventBase & { action: 'C' | 'R' | 'U' | 'D', user: Actor, studies: readonly StudyRef[] }): AuditRecord {
-  return record(e, { eventId: EVENT_ID.instancesAccessed, action: e.action, participants: [participant(e.user, true)], objects: studyObjects(e.studies) })
+export function instancesAccessedEvent (e: EventBase & { action: 'C' | 'R' | 'U' | 'D', user: Actor, studies: readonly StudyRef[] }): AuditRecord[] {
+  return studyRecords(e, { eventId: EVENT_ID.instancesAccessed, action: e.action, participants: [participant(e.user, true)] }, e.studies)
 }
 
 /** PS3.15 A.5.3 "DICOM Study Deleted": every instance of the studies is gone. */
-export function studyDeletedEvent (e: EventBase & { user: Actor, studies: readonly StudyRef[] }): AuditRecord {
-  return record(e, { eventId: EVENT_ID.studyDeleted, action: 'D', participants: [participant(e.user, true)], objects: studyObjects(e.studies) })
+export function studyDeletedEvent (e: EventBase & { user: Actor, studies: readonly StudyRef[] }): AuditRecord[] {
+  return studyRecords(e, { eventId: EVENT_ID.studyDeleted, action: 'D', participants: [participant(e.user, true)] }, e.studies)
 }
 
 /**
@@ -152,21 +188,29 @@ export function studyDeletedEvent (e: EventBase & { user: Actor, studies: readon
  * for it if any (110152), and the destination media (110154). One participant is the requestor:
  * the remote user when given, else the exporter.
  */
-export function exportEvent (e: EventBase & { exporter: Actor, requestedBy?: Actor, media: Media, studies: readonly StudyRef[] }): AuditRecord {
+export function exportEvent (e: EventBase & { exporter: Actor, requestedBy?: Actor, media: Media, studies: readonly StudyRef[] }): AuditRecord[] {
   const participants = [participant(e.exporter, e.requestedBy === undefined, ROLE_ID.source)]
   if (e.requestedBy !== undefined) participants.push(participant(e.requestedBy, true, ROLE_ID.destination))
   participants.push(mediaParticipant(e.media, ROLE_ID.destinationMedia))
-  return record(e, { eventId: EVENT_ID.export, action: 'R', participants, objects: studyObjects(e.studies) })
+  return studyRecords(e, { eventId: EVENT_ID.export, action: 'R', participants }, e.studies)
 }
 
 /**
  * PS3.15 A.5.3 "Query": the querying process (110153, requestor) and the responding one (110152);
  * the object is the query itself, identified by its SOP class (C-FIND's, or STUDY_ROOT_FIND for
- * QIDO-RS) and carried whole: the C-FIND identifier as received, or the QIDO query string.
+ * QIDO-RS) and carried whole: the C-FIND identifier as received, or the QIDO query string. A
+ * query longer than AUDIT_LIMITS.maxBinary keeps its first maxBinary bytes, and the outcome
+ * description says how long it was (the query is still audited, never refused for its size).
  */
 export function queryEvent (e: EventBase & { from: Actor, to: Actor, sopClassUid: string, query: Uint8Array, transferSyntax?: string }): AuditRecord {
-  const object: ParticipantObject = { typeCode: OBJECT_TYPE.systemObject, roleCode: OBJECT_ROLE.report, idTypeCode: ID_TYPE.sopClassUid, id: e.sopClassUid, query: e.query }
+  const long = e.query.length > AUDIT_LIMITS.maxBinary
+  const query = long ? e.query.slice(0, AUDIT_LIMITS.maxBinary) : e.query
+  const object: ParticipantObject = { typeCode: OBJECT_TYPE.systemObject, roleCode: OBJECT_ROLE.report, idTypeCode: ID_TYPE.sopClassUid, id: clipText(e.sopClassUid), query }
   if (present(e.transferSyntax)) object.detail = [{ type: 'TransferSyntax', value: utf8Encode(e.transferSyntax) }]
+  if (long) {
+    const note = `query of ${e.query.length} bytes, the first ${AUDIT_LIMITS.maxBinary} kept`
+    e = { ...e, outcomeDescription: present(e.outcomeDescription) ? `${clipText(e.outcomeDescription, AUDIT_LIMITS.maxText - note.length - 2)}; ${note}` : note }
+  }
   return record(e, {
     eventId: EVENT_ID.query,
     action: 'E',

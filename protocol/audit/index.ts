@@ -7,8 +7,10 @@ export { AUDIT_AAD_DOMAIN, openAuditRecord, sealAuditRecord } from './seal.ts'
 export type { AuditContext } from './seal.ts'
 export {
   applicationActivityEvent, auditLogUsedEvent, exportEvent, importEvent, instancesAccessedEvent, instancesTransferredEvent,
-  nodeSource, queryEvent, securityAlertEvent, STUDY_ROOT_FIND, studyDeletedEvent, studyObjects, userAuthenticationEvent
+  nodeSource, queryEvent, securityAlertEvent, STUDY_ROOT_FIND, studyDeletedEvent, studyGroups, studyObjects, userAuthenticationEvent
 } from './events.ts'
+export { auditParts, clipText, PART_OBJECT_BYTES } from './parts.ts'
+export type { ObjectGroup, PartsOptions } from './parts.ts'
 export type { Actor, AlertSubject, EventBase, Media, StudyRef } from './events.ts'
 export { fromJsonLine, toJsonLine } from './json-lines.ts'
 export type { AuditOpRef } from './json-lines.ts'

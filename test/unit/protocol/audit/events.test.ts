@@ -90,7 +90,7 @@ test('constructors check what they build', () => {
   throwsPeerpacs(() => exportEvent({ ...base, exporter: thisNode, media: { id: 'x', type: 110039 as typeof MEDIA_TYPE.uri }, studies: [studyA] }), InvalidArgumentError)
   throwsPeerpacs(() => securityAlertEvent({ ...base, types: [], reporter: thisNode, subjects: [] }), InvalidArgumentError)
   throwsPeerpacs(() => securityAlertEvent({ ...base, types: [EVENT_TYPE.login], reporter: thisNode, subjects: [] }), InvalidArgumentError)
-  assert.equal(exportEvent({ ...base, exporter: thisNode, media: { id: 'x', type: MEDIA_TYPE.dvd }, studies: [studyA] }).participants[0]!.requestor, true,
+  assert.equal(exportEvent({ ...base, exporter: thisNode, media: { id: 'x', type: MEDIA_TYPE.dvd }, studies: [studyA] })[0]!.participants[0]!.requestor, true,
     'without a remote requester the exporter is the requestor')
   assert.equal(ROLE_ID.destinationMedia, 110154)
 })

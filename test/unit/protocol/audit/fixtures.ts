@@ -28,16 +28,22 @@ export const studyA: StudyRef = {
 export const studyB: StudyRef = { studyUid: '1.2.3.4.6', patientId: 'P-001', patientName: 'ignored: patient already listed' }
 export const studyC: StudyRef = { studyUid: '1.2.3.4.7', patientId: 'P-002', patientName: '' }
 
+/** The one record of an event about a few studies (an event naming many is several records: parts.test.ts). */
+export function only (records: AuditRecord[]): AuditRecord {
+  if (records.length !== 1) throw new Error(`expected one record, got ${records.length}`)
+  return records[0]!
+}
+
 export function sampleRecords (): Array<[string, AuditRecord]> {
   const base = { time: T0, source }
   return [
-    ['import', importEvent({ ...base, importer: alice, media: { id: 'file:///media/cdrom', type: MEDIA_TYPE.uri }, studies: [studyA, studyB] })],
-    ['c-store received', instancesTransferredEvent({ ...base, action: 'C', from: remoteAe, to: thisNode, requestedBy: 'from', studies: [studyA] })],
-    ['c-move sent', instancesTransferredEvent({ ...base, action: 'R', from: thisNode, to: remoteAe, requestedBy: alice, studies: [studyA, studyC] })],
-    ['c-get sent', instancesTransferredEvent({ ...base, action: 'R', from: thisNode, to: remoteAe, requestedBy: 'to', studies: [studyC] })],
-    ['wado accessed', instancesAccessedEvent({ ...base, action: 'R', user: alice, studies: [studyA] })],
-    ['study deleted', studyDeletedEvent({ ...base, user: alice, studies: [studyC] })],
-    ['export', exportEvent({ ...base, exporter: thisNode, requestedBy: alice, media: { id: 'https://partner.example/stow', type: MEDIA_TYPE.uri }, studies: [studyA] })],
+    ['import', only(importEvent({ ...base, importer: alice, media: { id: 'file:///media/cdrom', type: MEDIA_TYPE.uri }, studies: [studyA, studyB] }))],
+    ['c-store received', only(instancesTransferredEvent({ ...base, action: 'C', from: remoteAe, to: thisNode, requestedBy: 'from', studies: [studyA] }))],
+    ['c-move sent', only(instancesTransferredEvent({ ...base, action: 'R', from: thisNode, to: remoteAe, requestedBy: alice, studies: [studyA, studyC] }))],
+    ['c-get sent', only(instancesTransferredEvent({ ...base, action: 'R', from: thisNode, to: remoteAe, requestedBy: 'to', studies: [studyC] }))],
+    ['wado accessed', only(instancesAccessedEvent({ ...base, action: 'R', user: alice, studies: [studyA] }))],
+    ['study deleted', only(studyDeletedEvent({ ...base, user: alice, studies: [studyC] }))],
+    ['export', only(exportEvent({ ...base, exporter: thisNode, requestedBy: alice, media: { id: 'https://partner.example/stow', type: MEDIA_TYPE.uri }, studies: [studyA] }))],
     ['c-find', queryEvent({ ...base, from: remoteAe, to: thisNode, sopClassUid: '1.2.840.10008.5.1.4.1.2.2.1', query: new Uint8Array([0x08, 0x00, 0x52, 0x00, 0, 0xff, 0x3c]), transferSyntax: '1.2.840.10008.1.2.1' })],
     ['qido', queryEvent({ ...base, from: alice, to: thisNode, sopClassUid: STUDY_ROOT_FIND, query: new TextEncoder().encode(`PatientName=${HOSTILE}&limit=10`) })],
     ['login failed', userAuthenticationEvent({ ...base, kind: 'login', user: alice, authenticator: thisNode, outcome: OUTCOME.minorFailure, outcomeDescription: `bad TOTP ${HOSTILE}` })],
