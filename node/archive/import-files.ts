@@ -4,6 +4,11 @@
  * (it claims to be DICOM but is broken, or conflicts with what is stored) or skipped (not
  * DICOM Part 10). A problem with one file never stops the others; a problem with the archive
  * itself (disk full, index failure) stops the import.
+ *
+ * The run is audited once at its end as one 110107 Import naming every study and patient it
+ * brought in: as several records (parts) when the studies do not fit in one (protocol/audit/
+ * parts.ts). The files are stored before that: a failure to write the audit record is reported
+ * (an `audit` event, and `audit.problem` in the summary), never turned into a failed import.
  */
 import { createReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
@@ -13,9 +18,10 @@ import { InvalidDicomError, NotAnInstanceError, NotDicomError } from '../dicom/e
 import type { Archive } from './archive.ts'
 import { IndexDamagedError, InstanceConflictError } from './errors.ts'
 import { Ingester, type IngestResult } from './ingest.ts'
-import { importEvent, nodeSource, MEDIA_TYPE, OUTCOME } from '../../protocol/audit/index.ts'
-import { cliUser, studyRefs } from '../audit/actors.ts'
-import type { InstanceHeader } from '../dicom/instance-header.ts'
+import { clipText, importEvent, nodeSource, MEDIA_TYPE, OUTCOME, type AuditRecord } from '../../protocol/audit/index.ts'
+import type { Auditor } from '../audit/auditor.ts'
+import { AuditWriteError } from '../audit/errors.ts'
+import { cliUser, StudyTally } from '../audit/actors.ts'
 
 export type FileStatus = 'imported' | 'duplicate' | 'rejected' | 'skipped'
 
@@ -38,9 +44,20 @@ export interface ImportSummary {
   readonly bytesImported: number
   readonly bytesRead: number
   readonly seconds: number
+  readonly audit: ImportAudit
 }
 
-export type ImportEvent = { readonly type: 'scanned', readonly files: number, readonly bytes: number } | FileOutcome
+/** How the run's 110107 Import was written: how many records (parts) it took and how many are in the log. */
+export interface ImportAudit {
+  readonly type: 'audit'
+  readonly studies: number
+  readonly records: number
+  readonly written: number
+  /** Why the record (or some of its parts) could not be written; the files are stored regardless. */
+  readonly problem?: string
+}
+
+export type ImportEvent = { readonly type: 'scanned', readonly files: number, readonly bytes: number } | FileOutcome | ImportAudit
 
 /** Reading the source file failed (permissions, vanished): that file's problem, not the archive's. */
 class SourceReadError extends PeerpacsError {
@@ -104,7 +121,12 @@ export async function collectFiles (paths: readonly string[], dataDir?: string):
 /** How one file is taken in: the archive's own Ingester, or a running node's (which also catalogues it). */
 export type IngestFn = (source: AsyncIterable<Uint8Array>, size: number) => Promise<IngestResult>
 
-export async function importPaths (archive: Archive, paths: readonly string[], onEvent: (event: ImportEvent) => void, concurrency = 3, ingestFn?: IngestFn): Promise<ImportSummary> {
+/** What writes the run's audit records: the archive's auditor, or one a test makes fail. */
+export type ImportAuditor = Pick<Auditor, 'record'>
+
+export async function importPaths (
+  archive: Archive, paths: readonly string[], onEvent: (event: ImportEvent) => void, concurrency = 3, ingestFn?: IngestFn, auditor: ImportAuditor = archive.auditor
+): Promise<ImportSummary> {
   const started = performance.now()
   const files = await collectFiles(paths, archive.layout.root)
   onEvent({ type: 'scanned', files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) })
@@ -115,7 +137,7 @@ export async function importPaths (archive: Archive, paths: readonly string[], o
   let bytesRead = 0
   let next = 0
   let fatal: unknown
-  const imported: InstanceHeader[] = []
+  const imported = new StudyTally()
 
   const one = async (file: Candidate): Promise<FileOutcome> => {
     if (file.skip !== undefined) return { type: 'file', path: file.path, status: 'skipped', size: 0, reason: file.skip }
@@ -123,7 +145,7 @@ export async function importPaths (archive: Archive, paths: readonly string[], o
     try {
       const result = await ingest(readSource(file.path), file.size)
       if (result.status === 'imported') bytesImported += file.size
-      if (result.status === 'imported' && result.entry !== undefined) imported.push(result.entry.attributes)
+      if (result.status === 'imported' && result.entry !== undefined) imported.add(result.entry.attributes)
       return {
         type: 'file', path: file.path, status: result.status, size: file.size, studyInstanceUid: result.studyInstanceUid, sopInstanceUid: result.sopInstanceUid,
         ...(result.replaced === undefined ? {} : { reason: 'replaced a damaged stored copy' })
@@ -152,17 +174,10 @@ export async function importPaths (archive: Archive, paths: readonly string[], o
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))
-  // One 110107 Import per run, naming every study and patient brought in (sealed in the log).
-  if (imported.length > 0 || fatal !== undefined) {
-    await archive.auditor.record(importEvent({
-      time: Date.now(),
-      source: nodeSource(archive.keyring.nodeId),
-      ...(fatal === undefined ? {} : { outcome: OUTCOME.seriousFailure, outcomeDescription: 'the import stopped on an archive error' }),
-      importer: cliUser(),
-      media: { id: paths.map((p) => `file://${resolve(p)}`).join(' ').slice(0, 4000), type: MEDIA_TYPE.uri },
-      studies: studyRefs(imported)
-    }))
-  }
+  const audit: ImportAudit = imported.studies > 0 || fatal !== undefined
+    ? await auditImport(archive, auditor, paths, imported, fatal !== undefined)
+    : { type: 'audit', studies: 0, records: 0, written: 0 }
+  if (audit.records > 0) onEvent(audit)
   if (fatal !== undefined) throw fatal
   return {
     files: files.length,
@@ -172,6 +187,28 @@ export async function importPaths (archive: Archive, paths: readonly string[], o
     skipped: counts.skipped,
     bytesImported,
     bytesRead,
-    seconds: (performance.now() - started) / 1000
+    seconds: (performance.now() - started) / 1000,
+    audit
+  }
+}
+
+/** Writes the run's 110107 Import (all its parts); a failure is returned as the audit's problem, not thrown. */
+async function auditImport (archive: Archive, auditor: ImportAuditor, paths: readonly string[], imported: StudyTally, stopped: boolean): Promise<ImportAudit> {
+  const studies = imported.studies
+  let records: AuditRecord[] = []
+  try {
+    records = importEvent({
+      time: Date.now(),
+      source: nodeSource(archive.keyring.nodeId),
+      ...(stopped ? { outcome: OUTCOME.seriousFailure, outcomeDescription: 'the import stopped on an archive error' } : {}),
+      importer: cliUser(),
+      media: { id: clipText(paths.map((p) => `file://${resolve(p)}`).join(' '), 4000), type: MEDIA_TYPE.uri },
+      studies: imported.refs()
+    })
+    await auditor.record(records)
+    return { type: 'audit', studies, records: records.length, written: records.length }
+  } catch (error) {
+    const written = error instanceof AuditWriteError ? error.written : 0
+    return { type: 'audit', studies, records: Math.max(1, records.length), written, problem: error instanceof Error ? error.message : String(error) }
   }
 }

@@ -35,16 +35,35 @@ function addressOf (address: string | undefined): Partial<Actor> {
   return { networkAccessPointId: address.replace(/^::ffff:/, ''), networkAccessPointType: NETWORK_ACCESS_POINT.ipAddress }
 }
 
-/** Groups instances into the studies (with patient and SOP class counts) an audit record names. */
-export function studyRefs (instances: Iterable<Pick<InstanceHeader, 'studyInstanceUid' | 'patientId' | 'patientName' | 'sopClassUid'>>): StudyRef[] {
-  const studies = new Map<string, { ref: StudyRef, classes: Map<string, number> }>()
-  for (const i of instances) {
-    let s = studies.get(i.studyInstanceUid)
+type StudyInstance = Pick<InstanceHeader, 'studyInstanceUid' | 'patientId' | 'patientName' | 'sopClassUid'>
+
+/**
+ * The studies (with patient and SOP class counts) that instances seen one by one belong to:
+ * memory grows with studies, not instances, so an import of a million instances keeps a tally
+ * of its few thousand studies rather than every header.
+ */
+export class StudyTally {
+  readonly #studies = new Map<string, { ref: StudyRef, classes: Map<string, number> }>()
+
+  add (i: StudyInstance): void {
+    let s = this.#studies.get(i.studyInstanceUid)
     if (s === undefined) {
       s = { ref: { studyUid: i.studyInstanceUid, ...(i.patientId === undefined ? {} : { patientId: i.patientId }), ...(i.patientName === undefined ? {} : { patientName: i.patientName }) }, classes: new Map() }
-      studies.set(i.studyInstanceUid, s)
+      this.#studies.set(i.studyInstanceUid, s)
     }
     s.classes.set(i.sopClassUid, (s.classes.get(i.sopClassUid) ?? 0) + 1)
   }
-  return [...studies.values()].map(({ ref, classes }) => ({ ...ref, sopClasses: [...classes].map(([uid, instances]) => ({ uid, instances })) }))
+
+  get studies (): number { return this.#studies.size }
+
+  refs (): StudyRef[] {
+    return [...this.#studies.values()].map(({ ref, classes }) => ({ ...ref, sopClasses: [...classes].map(([uid, instances]) => ({ uid, instances })) }))
+  }
+}
+
+/** Groups instances into the studies (with patient and SOP class counts) an audit record names. */
+export function studyRefs (instances: Iterable<StudyInstance>): StudyRef[] {
+  const tally = new StudyTally()
+  for (const i of instances) tally.add(i)
+  return tally.refs()
 }

@@ -14,7 +14,9 @@ encrypted and fsynced, then indexed. A file is reported imported only once it is
 The same SOPInstanceUID again is a duplicate (nothing changes) when its bytes are identical,
 and rejected when they differ (the stored instance is kept). Files that are not DICOM Part 10
 are skipped; broken DICOM files are rejected with the reason. Exit code 1 when any file
-was rejected.
+was rejected, or when the run's audit record could not be written (the files stay stored;
+the warning says so). An import of many studies is audited as several records, together
+naming every study.
 
 With --json, one line per file ({"type":"file","status":...}) and a final summary line.`,
   options: {

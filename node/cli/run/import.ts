@@ -21,6 +21,16 @@ export async function run (context: CommandContext): Promise<number> {
         out.record(event)
         return
       }
+      if (event.type === 'audit') {
+        out.record(event)
+        if (event.problem !== undefined) {
+          out.done()
+          out.warn(`the files listed as imported are stored, but this import's audit record (110107 Import, ${event.studies} ` +
+            `stud${event.studies === 1 ? 'y' : 'ies'}) ${event.written === 0 ? 'could not be written' : `was written only in part (${event.written} of ${event.records} records)`}: ${event.problem}. ` +
+            'Do not import them again; see the node\'s log and run `peerpacs audit verify`.')
+        }
+        return
+      }
       done++
       bytes += event.size
       out.record(event)
@@ -37,6 +47,8 @@ export async function run (context: CommandContext): Promise<number> {
       : `nothing new stored; ${formatBytes(summary.bytesRead)} read in ${summary.seconds.toFixed(1)} s`
     out.line(`imported ${summary.imported}, duplicates ${summary.duplicates}, rejected ${summary.rejected}, skipped ${summary.skipped} ` +
       `(of ${summary.files} file${summary.files === 1 ? '' : 's'}; ${stored})`)
-    return summary.rejected > 0 ? EXIT.PROBLEMS : EXIT.OK
+    if (summary.audit.problem !== undefined) out.line('the import completed; its audit record is incomplete (see the warning above)')
+    // Files stored but not all audited is a completed command with a problem (1), never a failed import (70).
+    return summary.rejected > 0 || summary.audit.problem !== undefined ? EXIT.PROBLEMS : EXIT.OK
   })
 }
