@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { studyInstances } from './instances.ts'
-import { cfindLatency, echoFloor, echoLatency, qidoLatency, STUDY_RETURN_KEYS, type Latency } from './queries.ts'
+import { cfindLatency, echoFloor, echoLatency, qidoLatency, withNodeCpu, STUDY_RETURN_KEYS, type Latency } from './queries.ts'
 import { joinSite, restoreFromBackup, type JoinFigures, type RestoreFigures } from './join.ts'
 import { studyPlan, studyQueries, type ArchiveShape } from './plan.ts'
 import { rssOf, startNode, statusOf, timed, type RunningNode } from './processes.ts'
@@ -37,8 +37,8 @@ export interface SizeFigures {
   disk?: { indexBytes: number, blobBytes: number }
   fsck?: { seconds: number, peakRssBytes: number, exit: number | null }
   logVerify?: { seconds: number, peakRssBytes: number, exit: number | null }
-  start?: { readySeconds: number[], idleRssBytes: number, peakRssBytes: number, catalogueMs: number | null }
-  queries?: { study: QueryFigures[], echo: Latency, echoFloor: Latency, loadAverage: number, series: { qido: Latency, cfind: Latency }, instances: { qido: Latency, cfind: Latency }, perResponseMs: { cfind: number, qido: number, cfindMarginal: number }, peakRssAfterBytes: number }
+  start?: { readySeconds: number[], readyCpuSeconds: number[], idleRssBytes: number, peakRssBytes: number, catalogueMs: number | null }
+  queries?: { study: QueryFigures[], echo: Latency, echoFloor: Latency, loadAverage: number, series: { qido: Latency, cfind: Latency }, instances: { qido: Latency, cfind: Latency }, perResponseMs: { cfind: number, qido: number, cfindMarginal: number, cfindCpu: number }, peakRssAfterBytes: number }
   join?: JoinFigures
   restore?: RestoreFigures
   errors: Record<string, string>
@@ -97,17 +97,19 @@ export async function measureSize (o: MeasureOptions): Promise<SizeFigures> {
   let node: RunningNode | undefined
   await stage('start', async () => {
     const ready: number[] = []
+    const cpu: number[] = []
     for (let i = 0; i < o.starts; i++) {
       node = await startNode(a)
       ready.push(node.readySeconds)
+      cpu.push(node.readyCpuSeconds)
       if (i < o.starts - 1) { await node.stop(); node = undefined }
     }
     await settle(5000)
     const { rss, peak } = rssOf(node!.pid)
     const loaded = node!.logLines().find((l) => l.includes('"event":"catalogue.loaded"'))
     const catalogueMs = loaded === undefined ? null : (JSON.parse(loaded) as { ms?: number }).ms ?? null
-    f.start = { readySeconds: ready, idleRssBytes: rss, peakRssBytes: peak, catalogueMs }
-    say(`  ready in ${ready.map((s) => s.toFixed(2)).join(', ')} s (target ≤ 5 s); idle RSS ${(rss / MB).toFixed(0)} MB (target ≤ 300 MB), peak ${(peak / MB).toFixed(0)} MB`)
+    f.start = { readySeconds: ready, readyCpuSeconds: cpu, idleRssBytes: rss, peakRssBytes: peak, catalogueMs }
+    say(`  ready in ${ready.map((s) => s.toFixed(2)).join(', ')} s (target ≤ 5 s), CPU used by then ${cpu.map((s) => s.toFixed(2)).join(', ')} s; idle RSS ${(rss / MB).toFixed(0)} MB (target ≤ 300 MB), peak ${(peak / MB).toFixed(0)} MB`)
   })
 
   if (node !== undefined) {
@@ -119,35 +121,36 @@ export async function measureSize (o: MeasureOptions): Promise<SizeFigures> {
       for (const q of studyQueries(shape, o.wide)) {
         const runs = q.name.startsWith('wide') ? o.wideRuns : o.runs
         const params = new URLSearchParams({ ...q.keys, limit: String(Math.min(10000, Math.max(q.expected, 100) + 10)) })
-        const qido = await qidoLatency(http, `/studies?${params.toString()}`, runs)
-        const cfind = await cfindLatency(dimse, 'STUDY', q.keys, STUDY_RETURN_KEYS.filter((k) => !(k in q.keys)), runs)
+        const qido = await withNodeCpu(running.pid, async () => await qidoLatency(http, `/studies?${params.toString()}`, runs))
+        const cfind = await withNodeCpu(running.pid, async () => await cfindLatency(dimse, 'STUDY', q.keys, STUDY_RETURN_KEYS.filter((k) => !(k in q.keys)), runs))
         study.push({ name: q.name, keys: { ...q.keys }, expected: q.expected, qido, cfind })
-        say(`  ${q.name.padEnd(26)} expect ${String(q.expected).padStart(5)}  QIDO ${qido.matches} p50 ${qido.p50Ms.toFixed(1)} p95 ${qido.p95Ms.toFixed(1)} ms   C-FIND ${cfind.matches} p50 ${cfind.p50Ms.toFixed(1)} p95 ${cfind.p95Ms.toFixed(1)} ms${qido.error ?? cfind.error ? `  (${qido.error ?? cfind.error})` : ''}`)
+        say(`  ${q.name.padEnd(26)} expect ${String(q.expected).padStart(5)}  QIDO ${qido.matches} p50 ${qido.p50Ms.toFixed(1)} p95 ${qido.p95Ms.toFixed(1)} ms (node CPU ${qido.nodeCpuMs?.toFixed(1)} ms)   C-FIND ${cfind.matches} p50 ${cfind.p50Ms.toFixed(1)} p95 ${cfind.p95Ms.toFixed(1)} ms (node CPU ${cfind.nodeCpuMs?.toFixed(1)} ms)${qido.error ?? cfind.error ? `  (${qido.error ?? cfind.error})` : ''}`)
       }
-      const echo = await echoLatency(dimse, o.runs)
+      const echo = await withNodeCpu(running.pid, async () => await echoLatency(dimse, o.runs))
       const floor = await echoFloor(o.runs)
-      say(`  C-ECHO to peerpacs p50 ${echo.p50Ms.toFixed(1)} p95 ${echo.p95Ms.toFixed(1)} ms; to dcmtk's storescp (the machine's floor for one dcmtk association) p50 ${floor.p50Ms.toFixed(1)} p95 ${floor.p95Ms.toFixed(1)} ms`)
+      say(`  C-ECHO to peerpacs p50 ${echo.p50Ms.toFixed(1)} p95 ${echo.p95Ms.toFixed(1)} ms (node CPU ${echo.nodeCpuMs?.toFixed(1)} ms); to dcmtk's storescp (the machine's floor for one dcmtk association) p50 ${floor.p50Ms.toFixed(1)} p95 ${floor.p95Ms.toFixed(1)} ms`)
       const mid = studyInstances(studyPlan(Math.floor(shape.studies / 2), shape))
       const studyUid = mid[0]!.studyInstanceUid
       const seriesUid = mid[0]!.seriesInstanceUid
       const series = {
-        qido: await qidoLatency(http, `/studies/${studyUid}/series`, o.runs),
-        cfind: await cfindLatency(dimse, 'SERIES', { StudyInstanceUID: studyUid }, ['SeriesInstanceUID', 'Modality', 'SeriesNumber', 'NumberOfSeriesRelatedInstances'], o.runs)
+        qido: await withNodeCpu(running.pid, async () => await qidoLatency(http, `/studies/${studyUid}/series`, o.runs)),
+        cfind: await withNodeCpu(running.pid, async () => await cfindLatency(dimse, 'SERIES', { StudyInstanceUID: studyUid }, ['SeriesInstanceUID', 'Modality', 'SeriesNumber', 'NumberOfSeriesRelatedInstances'], o.runs))
       }
       const instances = {
-        qido: await qidoLatency(http, `/studies/${studyUid}/series/${seriesUid}/instances`, o.runs),
-        cfind: await cfindLatency(dimse, 'IMAGE', { StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUid }, ['SOPInstanceUID', 'SOPClassUID', 'InstanceNumber'], o.runs)
+        qido: await withNodeCpu(running.pid, async () => await qidoLatency(http, `/studies/${studyUid}/series/${seriesUid}/instances`, o.runs)),
+        cfind: await withNodeCpu(running.pid, async () => await cfindLatency(dimse, 'IMAGE', { StudyInstanceUID: studyUid, SeriesInstanceUID: seriesUid }, ['SOPInstanceUID', 'SOPClassUID', 'InstanceNumber'], o.runs))
       }
-      say(`  series in one study       QIDO ${series.qido.matches} p95 ${series.qido.p95Ms.toFixed(1)} ms   C-FIND ${series.cfind.matches} p95 ${series.cfind.p95Ms.toFixed(1)} ms`)
-      say(`  instances in one series   QIDO ${instances.qido.matches} p95 ${instances.qido.p95Ms.toFixed(1)} ms   C-FIND ${instances.cfind.matches} p95 ${instances.cfind.p95Ms.toFixed(1)} ms`)
+      say(`  series in one study       QIDO ${series.qido.matches} p95 ${series.qido.p95Ms.toFixed(1)} ms (CPU ${series.qido.nodeCpuMs?.toFixed(1)})   C-FIND ${series.cfind.matches} p95 ${series.cfind.p95Ms.toFixed(1)} ms (CPU ${series.cfind.nodeCpuMs?.toFixed(1)})`)
+      say(`  instances in one series   QIDO ${instances.qido.matches} p95 ${instances.qido.p95Ms.toFixed(1)} ms (CPU ${instances.qido.nodeCpuMs?.toFixed(1)})   C-FIND ${instances.cfind.matches} p95 ${instances.cfind.p95Ms.toFixed(1)} ms (CPU ${instances.cfind.nodeCpuMs?.toFixed(1)})`)
       const wide = study.at(-1)!
       const narrow = study[0]!
       const perResponseMs = {
         cfind: wide.cfind.p50Ms / Math.max(1, wide.cfind.matches),
         qido: wide.qido.p50Ms / Math.max(1, wide.qido.matches),
-        cfindMarginal: (wide.cfind.p50Ms - narrow.cfind.p50Ms) / Math.max(1, wide.cfind.matches - narrow.cfind.matches)
+        cfindMarginal: (wide.cfind.p50Ms - narrow.cfind.p50Ms) / Math.max(1, wide.cfind.matches - narrow.cfind.matches),
+        cfindCpu: (wide.cfind.nodeCpuMs ?? NaN) / Math.max(1, wide.cfind.matches)
       }
-      say(`  per C-FIND response ${perResponseMs.cfind.toFixed(2)} ms (marginal ${perResponseMs.cfindMarginal.toFixed(2)} ms; target ≤ Orthanc's ~0.5 ms), per QIDO result ${perResponseMs.qido.toFixed(3)} ms`)
+      say(`  per C-FIND response ${perResponseMs.cfind.toFixed(2)} ms, node CPU ${perResponseMs.cfindCpu.toFixed(2)} ms (marginal ${perResponseMs.cfindMarginal.toFixed(2)} ms; target ≤ Orthanc's ~0.5 ms), per QIDO result ${perResponseMs.qido.toFixed(3)} ms`)
       f.queries = { study, echo, echoFloor: floor, loadAverage: loadavg()[0]!, series, instances, perResponseMs, peakRssAfterBytes: rssOf(running.pid).peak }
       const s = await statusOf(running)
       if (s.instances !== shape.instances) f.errors.catalogue = `the node lists ${String(s.instances)} instances, ${shape.instances} were generated`

@@ -23,6 +23,15 @@ export function rssOf (pid: number): { rss: number, peak: number } {
   } catch { return { rss: 0, peak: 0 } }
 }
 
+/** CPU time (user + system) a live process has used so far, seconds (clock ticks of 1/100 s). */
+export function cpuOf (pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch { return 0 }
+}
+
 export interface Timed { seconds: number, peakRssBytes: number, stdout: string, stderr: string, code: number | null }
 
 /** Runs `peerpacs ARGS` (or another program) to its exit; fails on a non-zero exit unless allowed. */
@@ -53,6 +62,8 @@ export interface RunningNode {
   /** Spawn to the node.ready log line, seconds. */
   readonly readySeconds: number
   readonly ready: Record<string, any>
+  /** CPU seconds the node had used when it said it was ready (robust to a loaded machine, unlike wall time). */
+  readonly readyCpuSeconds: number
   /** Lines of the node's structured log seen so far. */
   readonly logLines: () => string[]
   readonly control: () => { url: string, token: string }
@@ -76,9 +87,11 @@ export async function startNode (data: string, extra: readonly string[] = []): P
     child.once('exit', (code) => { reject(new Error(`peerpacs start exited (${code}):\n${stderr.slice(-3000)}`)) })
   })
   const readySeconds = (performance.now() - begin) / 1000
+  const readyCpuSeconds = cpuOf(child.pid!)
   return {
     pid: child.pid!,
     readySeconds,
+    readyCpuSeconds,
     ready,
     logLines: () => stderr.split('\n'),
     control: () => JSON.parse(readFileSync(`${data}/control.json`, 'utf8')) as { url: string, token: string },

@@ -7,8 +7,21 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, type AddressInfo } from 'node:net'
+import { cpuOf } from './processes.ts'
 
-export interface Latency { runs: number, matches: number, p50Ms: number, p95Ms: number, meanMs: number, errors: number, error?: string }
+export interface Latency {
+  runs: number, matches: number, p50Ms: number, p95Ms: number, meanMs: number, errors: number, error?: string
+  /** CPU the node spent per run (from /proc, warm-up included in neither): what the query costs the node whatever the machine's load. */
+  nodeCpuMs?: number
+}
+
+/** Runs a latency measure and adds the CPU the node process used per run. */
+export async function withNodeCpu (pid: number, measure: () => Promise<Latency>): Promise<Latency> {
+  const before = cpuOf(pid)
+  const l = await measure()
+  // One untimed warm-up run rides along with the timed ones.
+  return { ...l, nodeCpuMs: (cpuOf(pid) - before) * 1000 / (l.runs + l.errors + 1) }
+}
 
 export function summarise (samples: readonly number[], matches: number, errors: number, error?: string): Latency {
   const sorted = [...samples].sort((a, b) => a - b)
