@@ -23,6 +23,11 @@
  * `onDurable`): a peer that held an op this node then lost in a crash would make this node's
  * next op at that seq a fork.
  *
+ * Opening trusts what this node verified before (journal-checkpoint.ts): the journal entries a
+ * valid checkpoint covers are decoded without their signature check; the rest, or all of them
+ * when the checkpoint does not match the journal (a warning says why), are verified in full.
+ * CheckpointWriter moves the checkpoint along as entries become durable and when the log settles.
+ *
  * Over 300 lines on purpose: preparing, committing, the mark, the hold and the offering order
  * share one seq counter and one durable frontier, and keeping them in one class is what makes
  * "no seq signed twice, nothing offered before it is durable" checkable in one reading.
@@ -30,10 +35,13 @@
 import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { nodeIdFromPublicKey, type NodeId, type NodeKeyPair } from '../../protocol/identity.ts'
-import { createOp, isActiveMember, OpLog, type OpBodies, type OpType, type RejectReason, type SignedOp, type SignedOpOf } from '../../protocol/log/index.ts'
+import { createOp, decodeOp, isActiveMember, OpLog, OpRejectedError, type OpBodies, type OpType, type RejectReason, type SignedOp, type SignedOpOf } from '../../protocol/log/index.ts'
 import type { KvOperation, KvStore } from '../store/kv.ts'
 import type { AddResult } from '../../protocol/log/index.ts'
 import { toHex } from '../../protocol/encoding.ts'
+import { createLogger, type Logger } from '../logging/logger.ts'
+import { CheckpointWriter } from './checkpoint-writer.ts'
+import { JournalCheckpoint, type CheckpointMatch } from './journal-checkpoint.ts'
 import { OpJournal } from './op-journal.ts'
 import { memorySeqMark, type SeqMark } from './seq-mark.ts'
 
@@ -104,6 +112,23 @@ const MAX_PENDING_SEQS = 10_000
 
 export type DurableListener = (ops: readonly SignedOp[]) => void
 
+/** How the journal was loaded at open. */
+export interface OpenReport {
+  /** Journal entries read. */
+  readonly entries: number
+  /** Of those, decoded without their signature check because the checkpoint covers them. */
+  readonly trusted: number
+  /** What the checkpoint said ('mismatch': it did not cover this journal, everything was verified). */
+  readonly checkpoint: CheckpointMatch['status']
+}
+
+export interface NodeLogOptions {
+  /** The high-water mark of own seqs (default: one in memory). */
+  readonly mark?: SeqMark
+  /** Where a checkpoint that does not match the journal is reported (default: warnings on stderr). */
+  readonly logger?: Logger
+}
+
 export interface PreparedOp<T extends OpType> {
   readonly op: SignedOpOf<T>
   /** The journal entry; put it in the batch that carries the op's effects. */
@@ -137,10 +162,14 @@ export class NodeLog {
   readonly #suspected = new Map<string, SuspectedFork>()
   /** What the journal lacked when the log was opened (journal head below the mark), if anything. */
   readonly lossAtOpen: LogHold | undefined
+  readonly #checkpoint: CheckpointWriter
+  readonly opened: OpenReport
 
-  private constructor (oplog: OpLog, journal: OpJournal, kv: KvStore, key: NodeKeyPair, provider: CryptoProvider, mark: SeqMark) {
+  private constructor (oplog: OpLog, journal: OpJournal, kv: KvStore, key: NodeKeyPair, provider: CryptoProvider, mark: SeqMark, checkpoint: CheckpointWriter, opened: OpenReport) {
     this.oplog = oplog
     this.#journal = journal
+    this.#checkpoint = checkpoint
+    this.opened = opened
     this.#kv = kv
     this.#key = key
     this.#provider = provider
@@ -161,6 +190,7 @@ export class NodeLog {
   #committed (ops: readonly KvOperation[]): void {
     const durable: SignedOp[] = []
     for (const write of ops) {
+      this.#checkpoint.durable(write)
       const op = this.#undurable.get(write)
       if (op === undefined) continue
       this.#undurable.delete(write)
@@ -190,8 +220,11 @@ export class NodeLog {
   /** The high-water mark of own seqs (seq-mark.ts). */
   get mark (): number { return this.#mark.seq }
 
-  /** Resolves once the mark's writes are done: the data dir may then be closed. */
-  async settle (): Promise<void> { await this.#mark.settle() }
+  /** Resolves once the mark's writes are done and the checkpoint covers every durable entry: the data dir may then be closed. */
+  async settle (): Promise<void> {
+    await this.#mark.settle()
+    await this.#checkpoint.flush()
+  }
 
   /** Why this node may not write now, or undefined. */
   get hold (): LogHold | undefined {
@@ -260,13 +293,18 @@ export class NodeLog {
       if (conflict !== undefined) conflicts.push(conflict)
     }
     if (added.length > 0) {
-      const writes = added.map((op) => this.#journal.entry(op.bytes))
+      const writes = added.map((op) => {
+        const write = this.#journal.entry(op.bytes)
+        this.#checkpoint.entry(write, op.id)
+        return write
+      })
       try {
         await this.#kv.batch(writes)
       } catch (error) {
         this.#broken = error
         throw new LogWriteError('received ops could not be journalled; the node must restart', { cause: error })
       }
+      for (const write of writes) this.#checkpoint.durable(write)
       // Own ops fetched back from a peer: the mark covers them too (a lost mark learns them back).
       const own = added.filter((op) => toHex(op.author) === this.#authorHex)
       if (own.length > 0) await this.#mark.raise(Math.max(...own.map((op) => op.seq))).catch(() => undefined)
@@ -299,12 +337,21 @@ export class NodeLog {
     return [...this.#suspected.values()].filter((f) => f.seq < (this.oplog.state.forks.get(f.author)?.seq ?? Infinity))
   }
 
-  /** Loads the journal on top of the org's genesis op; every op is verified again. */
-  static async open (kv: KvStore, provider: CryptoProvider, genesisBytes: Uint8Array, key: NodeKeyPair, options: { mark?: SeqMark } = {}): Promise<NodeLog> {
+  /**
+   * Loads the journal on top of the org's genesis op. Entries a valid checkpoint covers are
+   * decoded without their signature check, all others are verified in full (see the header).
+   */
+  static async open (kv: KvStore, provider: CryptoProvider, genesisBytes: Uint8Array, key: NodeKeyPair, options: NodeLogOptions = {}): Promise<NodeLog> {
     const oplog = new OpLog(provider, genesisBytes)
     const stored: Uint8Array[] = []
     const journal = await OpJournal.load(kv, (bytes) => { stored.push(bytes) })
-    const results = oplog.addMany(stored)
+    const checkpoint = new JournalCheckpoint(key, oplog.orgId)
+    const { match, chain } = await checkpoint.match(kv, provider, stored.map((bytes) => provider.sha256(bytes)))
+    if (match.status === 'mismatch') {
+      (options.logger ?? createLogger({ level: 'warn' })).warn('log.checkpoint.mismatch', { entries: stored.length, why: match.why, action: 'every op of the journal is verified' })
+    }
+    const inputs: Array<SignedOp | Uint8Array> = stored.map((bytes, i) => i < match.trusted ? trustedOp(provider, bytes, i) : bytes)
+    const results = oplog.addMany(inputs)
     for (const [i, r] of results.entries()) {
       if (r.status === 'rejected' && r.reason !== undefined && DAMAGE.has(r.reason)) {
         throw new LogDamagedError(`op ${i} of the journal is damaged (${r.reason}): the log does not load`)
@@ -315,7 +362,10 @@ export class NodeLog {
     // A mark behind the journal (a data dir from before marks, or a lost mark file) catches up.
     const head = oplog.nextSeq(key.publicKey) - 1
     if (mark.seq < head) await mark.raise(head)
-    return new NodeLog(oplog, journal, kv, key, provider, mark)
+    // Every entry read is verified now: the checkpoint covers them all from here on.
+    const writer = new CheckpointWriter(kv, checkpoint, chain, journal.count, match.trusted)
+    await writer.flush()
+    return new NodeLog(oplog, journal, kv, key, provider, mark, writer, { entries: stored.length, trusted: match.trusted, checkpoint: match.status })
   }
 
   get publicKey (): Uint8Array { return this.#key.publicKey }
@@ -348,6 +398,7 @@ export class NodeLog {
       throw new LogWriteError(`this node's own ${type} op was ${result.status}${result.reason === undefined ? '' : ` (${result.reason})`}: it may not write it`)
     }
     const write = this.#journal.entry(op.bytes)
+    this.#checkpoint.entry(write, op.id)
     if (this.#observed) {
       this.#undurable.set(write, op as unknown as SignedOp)
       this.#undurableIds.add(op.idHex)
@@ -367,6 +418,7 @@ export class NodeLog {
       prepared.failed(error)
       throw error
     }
+    this.#checkpoint.durable(prepared.write)
     // The batch's commit queued the op's offering (after the mark covers it): wait for it too.
     await this.#offering
     return prepared.op
@@ -374,4 +426,14 @@ export class NodeLog {
 
   /** Every op held, in arrival order (a causal order). */
   ops (): readonly SignedOp[] { return this.oplog.ops() }
+}
+
+/** Decodes a journal entry the checkpoint covers (its signature was verified before, see the header). */
+function trustedOp (provider: CryptoProvider, bytes: Uint8Array, index: number): SignedOp {
+  try {
+    return decodeOp(provider, bytes, { signature: 'trusted' })
+  } catch (error) {
+    if (error instanceof OpRejectedError) throw new LogDamagedError(`op ${index} of the journal is damaged (${error.reason}): the log does not load`)
+    throw error
+  }
 }

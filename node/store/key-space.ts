@@ -9,6 +9,7 @@
  *   ['instance', studyId, lookup(SOP)] instance record: blob id, sealed attributes (index-layout.ts)
  *   ['sop', lookup(SOPInstanceUID)]    studyId, to find an instance and spot duplicates (index-layout.ts)
  *   ['oplog', NNNNNNNNNNNN]            the signed ops in arrival order (log/op-journal.ts)
+ *   ['oplog-checkpoint']               how much of the journal this node already verified, MACed (log/journal-checkpoint.ts)
  *   ['token', tokenId]                 an HTTP bearer token's hash and record (daemon/tokens.ts)
  *   ['invite', inviteNodeId]           an invite and whether it was used (mesh/invites.ts)
  *   ['mesh', 'bootstrap']              the addresses a joined node dials first (store/joined-data-dir.ts)
@@ -39,6 +40,8 @@ export const keys = {
   sops: ['sop'] as KvKey,
   journalEntry: (position: number): KvKey => ['oplog', String(position).padStart(JOURNAL_WIDTH, '0')],
   journal: ['oplog'] as KvKey,
+  /** Not under ['oplog'], so reading the journal never meets it. */
+  journalCheckpoint: ['oplog-checkpoint'] as KvKey,
   /** Whether a journal key's position part is well formed (JOURNAL_WIDTH digits). */
   isJournalPosition: (part: string): boolean => part.length === JOURNAL_WIDTH && /^\d+$/.test(part),
   token: (id: string): KvKey => ['token', id],

@@ -8,6 +8,11 @@
  * decodeOp is validation step 1 (the op alone): size, envelope, domain, signature, canonical
  * payload, field types and bounds, parents sorted and unique, the body per its type. Anything
  * else throws OpRejectedError with a reason; nothing about the set is assumed here.
+ *
+ * `{ signature: 'trusted' }` skips only the Ed25519 check (and the small-order key check that
+ * belongs to it), for bytes whose signature this node verified before and whose identity it can
+ * prove (its own journal under a MACed checkpoint, node/log/journal-checkpoint.ts); every other
+ * check runs. Bytes from anywhere else are always decoded with the signature verified.
  */
 import { describe, equalBytes, expectBytes, expectInteger, expectObject, isBytes } from '../bytes.ts'
 import { decodeCanonical, encodeCanonical, type CanonicalValue } from '../canonical.ts'
@@ -117,17 +122,24 @@ function reject (cause: unknown, fallback: 'malformed' | 'bad-body'): never {
   throw new OpRejectedError(fallback, message, { cause })
 }
 
+export interface DecodeOpOptions {
+  /** 'verify' (default): the signature is checked; 'trusted': it was, earlier, by this node (see the header). */
+  readonly signature?: 'verify' | 'trusted'
+}
+
 /** Validation step 1: the op alone. Throws OpRejectedError. */
-export function decodeOp (provider: CryptoProvider, bytes: Uint8Array): SignedOp {
+export function decodeOp (provider: CryptoProvider, bytes: Uint8Array, options: DecodeOpOptions = {}): SignedOp {
   expectProvider(provider, 'decodeOp(provider)')
   expectBytes(bytes, 'decodeOp(bytes)')
+  const signature = options.signature ?? 'verify'
+  if (signature !== 'verify' && signature !== 'trusted') throw new InvalidArgumentError(`decodeOp(options.signature): expected 'verify' or 'trusted', got ${describe(signature)}`)
   if (bytes.length > MAX_OP_BYTES) throw new OpRejectedError('too-large', `op of ${bytes.length} bytes exceeds the limit of ${MAX_OP_BYTES}`)
   let envelope
   let value: CanonicalValue
   try {
     envelope = decodeEnvelope(bytes, MAX_OP_BYTES)
     if (envelope.domain !== OP_DOMAIN) throw new OpRejectedError('malformed', `envelope is for "${envelope.domain.slice(0, 64)}", expected "${OP_DOMAIN}"`)
-    verifyEnvelope(provider, envelope, OP_DOMAIN)
+    if (signature === 'verify') verifyEnvelope(provider, envelope, OP_DOMAIN)
     value = decodeCanonical(envelope.payload, MAX_OP_BYTES)
   } catch (cause) {
     reject(cause, 'malformed')

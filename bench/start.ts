@@ -1,0 +1,147 @@
+/**
+ * `node bench/start.ts --data DIR`: how long a node with DIR's archive takes from `peerpacs start`
+ * to its node.ready line, and where that time goes (issue 18, "node start to ready"). DIR is
+ * copied first (never started in place). Per run it prints:
+ *
+ *   - log open: Archive.open (which opens the log: NodeLog.open) in this process (journal read, op decoding and
+ *     verification, state replay), once with the journal checkpoint as it is and once with it
+ *     removed (every op verified, as before checkpoints or after a failed check);
+ *   - start to ready: a `peerpacs start` process until node.ready, with the catalogue load the
+ *     node logged (catalogue.loaded ms) and its RSS 2 s after ready.
+ *
+ *   node bench/start.ts --data DIR [--runs 3] [--cpu-prof DIR]
+ *
+ * With --cpu-prof, the start processes write V8 CPU profiles there (open with Chrome DevTools or
+ * summarise with `node bench/start.ts --summarise FILE.cpuprofile`). Asserts nothing.
+ */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { Archive } from '../node/archive/archive.ts'
+import { keys } from '../node/store/key-space.ts'
+import { provider, random } from '../node/runtime.ts'
+
+const CLI = fileURLToPath(new URL('../node/cli/main.ts', import.meta.url))
+
+const { values } = parseArgs({
+  options: { data: { type: 'string' }, runs: { type: 'string', default: '3' }, 'cpu-prof': { type: 'string' }, summarise: { type: 'string' } }
+})
+
+if (values.summarise !== undefined) {
+  summarise(JSON.parse(await readFile(values.summarise, 'utf8')) as Profile)
+  process.exit(0)
+}
+if (values.data === undefined) {
+  console.error('usage: node bench/start.ts --data DIR [--runs 3] [--cpu-prof DIR] | --summarise FILE.cpuprofile')
+  process.exit(64)
+}
+
+async function openLog (dir: string, dropCheckpoint: boolean): Promise<{ ms: number, ops: number }> {
+  if (dropCheckpoint) {
+    const keyless = await Archive.open(dir, { keys: 'none', passphrase: undefined, provider, random, command: 'bench' })
+    try { await keyless.kv.batch([{ type: 'del', key: keys.journalCheckpoint }]) } finally { await keyless.close() }
+  }
+  // Archive.open loads the log (so a damaged one stops the open): the whole open is timed.
+  const t0 = performance.now()
+  const archive = await Archive.open(dir, { keys: 'required', passphrase: undefined, provider, random, command: 'bench' })
+  try {
+    const ms = performance.now() - t0
+    return { ms, ops: (await archive.log()).oplog.size }
+  } finally {
+    await archive.close()
+  }
+}
+
+async function startToReady (dir: string, profileDir: string | undefined): Promise<{ ms: number, catalogueMs: number | undefined, rss: number }> {
+  const flags = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]
+  const t0 = performance.now()
+  const child = spawn(process.execPath, [...flags, CLI, 'start', '--data', dir, '--dicom', '127.0.0.1:0', '--http', '127.0.0.1:0', '--p2p', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  try {
+    let stderr = ''
+    let catalogueMs: number | undefined
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d
+        const catalogue = /"event":"catalogue.loaded".*?"ms":(\d+)/.exec(stderr)
+        if (catalogue !== null) catalogueMs = Number(catalogue[1])
+        if (stderr.includes('"event":"node.ready"')) resolve()
+      })
+      child.once('exit', (code) => { reject(new Error(`peerpacs start exited (${code}) before ready:\n${stderr.slice(-2000)}`)) })
+    })
+    const ms = performance.now() - t0
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '')
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024
+    return { ms, catalogueMs, rss }
+  } finally {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM')
+      await once(child, 'exit')
+    }
+  }
+}
+
+const work = await mkdtemp(join(tmpdir(), 'peerpacs-bench-start-'))
+try {
+  const runs = Number(values.runs)
+  for (let run = 1; run <= runs; run++) {
+    const dir = join(work, `dd${run}`)
+    await cp(values.data, dir, { recursive: true })
+    // A data dir written before checkpoints has none: the first open verifies all and writes one.
+    const full = await openLog(dir, true)
+    const trusted = await openLog(dir, false)
+    const start = await startToReady(dir, values['cpu-prof'])
+    console.log(`run ${run}: ${full.ops} ops; log open ${full.ms.toFixed(0)} ms verifying every op, ${trusted.ms.toFixed(0)} ms from the checkpoint; ` +
+      `start to ready ${start.ms.toFixed(0)} ms (catalogue ${start.catalogueMs ?? '?'} ms), RSS 2 s after ready ${(start.rss / 2 ** 20).toFixed(0)} MiB`)
+    await rm(dir, { recursive: true, force: true })
+  }
+} finally {
+  await rm(work, { recursive: true, force: true })
+}
+
+interface Profile {
+  nodes: Array<{ id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }>
+  samples: number[]
+  timeDeltas: number[]
+}
+
+/** Prints self time by function and by file, top 25 each. */
+function summarise (profile: Profile): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const self = new Map<number, number>()
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+  const total = [...self.values()].reduce((a, b) => a + b, 0)
+  const fns = new Map<string, number>()
+  const files = new Map<string, number>()
+  for (const [id, us] of self) {
+    const frame = byId.get(id)!.callFrame
+    const file = frame.url.replace(/^.*\/(node_modules\/|work\/main\/)/, '')
+    fns.set(`${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`, (fns.get(`${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`) ?? 0) + us)
+    files.set(file || frame.functionName, (files.get(file || frame.functionName) ?? 0) + us)
+  }
+  const top = (m: Map<string, number>): void => {
+    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${(us / 1000).toFixed(0).padStart(7)} ms ${(100 * us / total).toFixed(1).padStart(5)}%  ${k}`)
+  }
+  // Inclusive time: a sample counts once for every distinct function on its stack.
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const inclusive = new Map<string, number>()
+  for (const [id, us] of self) {
+    const seen = new Set<string>()
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)!.callFrame
+      seen.add(`${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/(node_modules\/|work\/main\/)/, '')}:${frame.lineNumber + 1}`)
+    }
+    for (const k of seen) inclusive.set(k, (inclusive.get(k) ?? 0) + us)
+  }
+  console.log(`total ${(total / 1000).toFixed(0)} ms sampled\n-- inclusive time by function`)
+  top(inclusive)
+  console.log('-- self time by function')
+  top(fns)
+  console.log('-- self time by file')
+  top(files)
+}
