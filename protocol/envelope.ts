@@ -75,8 +75,8 @@ export function encodeEnvelope (envelope: SignedEnvelope): Uint8Array {
   return encodeCanonical({ domain: envelope.domain, payload: envelope.payload, signer: envelope.signer, signature: envelope.signature })
 }
 
-export function decodeEnvelope (bytes: Uint8Array, maxBytes?: number): SignedEnvelope {
-  const map = asMap(decodeCanonical(bytes, maxBytes), 'envelope')
+export function decodeEnvelope (bytes: Uint8Array, maxBytes?: number, options: { knownCanonical?: boolean } = {}): SignedEnvelope {
+  const map = asMap(decodeCanonical(bytes, maxBytes, options), 'envelope')
   const keys = Object.keys(map)
   if (keys.length !== 4) throw new DecodeError(`envelope: expected keys domain, payload, signer, signature; got ${keys.join(', ')}`)
   return {

@@ -9,10 +9,11 @@
  * payload, field types and bounds, parents sorted and unique, the body per its type. Anything
  * else throws OpRejectedError with a reason; nothing about the set is assumed here.
  *
- * `{ signature: 'trusted' }` skips only the Ed25519 check (and the small-order key check that
- * belongs to it), for bytes whose signature this node verified before and whose identity it can
- * prove (its own journal under a MACed checkpoint, node/log/journal-checkpoint.ts); every other
- * check runs. Bytes from anywhere else are always decoded with the signature verified.
+ * `{ signature: 'trusted' }` is for bytes this node verified before and whose identity it can
+ * prove (its own journal under a MACed checkpoint, node/log/journal-checkpoint.ts): it skips the
+ * Ed25519 check (with the small-order key check that belongs to it) and the canonical-encoding
+ * check by re-encoding (the two costs that dominate a journal load: both were passed by these
+ * exact bytes); every other check runs. Bytes from anywhere else are always fully checked.
  */
 import { describe, equalBytes, expectBytes, expectInteger, expectObject, isBytes } from '../bytes.ts'
 import { decodeCanonical, encodeCanonical, type CanonicalValue } from '../canonical.ts'
@@ -133,14 +134,15 @@ export function decodeOp (provider: CryptoProvider, bytes: Uint8Array, options: 
   expectBytes(bytes, 'decodeOp(bytes)')
   const signature = options.signature ?? 'verify'
   if (signature !== 'verify' && signature !== 'trusted') throw new InvalidArgumentError(`decodeOp(options.signature): expected 'verify' or 'trusted', got ${describe(signature)}`)
+  const trusted = signature === 'trusted'
   if (bytes.length > MAX_OP_BYTES) throw new OpRejectedError('too-large', `op of ${bytes.length} bytes exceeds the limit of ${MAX_OP_BYTES}`)
   let envelope
   let value: CanonicalValue
   try {
-    envelope = decodeEnvelope(bytes, MAX_OP_BYTES)
+    envelope = decodeEnvelope(bytes, MAX_OP_BYTES, { knownCanonical: trusted })
     if (envelope.domain !== OP_DOMAIN) throw new OpRejectedError('malformed', `envelope is for "${envelope.domain.slice(0, 64)}", expected "${OP_DOMAIN}"`)
-    if (signature === 'verify') verifyEnvelope(provider, envelope, OP_DOMAIN)
-    value = decodeCanonical(envelope.payload, MAX_OP_BYTES)
+    if (!trusted) verifyEnvelope(provider, envelope, OP_DOMAIN)
+    value = decodeCanonical(envelope.payload, MAX_OP_BYTES, { knownCanonical: trusted })
   } catch (cause) {
     reject(cause, 'malformed')
   }
