@@ -16,7 +16,8 @@ import type { Pacs } from '../pacs/pacs.ts'
 import type { CatalogInstance } from '../query/attributes.ts'
 import { decideAccess, moveDestination, plainAddress, type Permissions } from './access.ts'
 import { ChunkQueue } from './chunk-queue.ts'
-import { findResponses } from './find-responses.ts'
+import { FindAnswer, socketSink } from './find-answer.ts'
+import { findResponses, type FindResponses } from './find-responses.ts'
 import { constants, Dataset, requests, responses, Scp, type DimseAssociation, type DimsePresentationContext, type DimseResponse } from './library.ts'
 import { OutboundAssociation } from './outbound.ts'
 import { finalStatus, readRaw, runSubOperations, selectInstances, type Progress, type RetrieveResult } from './retrieve.ts'
@@ -63,6 +64,15 @@ class PendingStore extends Dataset {
     this.bytes = bytes
   }
 }
+
+type SendPData = (command: unknown, contextId: number, maxPduLength: number) => void
+
+/** The library's own sender, for every message but a C-FIND answer; checked at load, so a library that changed fails loudly. */
+const LIBRARY_SEND_PDATA: SendPData = (() => {
+  const send = (Scp.prototype as unknown as { _sendPDataTF?: SendPData })._sendPDataTF
+  if (typeof send !== 'function') throw new Error('dcmjs-dimse has no Network._sendPDataTF: association.ts sends C-FIND answers through it (written for dcmjs-dimse 0.3.3)')
+  return send
+})()
 
 const SUB_OPERATION_TIMEOUT_MS = 120_000
 let nextAssociationId = 1
@@ -352,17 +362,43 @@ export class PeerAssociation extends Scp {
   // ---- C-FIND ----
 
   override cFindRequest (request: CFindRequest, callback: (out: Array<InstanceType<typeof responses.CFindResponse>>) => void): void {
-    const answer = findResponses(this.#shared.pacs, request, this.#permissions.query)
+    void findResponses(this.#shared.pacs, request, this.#permissions.query).then((answer) => { this.#answerFind(request, callback, answer) })
+      .catch((error: unknown) => { this.#log.error('dimse.find.failed', this.#fields({ error: safeMessage(error) })) })
+  }
+
+  #answerFind (request: CFindRequest, callback: (out: Array<InstanceType<typeof responses.CFindResponse>>) => void, answer: FindResponses): void {
     if (answer.error !== undefined) this.#log.error('dimse.find.failed', this.#fields({ error: safeMessage(answer.error) }))
     if (answer.dropped.length > 0) this.#log.warn('dimse.find.values-left-out', this.#fields({ attributes: answer.dropped.join(','), note: 'stored values that cannot be written in this transfer syntax were left out of the responses' }))
     this.#log.info('dimse.find', this.#fields({ status: hex(answer.status), matches: answer.matches }))
-    callback(answer.responses)
+    // The association may have closed while the query read the index: nothing to answer then.
+    // The answer goes through the library's callback only for the library to name the context the
+    // request came on and the peer's Maximum Length: its sender hands it back (_sendPDataTF below).
+    if (!this.#closed) callback([answer.answer] as unknown as Array<InstanceType<typeof responses.CFindResponse>>)
     try {
       auditQuery(this.#shared.pacs.archive.audit, this.#shared.settings.aeTitle, this.#peer(), request.getAffectedSopClassUid(), request.getDataset()?.getElements() ?? {},
         answer.status === STATUS.success ? 'ok' : 'failed')
     } catch (error) {
       this.#log.error('dimse.find.audit-failed', this.#fields({ error: safeMessage(error) }))
     }
+  }
+
+  /**
+   * dcmjs-dimse's sender (Network._sendPDataTF, private in 0.3.3, which _sendDimse calls with the
+   * context the request came on and the peer's Maximum Length). A C-FIND answer is written and
+   * sent by find-answer.ts from here, in batches, until done, cancelled or closed; every other
+   * message goes on to the library.
+   */
+  _sendPDataTF (command: unknown, contextId: number, maxPduLength: number): void {
+    if (!(command instanceof FindAnswer)) {
+      LIBRARY_SEND_PDATA.call(this, command, contextId, maxPduLength)
+      return
+    }
+    const messageId = command.messageId
+    void this.#work(async () => {
+      const result = await command.send(socketSink(this.#socket), contextId, maxPduLength, () => this.#cancelled.has(messageId))
+      this.#cancelled.delete(messageId)
+      if (result.cancelled) this.#log.info('dimse.find.cancelled', this.#fields({ sent: result.sent, matches: command.matches }))
+    }).catch((error: unknown) => { this.#failed('cFindRequest', error) })
   }
 
   // ---- C-MOVE and C-GET ----

@@ -12,7 +12,7 @@ import { BY_KEYWORD, type QueryLevel } from '../query/attributes.ts'
 import type { QueryRow } from '../query/query.ts'
 import { QueryKeyError } from '../query/match.ts'
 import type { Pacs } from '../pacs/pacs.ts'
-import type { IdentifierElement } from './identifier.ts'
+import type { IdentifierColumn, IdentifierValue } from './identifier.ts'
 import type { QueryModel } from './syntaxes.ts'
 import { dimseStatusOf } from './error-statuses.ts'
 import { STATUS } from './statuses.ts'
@@ -56,10 +56,21 @@ function needsUtf8 (value: unknown): boolean {
   return typeof value === 'string' ? /[^\x00-\x7f]/.test(value) : Array.isArray(value) ? value.some(needsUtf8) : false
 }
 
-export interface FindAnswer { readonly identifiers: IdentifierElement[][] }
+/**
+ * The answer to one C-FIND: its identifier columns (the same for every match) and each match's
+ * values in column order. The last column, Specific Character Set, is there only in the rows that
+ * need it or when the request asked for it.
+ */
+export interface FindAnswer {
+  readonly columns: readonly IdentifierColumn[]
+  readonly rows: ReadonlyArray<readonly IdentifierValue[]>
+}
+
+/** Where a column's value comes from: a catalogue attribute of the row, or one value for all rows. */
+type Source = { readonly attribute: string } | { readonly fixed: IdentifierValue }
 
 /** Runs one C-FIND; returns the identifiers of the pending responses, or a failure. */
-export function find (pacs: Pacs, model: QueryModel, elements: Record<string, unknown>): FindAnswer | FindFailure {
+export async function find (pacs: Pacs, model: QueryModel, elements: Record<string, unknown>): Promise<FindAnswer | FindFailure> {
   const level = levelOf(elements, model)
   if (typeof level !== 'string') return level
   const requested = Object.keys(elements).filter((k) => !SKIPPED.has(k) && !/^[0-9A-Fa-f]{8}$/.test(k))
@@ -72,7 +83,7 @@ export function find (pacs: Pacs, model: QueryModel, elements: Record<string, un
   }
   let rows: QueryRow[]
   try {
-    const result = pacs.query(level, matching, { limit: MAX_MATCHES })
+    const result = await pacs.query(level, matching, { limit: MAX_MATCHES })
     // Never a silently shortened answer: too many matches is a refusal the caller can act on.
     if (result.total > MAX_MATCHES) return { status: STATUS.outOfResources, comment: `more than ${MAX_MATCHES} matches; narrow the query` }
     rows = result.rows
@@ -80,23 +91,31 @@ export function find (pacs: Pacs, model: QueryModel, elements: Record<string, un
     if (error instanceof QueryKeyError) return { status: dimseStatusOf(error), comment: error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 64) }
     throw error
   }
-  const askedCharset = 'SpecificCharacterSet' in elements
-  const identifiers = rows.map((row) => {
-    const out: IdentifierElement[] = []
-    for (const keyword of requested) {
-      const kept = BY_KEYWORD.get(keyword)
-      if (kept !== undefined) {
-        out.push({ keyword, tag: parseInt(kept.tag, 16), vr: kept.vr, value: row[keyword] ?? '' })
-        continue
-      }
-      // Sequences and attributes peerpacs does not keep are returned empty (PS3.4 C.2.2.1.3).
-      const entry = dictionaryEntry(keyword)
-      if (entry !== undefined) out.push({ keyword, tag: entry.tag, vr: entry.vr, value: entry.vr === 'SQ' ? 'sequence' : '' })
+  const columns: IdentifierColumn[] = []
+  const sources: Source[] = []
+  for (const keyword of requested) {
+    const kept = BY_KEYWORD.get(keyword)
+    if (kept !== undefined) {
+      columns.push({ keyword, tag: parseInt(kept.tag, 16), vr: kept.vr })
+      sources.push({ attribute: keyword })
+      continue
     }
-    out.push({ keyword: 'QueryRetrieveLevel', tag: 0x00080052, vr: 'CS', value: level })
-    if (out.some((e) => needsUtf8(e.value))) out.push({ keyword: 'SpecificCharacterSet', tag: 0x00080005, vr: 'CS', value: 'ISO_IR 192' })
-    else if (askedCharset) out.push({ keyword: 'SpecificCharacterSet', tag: 0x00080005, vr: 'CS', value: '' })
-    return out
-  })
-  return { identifiers }
+    // Sequences and attributes peerpacs does not keep are returned empty (PS3.4 C.2.2.1.3).
+    const entry = dictionaryEntry(keyword)
+    if (entry === undefined) continue
+    columns.push({ keyword, tag: entry.tag, vr: entry.vr })
+    sources.push({ fixed: entry.vr === 'SQ' ? 'sequence' : '' })
+  }
+  columns.push({ keyword: 'QueryRetrieveLevel', tag: 0x00080052, vr: 'CS' })
+  sources.push({ fixed: level })
+  columns.push({ keyword: 'SpecificCharacterSet', tag: 0x00080005, vr: 'CS' })
+  const noCharset = 'SpecificCharacterSet' in elements ? '' : undefined
+  return {
+    columns,
+    rows: rows.map((row) => {
+      const values: IdentifierValue[] = sources.map((s) => 'fixed' in s ? s.fixed : row[s.attribute] ?? '')
+      values.push(values.some(needsUtf8) ? 'ISO_IR 192' : noCharset)
+      return values
+    })
+  }
 }

@@ -15,7 +15,7 @@ export interface IdentifierElement {
   readonly keyword: string
   readonly tag: number
   readonly vr: string
-  /** 'sequence': an empty sequence; numbers of string VRs are written as text. */
+  /** An SQ is written as an empty sequence whatever its value ('sequence' by convention); numbers of string VRs are written as text. */
   readonly value: string | number | readonly string[] | 'sequence'
 }
 
@@ -48,53 +48,126 @@ function binaryValue (vr: string, value: IdentifierElement['value'], bigEndian: 
   return out
 }
 
-function textValue (vr: string, value: IdentifierElement['value']): Buffer {
-  const text = Array.isArray(value) ? value.join('\\') : String(value)
-  const bytes = Buffer.from(text, 'utf8')
-  if (bytes.length % 2 === 0) return bytes
-  return Buffer.concat([bytes, Buffer.of(vr === 'UI' ? 0x00 : 0x20)])
+function textOf (value: IdentifierElement['value']): string {
+  return Array.isArray(value) ? value.join('\\') : String(value)
 }
 
-function header (tag: number, vr: string, length: number, syntax: string): Buffer {
+/** What stays the same for a column in every row: its element header but the length, and its limits. */
+interface Column {
+  readonly keyword: string
+  readonly tag: number
+  readonly vr: string
+  /** Index of its value in a row. */
+  readonly from: number
+  /** The header's bytes before the length field (tag, VR and reserved bytes as the syntax has them). */
+  readonly head: Buffer
+  /** 2 or 4: the length field. */
+  readonly lengthSize: number
+  readonly limit: number
+  readonly pad: number
+}
+
+function columnOf (keyword: string, tag: number, vr: string, from: number, syntax: string): Column {
   const big = syntax === EXPLICIT_BE
   const implicit = syntax === IMPLICIT_LE
   const long = implicit || hasLongLength(vr)
-  const h = Buffer.alloc(implicit ? 8 : long ? 12 : 8)
-  const group = tag >>> 16
-  const element = tag & 0xffff
-  if (big) { h.writeUInt16BE(group, 0); h.writeUInt16BE(element, 2) } else { h.writeUInt16LE(group, 0); h.writeUInt16LE(element, 2) }
-  if (implicit) {
-    h.writeUInt32LE(length, 4)
-  } else {
-    h.write(vr, 4, 'latin1')
-    if (long) { if (big) h.writeUInt32BE(length, 8); else h.writeUInt32LE(length, 8) } else if (big) h.writeUInt16BE(length, 6); else h.writeUInt16LE(length, 6)
-  }
-  return h
+  const head = Buffer.alloc(implicit ? 4 : long ? 8 : 6)
+  if (big) { head.writeUInt16BE(tag >>> 16, 0); head.writeUInt16BE(tag & 0xffff, 2) } else { head.writeUInt16LE(tag >>> 16, 0); head.writeUInt16LE(tag & 0xffff, 2) }
+  if (!implicit) head.write(vr, 4, 'latin1')
+  return { keyword, tag, vr, from, head, lengthSize: long ? 4 : 2, limit: long ? 0xfffffffe : 0xfffe, pad: vr === 'UI' ? 0x00 : 0x20 }
 }
 
-/** The identifier's bytes, elements in tag order; what could not be written is named, not fatal. */
-export function writeIdentifier (elements: readonly IdentifierElement[], syntax: string): { bytes: Buffer, dropped: string[] } {
+/** What could not be written at all; the element is left out. */
+const UNWRITABLE = -1
+
+/** What one identifier is about to carry: per column, its value's bytes or text and their size. */
+interface Pending { bytes: Buffer | undefined, text: string, size: number }
+
+/** What one column of an answer is: the same for every row. */
+export type IdentifierColumn = Pick<IdentifierElement, 'keyword' | 'tag' | 'vr'>
+
+/** A row's value for a column; undefined leaves the element out of that row's identifier. */
+export type IdentifierValue = IdentifierElement['value'] | undefined
+
+function checkSyntax (syntax: string): void {
   if (syntax !== IMPLICIT_LE && syntax !== EXPLICIT_LE && syntax !== EXPLICIT_BE) throw new RangeError(`identifiers are written in implicit or explicit VR uncompressed syntaxes, not ${syntax}`)
-  const parts: Buffer[] = []
-  const dropped: string[] = []
-  const seen = new Set<number>()
-  for (const e of [...elements].sort((a, b) => a.tag - b.tag)) {
-    if (seen.has(e.tag)) continue
-    seen.add(e.tag)
-    const vr = plainVr(e.vr)
-    if (e.value === 'sequence' || vr === 'SQ') {
-      parts.push(header(e.tag, 'SQ', 0, syntax))
-      continue
-    }
-    const value = vr in BINARY ? binaryValue(vr, e.value, syntax === EXPLICIT_BE) : textValue(vr, e.value)
-    const limit = syntax === IMPLICIT_LE || hasLongLength(vr) ? 0xfffffffe : 0xfffe
-    if (value === undefined || value.length > limit) {
-      dropped.push(e.keyword)
-      continue
-    }
-    parts.push(header(e.tag, vr, value.length, syntax), value)
+}
+
+/**
+ * Writes the identifiers of one answer: the columns are put in tag order (the first of a repeated
+ * tag wins) and their headers laid out once; `write` then sizes each row's values and writes the
+ * identifier into one buffer.
+ */
+export class IdentifierWriter {
+  readonly #big: boolean
+  readonly #columns: readonly Column[]
+  readonly #pending: Pending[]
+
+  constructor (columns: readonly IdentifierColumn[], syntax: string) {
+    checkSyntax(syntax)
+    this.#big = syntax === EXPLICIT_BE
+    const seen = new Set<number>()
+    this.#columns = columns.map((c, from) => ({ c, from })).sort((a, b) => a.c.tag - b.c.tag).flatMap(({ c, from }) => {
+      if (seen.has(c.tag)) return []
+      seen.add(c.tag)
+      return [columnOf(c.keyword, c.tag, plainVr(c.vr), from, syntax)]
+    })
+    this.#pending = this.#columns.map(() => ({ bytes: undefined, text: '', size: 0 }))
   }
-  return { bytes: Buffer.concat(parts), dropped }
+
+  /** One identifier's bytes from its values (in the order the columns were given); what could not be written is named, not fatal. */
+  write (values: readonly IdentifierValue[], dropped: string[] = []): Buffer {
+    const columns = this.#columns
+    const pending = this.#pending
+    let total = 0
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i]!
+      const p = pending[i]!
+      const v = values[c.from]
+      p.bytes = undefined
+      p.size = UNWRITABLE
+      if (v === undefined) continue
+      if (c.vr === 'SQ') {
+        // An empty sequence, whatever the value (a value reading "sequence" of any other VR is text like any other).
+        p.size = 0
+      } else if (c.vr in BINARY) {
+        p.bytes = binaryValue(c.vr, v, this.#big)
+        if (p.bytes !== undefined) p.size = p.bytes.length
+      } else {
+        p.text = textOf(v)
+        const length = Buffer.byteLength(p.text, 'utf8')
+        p.size = length + (length % 2)
+      }
+      if (p.size > c.limit) p.size = UNWRITABLE
+      if (p.size === UNWRITABLE) { dropped.push(c.keyword); continue }
+      total += c.head.length + c.lengthSize + p.size
+    }
+    const out = Buffer.allocUnsafe(total)
+    let at = 0
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i]!
+      const p = pending[i]!
+      if (p.size === UNWRITABLE) continue
+      at += c.head.copy(out, at)
+      if (c.lengthSize === 4) { if (this.#big) out.writeUInt32BE(p.size, at); else out.writeUInt32LE(p.size, at) } else if (this.#big) out.writeUInt16BE(p.size, at); else out.writeUInt16LE(p.size, at)
+      at += c.lengthSize
+      if (p.bytes !== undefined) {
+        at += p.bytes.copy(out, at)
+      } else if (p.size > 0) {
+        const written = out.write(p.text, at, 'utf8')
+        if (written < p.size) out[at + written] = c.pad
+        at += p.size
+      }
+    }
+    return out
+  }
+}
+
+/** One identifier's bytes, elements in tag order; what could not be written is named, not fatal. */
+export function writeIdentifier (elements: readonly IdentifierElement[], syntax: string): { bytes: Buffer, dropped: string[] } {
+  const dropped: string[] = []
+  const bytes = new IdentifierWriter(elements, syntax).write(elements.map((e) => e.value), dropped)
+  return { bytes, dropped }
 }
 
 /** A response identifier that dcmjs-dimse sends as the bytes written above (as raw-dataset.ts does for stored instances). */
