@@ -52,7 +52,7 @@ function scopeOf (entry: DagEntry): Scope | undefined {
   const op = entry.op
   switch (op.type) {
     case 'member.add': case 'member.set-level': case 'member.remove': return op.body.scope
-    case 'study.instance': case 'case.update': return op.body.study
+    case 'study.instance': case 'study.instances': case 'case.update': return op.body.study
     default: return 'org'
   }
 }
@@ -216,6 +216,7 @@ function judge (ctx: Context, entry: DagEntry, studyOf: (s: StudyId) => DagEntry
       return undefined
     }
     case 'study.instance':
+    case 'study.instances':
     case 'case.update': {
       const reg = studyOf(op.body.study)
       if (reg === undefined || !ctx.dag.isAncestor(reg, entry)) return 'unknown-study'

@@ -5,8 +5,8 @@
 import type { CanonicalValue } from '../canonical.ts'
 import type { CryptoProvider } from '../crypto-provider.ts'
 import {
-  auditEventCodec, caseUpdateCodec, studyInstanceCodec, studyRegisterCodec,
-  type AuditEventBody, type CaseUpdateBody, type StudyInstanceBody, type StudyRegisterBody
+  auditEventCodec, caseUpdateCodec, studyInstanceCodec, studyInstancesCodec, studyRegisterCodec,
+  type AuditEventBody, type CaseUpdateBody, type StudyInstanceBody, type StudyInstancesBody, type StudyRegisterBody
 } from './body-content.ts'
 import {
   epochStartCodec, genesisCodec, memberAddCodec, memberAddressesCodec, memberRemoveCodec, memberSetLevelCodec,
@@ -22,6 +22,7 @@ export interface OpBodies {
   'epoch.start': EpochStartBody
   'study.register': StudyRegisterBody
   'study.instance': StudyInstanceBody
+  'study.instances': StudyInstancesBody
   'audit.event': AuditEventBody
   'case.update': CaseUpdateBody
 }
@@ -42,6 +43,7 @@ export const BODY_CODECS: { readonly [T in OpType]: BodyCodec<OpBodies[T]> } = {
   'epoch.start': epochStartCodec,
   'study.register': studyRegisterCodec,
   'study.instance': studyInstanceCodec,
+  'study.instances': studyInstancesCodec,
   'audit.event': auditEventCodec,
   'case.update': caseUpdateCodec
 }

@@ -19,7 +19,8 @@ export function stateToCanonical (state: OrgState): CanonicalValue {
     members: sorted(state.members).map(([id, m]) => [id, m.role, sorted(m.levels), m.removed, [...m.removedScopes].sort(), [...m.addresses], m.addedBy]),
     epochs: state.epochs.map((e) => [e.id, e.index, e.author, encodeEpochBody(e.body)]),
     studies: sorted(state.studies).map(([id, s]) => [id, s.registerOp, s.registeredBy, s.epoch, s.wrappedKey, s.sealed,
-      sorted(s.instances).map(([op, i]) => [op, i.author, i.blob.id, i.sealed])]),
+      // An op's sealed list is shared by all its instances: encoded once, with its first.
+      sorted(s.instances).map(([key, i]) => [key, i.author, i.blob.id, i.index, i.index <= 0 ? i.sealed : new Uint8Array(0)])]),
     audit: sorted(state.audit).map(([id, list]) => [id, [...list]]),
     caseUpdates: sorted(state.caseUpdates).map(([id, list]) => [id, [...list]]),
     forks: sorted(state.forks).map(([id, f]) => [id, f.seq, [...f.evidence]]),

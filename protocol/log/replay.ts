@@ -14,7 +14,7 @@ import type { DagEntry, OpDag } from './dag.ts'
 import type { RejectReason } from './errors.ts'
 import type { OpIdHex, SignedOp } from './op.ts'
 import type { EpochBody } from './epoch.ts'
-import { insertSorted, type OrgState } from './state.ts'
+import { insertSorted, instanceKey, type OrgState } from './state.ts'
 
 export interface Evaluation {
   readonly authority: Authority
@@ -89,8 +89,16 @@ export function applyContent (dag: OpDag, evaluation: Evaluation, entry: DagEntr
       })
       break
     case 'study.instance':
-      state.studies.get(op.body.study)!.instances.set(op.idHex, { op: op.idHex, author: op.authorId, blob: op.body.blob, sealed: op.body.sealed })
+      state.studies.get(op.body.study)!.instances.set(op.idHex, { key: op.idHex, op: op.idHex, index: -1, author: op.authorId, blob: op.body.blob, sealed: op.body.sealed, opBlobs: [op.body.blob] })
       break
+    case 'study.instances': {
+      const instances = state.studies.get(op.body.study)!.instances
+      op.body.blobs.forEach((blob, index) => {
+        const key = instanceKey(op.idHex, index)
+        instances.set(key, { key, op: op.idHex, index, author: op.authorId, blob, sealed: op.body.sealed, opBlobs: op.body.blobs })
+      })
+      break
+    }
     case 'audit.event': {
       let list = state.audit.get(op.authorId)
       if (list === undefined) state.audit.set(op.authorId, list = [])

@@ -38,10 +38,25 @@ export interface EpochState {
 }
 
 export interface InstanceState {
+  /** Its key in StudyState.instances (instanceKey). */
+  readonly key: string
   readonly op: OpIdHex
+  /** Its place in its op's list: -1 for a one-instance study.instance op. */
+  readonly index: number
   readonly author: NodeId
   readonly blob: BlobInfo
+  /**
+   * The op's sealed attributes: of this instance alone (index -1), or of the op's whole list
+   * (study.instances: this instance's are at `index`; every instance of the op shares the bytes).
+   */
   readonly sealed: Uint8Array
+  /** Every blob of its op, in order (the op body's own list, shared): what the sealed list's AAD names. */
+  readonly opBlobs: readonly BlobInfo[]
+}
+
+/** An instance's key in its study: the op id, and for a study.instances op its place in the list. */
+export function instanceKey (op: OpIdHex, index: number): string {
+  return index < 0 ? op : `${op}/${index}`
 }
 
 export interface StudyState {
@@ -51,8 +66,8 @@ export interface StudyState {
   readonly epoch: OpIdHex
   readonly wrappedKey: Uint8Array
   readonly sealed: Uint8Array
-  /** By op id. */
-  readonly instances: Map<OpIdHex, InstanceState>
+  /** By instanceKey. */
+  readonly instances: Map<string, InstanceState>
 }
 
 export interface ForkState {

@@ -1,18 +1,25 @@
 /**
  * Convergence property (DESIGN invariant 3): random op sets written by several simulated nodes
  * with partial views (grants, level changes, removals, concurrent conflicting removals, forks,
- * studies, instances-free content, audit, case updates), delivered to replicas in random orders
+ * studies, batches of instances and single ones, audit, case updates), delivered to replicas in random orders
  * (children before parents included) give the same state digest everywhere, and the incremental
  * state equals a full replay.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { stateDigest, type Level, type SignedOp } from '../../../../protocol/log/index.ts'
+import { stateDigest, type BlobInfo, type Level, type SignedOp } from '../../../../protocol/log/index.ts'
+import { blobIdOf } from '../../../../protocol/blob-id.ts'
 import type { StudyId } from '../../../../protocol/study-id.ts'
 import { p, World, hexBytes, type SimNode } from './fixtures.ts'
 import { OpLog } from '../../../../protocol/log/index.ts'
 
 const LEVELS: Level[] = ['relay', 'read', 'write', 'admin']
+
+/** A one-block blob of `size` bytes whose block hash is `hash`. */
+function blobInfo (hash: Uint8Array, size: number): BlobInfo {
+  const blockHashes = size === 0 ? new Uint8Array(0) : hash
+  return { id: blobIdOf(p, size, 1 << 20, blockHashes), size, blockSize: 1 << 20, blockHashes }
+}
 
 function scenario (seed: number): { world: World, ops: SignedOp[] } {
   const w = new World(seed)
@@ -36,7 +43,11 @@ function scenario (seed: number): { world: World, ops: SignedOp[] } {
         const study = w.study()
         studies.push(study)
         n.write('study.register', w.registerBody(n, study))
-      } else if (roll < 62 && studies.length > 0) n.write('case.update', { study: pick(studies), sealed: rng.bytes(rng.int(1, 20)) })
+      } else if (roll < 57 && studies.length > 0) n.write('case.update', { study: pick(studies), sealed: rng.bytes(rng.int(1, 20)) })
+      else if (roll < 60 && studies.length > 0) {
+        const blobs = Array.from({ length: rng.int(1, 4) }, () => blobInfo(rng.bytes(32), rng.int(1, 1 << 20)))
+        n.write('study.instances', { study: pick(studies), blobs, sealed: rng.bytes(rng.int(1, 40)) })
+      } else if (roll < 62 && studies.length > 0) n.write('study.instance', { study: pick(studies), blob: blobInfo(rng.bytes(32), rng.int(0, 1 << 20)), sealed: rng.bytes(rng.int(0, 20)) })
       else if (roll < 66 && studies.length > 0) {
         n.write('member.add', { member: other.key.publicKey, role: 'specialist', level: pick(LEVELS), scope: pick(studies) })
       } else if (roll < 70) {
@@ -68,6 +79,7 @@ function scenario (seed: number): { world: World, ops: SignedOp[] } {
 test('≥200 random op sets converge on 3 replicas in random orders; incremental equals replay', () => {
   let rejectedSeen = 0
   let forksSeen = 0
+  let batchedSeen = 0
   for (let seed = 1; seed <= 200; seed++) {
     const { world, ops } = scenario(seed)
     const rng = world.rng
@@ -87,9 +99,11 @@ test('≥200 random op sets converge on 3 replicas in random orders; incremental
       digests.push(digest)
       rejectedSeen += log.state.rejected.size
       forksSeen += log.state.forks.size
+      for (const study of log.state.studies.values()) for (const i of study.instances.values()) batchedSeen += i.index >= 0 ? 1 : 0
     }
     assert.equal(new Set(digests).size, 1, `seed ${seed}: replicas differ`)
   }
   assert.ok(rejectedSeen > 100, `the scenarios exercise rejections (${rejectedSeen})`)
   assert.ok(forksSeen > 5, `the scenarios exercise forks (${forksSeen})`)
+  assert.ok(batchedSeen > 50, `the scenarios apply batches of instances (${batchedSeen})`)
 })

@@ -14,7 +14,7 @@ import { blobIdOf } from '../../../../protocol/blob-id.ts'
 import type { StudyId } from '../../../../protocol/study-id.ts'
 import {
   BODY_CODECS, createEpoch, createOp, createOrg, decodeOp, MAX_OP_BYTES, OP_DOMAIN, OP_TYPES, OpLog, OpRejectedError,
-  type OpBodies, type OpType, type RejectReason, type SignedOp
+  MAX_BATCH_INSTANCES, type BlobInfo, type OpBodies, type OpType, type RejectReason, type SignedOp
 } from '../../../../protocol/log/index.ts'
 import { flipBit, h, hx, Rng, sequence } from '../helpers.ts'
 import { p } from './fixtures.ts'
@@ -24,6 +24,10 @@ const founder = nodeKeyFromSecret(sequence(1, 32))
 const member = nodeKeyFromSecret(sequence(100, 32))
 const recovery = nodeKeyFromSecret(sequence(200, 32))
 const STUDY = '00112233445566778899aabbccddeeff' as StudyId
+
+function listed (provider: typeof p, size: number, blockHashes: Uint8Array): BlobInfo {
+  return { id: blobIdOf(provider, size, 1 << 20, blockHashes), size, blockSize: 1 << 20, blockHashes }
+}
 
 function buildOps (): SignedOp[] {
   const rng = new Rng(7)
@@ -40,7 +44,9 @@ function buildOps (): SignedOp[] {
     'study.instance': { study: STUDY, blob: { id: blobIdOf(p, size, 1 << 20, blockHashes), size, blockSize: 1 << 20, blockHashes }, sealed: rng.bytes(60) },
     'audit.event': { epoch: genesis.id, sealed: rng.bytes(80) },
     'case.update': { study: STUDY, sealed: rng.bytes(30) },
-    'member.remove': { member: member.publicKey, scope: 'org', epoch: createEpoch(p, rng.random, { org, members: [{ member: founder.publicKey }], recoveryPublicKey: recovery.publicKey }).body }
+    'member.remove': { member: member.publicKey, scope: 'org', epoch: createEpoch(p, rng.random, { org, members: [{ member: founder.publicKey }], recoveryPublicKey: recovery.publicKey }).body },
+    // Added after the others (format 2): the earlier vectors keep their seqs and ids.
+    'study.instances': { study: STUDY, blobs: [listed(p, 0, rng.bytes(0)), listed(p, 1000, rng.bytes(32)), listed(p, (2 << 20) + 1, rng.bytes(96))], sealed: rng.bytes(90) }
   }
   const ops: SignedOp[] = [genesis]
   let seq = 2
@@ -116,6 +122,17 @@ test('step-1 rejections, each with its reason', () => {
   rejects(signed({ ...base, body: { ...(base.body as object), extra: 1 } }), 'bad-body')
   rejects(signed({ ...base, body: { ...(base.body as object), level: 'owner' } }), 'bad-body')
   rejects(signed({ ...base, type: 'member.addresses', body: { addresses: ['not-a-multiaddr'] } }), 'bad-body')
+  // study.instances: a list of 1..MAX_BATCH_INSTANCES distinct blobs, each [size, its block hashes]
+  const hashes = new Uint8Array(32).fill(9)
+  const instances = (blobs: unknown[]): Record<string, unknown> => ({ ...base, type: 'study.instances', body: { study: STUDY, blockSize: 1 << 20, blobs, sealed: new Uint8Array(40) } })
+  assert.equal(decodeOp(p, signed(instances([[10, hashes]]))).type, 'study.instances')
+  rejects(signed(instances([])), 'bad-body')
+  rejects(signed(instances([[10, hashes], [10, hashes]])), 'bad-body')
+  rejects(signed(instances([[10, hashes.subarray(1)]])), 'bad-body')
+  rejects(signed(instances([[(1 << 20) + 1, hashes]])), 'bad-body')
+  rejects(signed(instances([[-1, new Uint8Array(0)]])), 'bad-body')
+  rejects(signed(instances([[10]])), 'bad-body')
+  rejects(signed(instances(Array.from({ length: MAX_BATCH_INSTANCES + 1 }, () => [0, new Uint8Array(0)]))), 'bad-body')
   // field types and bounds
   rejects(signed({ ...base, seq: 0 }), 'malformed')
   rejects(signed({ ...base, parents: [] }), 'malformed')
