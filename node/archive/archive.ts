@@ -32,6 +32,7 @@ import { Auditor } from '../audit/auditor.ts'
 import type { AuditPort } from '../audit/audit-port.ts'
 import { auditWriter } from '../audit/audit-trail.ts'
 import { createLogger, type Logger } from '../logging/logger.ts'
+import { InstanceBatcher, type InstanceBatcherOptions } from './instance-batcher.ts'
 
 export interface StudyContext {
   readonly studyId: StudyId
@@ -53,6 +54,8 @@ export interface OpenArchiveOptions {
   random: RandomSource
   /** Names the holder in holder.json, so a second process can say who has the data dir. */
   command: string
+  /** How instances are batched into study.instances ops (tests shorten or lengthen it). */
+  unlogged?: InstanceBatcherOptions
 }
 
 /** What an archive is made of; Archive.open assembles it from a data dir, tests from memory stores. */
@@ -66,6 +69,7 @@ export interface ArchiveParts {
   readonly random: RandomSource
   /** Releases whatever holds the data dir, after the stores are closed. */
   readonly release?: () => Promise<void>
+  readonly unlogged?: InstanceBatcherOptions
 }
 
 export class Archive {
@@ -83,6 +87,8 @@ export class Archive {
   #log: Promise<NodeLog> | undefined
   #auditor: Auditor | undefined
   #logger: Logger = createLogger({ level: 'warn' })
+  #unlogged: InstanceBatcher | undefined
+  readonly #unloggedOptions: InstanceBatcherOptions | undefined
 
   constructor (parts: ArchiveParts) {
     this.layout = parts.layout
@@ -93,6 +99,7 @@ export class Archive {
     this.provider = parts.provider
     this.random = parts.random
     this.#release = parts.release
+    this.#unloggedOptions = parts.unlogged
   }
 
   static async open (root: string, options: OpenArchiveOptions): Promise<Archive> {
@@ -125,9 +132,15 @@ export class Archive {
       }
       await writeHolder(layout, options.command)
       const blobs = await FsBlobStore.open(layout.blobsDir, options.provider, layout.quarantineDir)
-      const archive = new Archive({ layout, meta, keyring, kv, blobs, provider: options.provider, random: options.random })
+      const archive = new Archive({ layout, meta, keyring, kv, blobs, provider: options.provider, random: options.random, ...(options.unlogged === undefined ? {} : { unlogged: options.unlogged }) })
       // The log loads (and every op is verified) at open, so a damaged log stops the open, not a later write.
-      if (keyring !== undefined) await archive.log()
+      if (keyring !== undefined) {
+        await archive.log()
+        // Instances stored before a crash whose op was not written yet: written now.
+        await archive.unlogged.flushAll().catch((error: unknown) => {
+          archive.#logger.warn('log.instances.deferred', { error: error instanceof Error ? error.message : String(error) })
+        })
+      }
       return archive
     } catch (error) {
       await kv.close()
@@ -136,6 +149,9 @@ export class Archive {
   }
 
   async close (): Promise<void> {
+    await this.#unlogged?.flushAll().catch((error: unknown) => {
+      this.#logger.warn('log.instances.deferred', { error: error instanceof Error ? error.message : String(error) })
+    })
     await this.#auditor?.flush()
     // A raise of the log's high-water mark may still be writing log-mark.json into the data dir.
     await (await this.#log?.catch(() => undefined))?.settle()
@@ -160,6 +176,12 @@ export class Archive {
   get auditor (): Auditor {
     this.#auditor ??= new Auditor(auditWriter(this), this.#logger)
     return this.#auditor
+  }
+
+  /** Writes the study.instances ops of the instances ingest stored (instance-batcher.ts). */
+  get unlogged (): InstanceBatcher {
+    this.#unlogged ??= new InstanceBatcher(this, () => this.#logger, this.#unloggedOptions)
+    return this.#unlogged
   }
 
   /** The narrow port the edges write the audit trail through (audit/audit-port.ts). */

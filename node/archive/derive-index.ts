@@ -1,7 +1,7 @@
 /**
  * Index records derived from the signed log (DESIGN "Blobs": the index can be rebuilt from log +
  * blobs). One study's records from its `study.register` op, one instance's from its
- * `study.instance` op: opened with this node's epoch keys and sealed again with the study's record
+ * `study.instances` op's list (or an older one-instance `study.instance` op): opened with this node's epoch keys and sealed again with the study's record
  * key, exactly as ingest writes them. Used by `fsck --rebuild` (every study at once) and by the
  * mesh (a study or instance that arrived from a peer, once its blob is held here).
  */
@@ -12,9 +12,11 @@ import type { InstanceState, StudyState } from '../../protocol/log/index.ts'
 import type { KvOperation } from '../store/kv.ts'
 import type { Archive, StudyContext } from './archive.ts'
 import type { InstanceEntry } from './catalogue.ts'
+import { DecodeError } from '../../protocol/errors.ts'
 import {
-  decodeInstanceAttributes, decodeStudyAttributes, encodeBlobRecord, encodeInstanceRecord, encodeStudyRecord, keys
+  decodeInstanceAttributes, decodeStudyAttributes, encodeBlobRecord, encodeInstanceAttributes, encodeInstanceRecord, encodeStudyRecord, keys, type InstanceAttributes
 } from './index-layout.ts'
+import { openInstanceList } from './instance-list.ts'
 import { instanceManifestAad, recordKeyOf, studyKeyAad, studyManifestAad, unwrapStudyKey } from './study-keys.ts'
 
 export type PutOperation = KvOperation & { type: 'put' }
@@ -38,11 +40,37 @@ export function studyFromLog (archive: Archive, study: StudyState): { context: S
   }
 }
 
+/**
+ * The opened lists of the last few study.instances ops: a study's instances are derived one after
+ * another, so each op's list is opened once, not once per instance. Bounded, so memory is not.
+ */
+const openedLists = new Map<Uint8Array, InstanceAttributes[]>()
+const OPENED_LISTS = 8
+
+function listedAttributes (archive: Archive, context: StudyContext, instance: InstanceState): InstanceAttributes {
+  let list = openedLists.get(instance.sealed)
+  if (list === undefined) {
+    list = openInstanceList(archive.provider, context.recordKey, archive.keyring.orgId, context.studyId, instance.opBlobs.map((b) => b.id as BlobId), instance.sealed)
+    if (openedLists.size >= OPENED_LISTS) openedLists.delete(openedLists.keys().next().value!)
+    openedLists.set(instance.sealed, list)
+  }
+  const attributes = list[instance.index]
+  if (attributes === undefined || attributes.blob !== instance.blob.id) throw new DecodeError(`the instance list of op ${instance.op} does not name blob ${instance.blob.id} at ${instance.index}`)
+  return attributes
+}
+
 /** One instance of the log: its records (instance, SOP lookup, blob) and its catalogue entry. */
 export function instanceFromLog (archive: Archive, context: StudyContext, instance: InstanceState): { sopLookup: string, entry: InstanceEntry, writes: PutOperation[] } {
   const blob = instance.blob.id as BlobId
-  const bytes = secretboxOpen(archive.provider, context.recordKey, instance.sealed, instanceManifestAad(archive.keyring.orgId, context.studyId, blob))
-  const attributes = decodeInstanceAttributes(bytes)
+  let bytes: Uint8Array
+  let attributes: InstanceAttributes
+  if (instance.index >= 0) {
+    attributes = listedAttributes(archive, context, instance)
+    bytes = encodeInstanceAttributes(attributes)
+  } else {
+    bytes = secretboxOpen(archive.provider, context.recordKey, instance.sealed, instanceManifestAad(archive.keyring.orgId, context.studyId, blob))
+    attributes = decodeInstanceAttributes(bytes)
+  }
   const sopLookup = archive.lookup('sop', attributes.sopInstanceUid)
   const instanceKey = keys.instance(context.studyId, sopLookup)
   return {

@@ -18,7 +18,6 @@
 import type { BlobDigest, BlobId } from '../../protocol/blob-id.ts'
 import { concatBytes, equalBytes, utf8Decode, utf8Encode } from '../../protocol/bytes.ts'
 import { AuthenticationError, DecodeError, IntegrityError, NotCanonicalError, PeerpacsError } from '../../protocol/errors.ts'
-import { secretboxSeal } from '../../protocol/secretbox.ts'
 import type { StudyId } from '../../protocol/study-id.ts'
 import type { InspectOptions } from '../dicom/part10-inspector.ts'
 import type { InstanceHeader } from '../dicom/instance-header.ts'
@@ -33,7 +32,6 @@ import { IndexDamagedError, InstanceConflictError } from './errors.ts'
 import { decodeBlobRecord, encodeBlobRecord, encodeInstanceAttributes, encodeInstanceRecord, keys, studyAttributesOf, type InstanceAttributes } from './index-layout.ts'
 import { MAX_COMPARED, Reception, type ArrivingCopy, type Claim, type ExistingClaim, type Received, type Recorded, type StoreClaim } from './ingest-reception.ts'
 import { readInstance } from './read-instance.ts'
-import { instanceManifestAad } from './study-keys.ts'
 
 export interface IngestResult {
   readonly status: 'imported' | 'duplicate'
@@ -135,9 +133,10 @@ export class Ingester {
   }
 
   /**
-   * The committed blob's index records and the signed ops that register the study (first
-   * instance only) and this instance, written in one batch with sync, so the index never runs
-   * ahead of the log or behind it. A damaged copy replaced is kept aside, not deleted.
+   * The committed blob's index records, its `unlogged` marker (its study.instances op is written
+   * by the archive's batcher, instance-batcher.ts) and, for the first instance of a new study, the
+   * signed op that registers it, written in one batch with sync. A damaged copy replaced is kept
+   * aside, not deleted.
    */
   async #index (received: Received, claim: StoreClaim, digest: BlobDigest): Promise<IngestResult> {
     const archive = this.#archive
@@ -147,62 +146,53 @@ export class Ingester {
     const old = claim.damaged?.blob
     const dropped = old !== undefined && old !== digest.id ? old : undefined
     const operations = this.#records(claim, digest, encoded, dropped)
-    const prepared = await this.#prepareOps(study, digest, encoded)
-    operations.push(...prepared.map((p) => p.write))
+    const prepared = await this.#prepareRegistration(study)
+    if (prepared !== undefined) operations.push(prepared.write)
     try {
       await archive.kv.batch(operations)
     } catch (error) {
-      for (const p of prepared) p.failed(error)
+      prepared?.failed(error)
       throw error
     }
     study.pendingCreation = undefined
+    archive.unlogged.noted(study.studyId)
     // fsck lists nothing for the replaced copy any more.
     if (dropped !== undefined) await archive.blobs.quarantine(dropped).catch(() => undefined)
     const entry: InstanceEntry = { lookup: claim.sopLookup, blob: digest.id, attributes }
     return { status: 'imported', studyId: study.studyId, blob: digest.id, entry, ...(old === undefined ? {} : { replaced: old }), ...described(received) }
   }
 
-  /** The index records of a new instance (and of its study, when it is the first). */
+  /** The index records of a new instance (and of its study, when it is the first), and its unlogged marker. */
   #records (claim: StoreClaim, digest: BlobDigest, attributes: Uint8Array, dropped: BlobId | undefined): KvOperation[] {
     const study = claim.study
     const instanceKey = keys.instance(study.studyId, claim.sopLookup)
-    // The attributes are sealed here and again in the study.instance op (#prepareOps), under the
-    // same record key but with another AAD, on purpose: the index record is bound to the key it
-    // is stored under (recordAad: org + study + SOP lookup, so a record moved under another
-    // instance's key does not open), the op to its org, study and blob (instanceManifestAad),
-    // because it travels to peers whose index has other keys; derive-index.ts opens an op's
-    // bytes and seals them this way too. One more seal of a few hundred bytes per instance;
-    // sharing one would change the index format.
+    // The record is bound to the key it is stored under (recordAad: org + study + SOP lookup, so
+    // a record moved under another instance's key does not open); the batcher seals the same
+    // attributes again into the study.instances op, bound to its org, study and blobs instead,
+    // because the op travels to peers whose index has other keys.
     return [
       { type: 'put', key: keys.blob(digest.id), value: encodeBlobRecord(digest) },
       { type: 'put', key: instanceKey, value: encodeInstanceRecord({ blob: digest.id, sealedAttributes: this.#archive.sealRecord(study, instanceKey, attributes) }) },
       { type: 'put', key: keys.sop(claim.sopLookup), value: utf8Encode(study.studyId) },
+      { type: 'put', key: keys.unlogged(study.studyId, claim.sopLookup), value: new Uint8Array(0) },
       ...(dropped !== undefined ? [{ type: 'del' as const, key: keys.blob(dropped) }] : []),
       ...(study.pendingCreation ?? [])
     ]
   }
 
-  /** The signed ops of this instance (and of its study's registration, first instance only), prepared for the batch. */
-  async #prepareOps (study: StudyContext, digest: BlobDigest, attributes: Uint8Array): Promise<Array<PreparedOp<'study.register' | 'study.instance'>>> {
-    const archive = this.#archive
-    const log = await archive.log()
-    const prepared: Array<PreparedOp<'study.register' | 'study.instance'>> = []
+  /** The signed op that registers a new study (its first instance only), prepared for the batch. */
+  async #prepareRegistration (study: StudyContext): Promise<PreparedOp<'study.register'> | undefined> {
+    const log = await this.#archive.log()
     const registration = study.pendingRegistration
-    // Taken before any await: a concurrent instance of the same new study must not register it again.
+    if (registration === undefined) return undefined
+    // Taken before anything can fail: a concurrent instance of the same new study must not register it again.
     study.pendingRegistration = undefined
     try {
-      if (registration !== undefined) prepared.push(log.prepare('study.register', registration))
-      prepared.push(log.prepare('study.instance', {
-        study: study.studyId,
-        blob: { id: digest.id, size: digest.size, blockSize: digest.blockSize, blockHashes: digest.blockHashes },
-        sealed: secretboxSeal(archive.provider, archive.random, study.recordKey, attributes, instanceManifestAad(archive.keyring.orgId, study.studyId, digest.id))
-      }))
+      return log.prepare('study.register', registration)
     } catch (error) {
-      if (prepared.length === 0) study.pendingRegistration = registration
-      for (const p of prepared) p.failed(error)
+      study.pendingRegistration = registration
       throw error
     }
-    return prepared
   }
 
   /**

@@ -24,6 +24,8 @@ export interface RebuildReport {
 const DERIVED = [keys.studies, keys.studyUids, keys.instances, keys.sops, keys.blobs]
 
 export async function rebuildIndex (archive: Archive, onProgress?: (done: number, total: number) => void): Promise<RebuildReport> {
+  // Instances stored but not logged yet would otherwise be dropped as "not named by the log".
+  await archive.unlogged.flushAll()
   const log = await archive.log()
   const state = log.oplog.state
   const writes = new Map<string, KvOperation>()

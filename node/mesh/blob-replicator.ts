@@ -83,14 +83,14 @@ export class BlobReplicator {
   addPeer (peer: PeerId): void { this.#fetcher?.addPeer(peer) }
   removePeer (peer: PeerId): void { this.#fetcher?.removePeer(peer) }
 
-  /** A study.instance this node wrote itself: its blob is here already. */
+  /** An instance this node logged itself: its blob is here already. */
   noteLocal (blob: string): void { this.#o.materializer.noteLocal(blob) }
 
   /** Ops that joined the set: index what is here, want what is not (all studies after a membership change). */
   applied (ops: readonly SignedOp[]): void {
     if (ops.length === 0) return
     const studies = new Set<string>()
-    for (const op of ops) if (op.type === 'study.instance' || op.type === 'study.register') studies.add((op.body as { study: string }).study)
+    for (const op of ops) if (op.type === 'study.instance' || op.type === 'study.instances' || op.type === 'study.register') studies.add((op.body as { study: string }).study)
     const membership = ops.some((op) => MEMBERSHIP_TYPES.has(op.type))
     if (studies.size === 0 && !membership) return
     const all = MEMBERSHIP_TYPES.has(ops[0]!.type) && studies.size === 0

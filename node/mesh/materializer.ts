@@ -29,8 +29,8 @@ export class Materializer {
   readonly #contexts = new Map<StudyId, StudyContext>()
   /** Studies this node cannot open (no key for their epoch yet): retried when epochs are learned. */
   readonly unopened = new Map<StudyId, string>()
-  /** Wanted blobs → where the log names them. */
-  readonly #wanted = new Map<string, { study: StudyId, op: string }>()
+  /** Wanted blobs → where the log names them (the instance's key in its study). */
+  readonly #wanted = new Map<string, { study: StudyId, instance: string }>()
   /** Blobs fetched and waiting to be indexed in the next batch. */
   readonly #arrived = new Set<string>()
   #queue: Promise<unknown> = Promise.resolve()
@@ -58,7 +58,7 @@ export class Materializer {
           const id = instance.blob.id
           if (this.#indexed.has(id)) continue
           if (await this.#archive.blobs.size(id as BlobId) === undefined) {
-            this.#wanted.set(id, { study: study.id, op: instance.op })
+            this.#wanted.set(id, { study: study.id, instance: instance.key })
             wants.push({ info: instance.blob, priority: 0 })
             continue
           }
@@ -83,7 +83,7 @@ export class Materializer {
       for (const id of blobs) {
         const where = this.#wanted.get(id)
         const study = where === undefined ? undefined : state.studies.get(where.study)
-        const instance = where === undefined ? undefined : study?.instances.get(where.op as never)
+        const instance = where === undefined ? undefined : study?.instances.get(where.instance)
         if (study === undefined || instance === undefined || this.#indexed.has(id)) continue
         this.#wanted.delete(id)
         const prepared = await this.#prepare(study, instance, inBatch)

@@ -240,7 +240,10 @@ export class Mesh {
   #durable (ops: readonly SignedOp[]): void {
     // Own ops (ingest wrote their index records in the same batch) and received ones.
     const own = ops.filter((op) => nodeIdFromPublicKey(op.author) === this.#log.nodeId)
-    for (const op of own) if (op.type === 'study.instance') this.#blobs.noteLocal((op.body as { blob: { id: string } }).blob.id)
+    for (const op of own) {
+      if (op.type === 'study.instance') this.#blobs.noteLocal(op.body.blob.id)
+      if (op.type === 'study.instances') for (const blob of op.body.blobs) this.#blobs.noteLocal(blob.id)
+    }
     if (own.some((op) => MEMBERSHIP_TYPES.has(op.type))) this.#applied(own)
     this.#logs.enqueue(ops)
   }

@@ -8,6 +8,8 @@
  *   ['study-uid', lookup(StudyUID)]    studyId, to find a study by its StudyInstanceUID (index-layout.ts)
  *   ['instance', studyId, lookup(SOP)] instance record: blob id, sealed attributes (index-layout.ts)
  *   ['sop', lookup(SOPInstanceUID)]    studyId, to find an instance and spot duplicates (index-layout.ts)
+ *   ['summary', studyId]               a study's sealed summary for the query index, a cache (pacs/study-summary.ts)
+ *   ['unlogged', studyId, lookup(SOP)] empty: an instance stored here whose study.instances op is not written yet (archive/instance-batcher.ts)
  *   ['oplog', NNNNNNNNNNNN]            the signed ops in arrival order (log/op-journal.ts)
  *   ['oplog-checkpoint']               how much of the journal this node already verified, MACed (log/journal-checkpoint.ts)
  *   ['token', tokenId]                 an HTTP bearer token's hash and record (daemon/tokens.ts)
@@ -38,6 +40,11 @@ export const keys = {
   instances: ['instance'] as KvKey,
   sop: (lookup: string): KvKey => ['sop', lookup],
   sops: ['sop'] as KvKey,
+  studySummary: (study: StudyId): KvKey => ['summary', study],
+  studySummaries: ['summary'] as KvKey,
+  unlogged: (study: StudyId, lookup: string): KvKey => ['unlogged', study, lookup],
+  unloggedOf: (study: StudyId): KvKey => ['unlogged', study],
+  unloggedAll: ['unlogged'] as KvKey,
   journalEntry: (position: number): KvKey => ['oplog', String(position).padStart(JOURNAL_WIDTH, '0')],
   journal: ['oplog'] as KvKey,
   /** Not under ['oplog'], so reading the journal never meets it. */

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { Archive } from '../../../../node/archive/archive.ts'
 import { Ingester, type IngestResult } from '../../../../node/archive/ingest.ts'
+import type { InstanceBatcherOptions } from '../../../../node/archive/instance-batcher.ts'
 import { createKeyring, type Keyring } from '../../../../node/keys/keyring.ts'
 import { provider, random } from '../../../../node/runtime.ts'
 import type { BlobStore } from '../../../../node/store/blob-store.ts'
@@ -24,13 +25,13 @@ export interface TestArchive {
   restart: (stores?: { kv?: KvStore, blobs?: BlobStore }) => Archive
 }
 
-export async function memoryArchive (t: Pick<TestContext, 'after'>, stores: { kv?: KvStore, blobs?: BlobStore } = {}): Promise<TestArchive> {
+export async function memoryArchive (t: Pick<TestContext, 'after'>, stores: { kv?: KvStore, blobs?: BlobStore } = {}, unlogged?: InstanceBatcherOptions): Promise<TestArchive> {
   const dir = await tempDir(t, 'peerpacs-archive-')
   const { keyring } = await createKeyring(dir, { passphrase: undefined, orgName: 'Unit clinic', provider, random, now: 0 })
   const make = (kv: KvStore, blobs: BlobStore): Archive => new Archive({
     layout: dataDirLayout(join(dir, 'data')),
     meta: { format: DATA_DIR_FORMAT, version: 1, nodeId: keyring.nodeId, orgId: keyring.orgId, orgName: 'Unit clinic', created: '' },
-    keyring, kv, blobs, provider, random, release: async () => {}
+    keyring, kv, blobs, provider, random, release: async () => {}, ...(unlogged === undefined ? {} : { unlogged })
   })
   const kv = stores.kv ?? new MemoryKvStore()
   const blobs = stores.blobs ?? new MemoryBlobStore(provider)
