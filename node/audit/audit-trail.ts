@@ -28,7 +28,11 @@ export interface AuditEntry {
   readonly problem?: string
 }
 
-/** Every applied audit op of the org, oldest first (by the time each record names, then op id). */
+/**
+ * Every applied audit op of the org, oldest first: by the time each record names, then in each
+ * author's chain order (so the parts of one event, which share its time, read part 1, 2, …),
+ * then op id.
+ */
 export async function readAuditTrail (archive: Archive): Promise<AuditEntry[]> {
   const log = await archive.log()
   const state = log.oplog.state
@@ -47,6 +51,6 @@ export async function readAuditTrail (archive: Archive): Promise<AuditEntry[]> {
       }
     }
   }
-  out.sort((a, b) => (a.record?.time ?? 0) - (b.record?.time ?? 0) || a.opId.localeCompare(b.opId))
+  out.sort((a, b) => (a.record?.time ?? 0) - (b.record?.time ?? 0) || a.author.localeCompare(b.author) || a.seq - b.seq || a.opId.localeCompare(b.opId))
   return out
 }

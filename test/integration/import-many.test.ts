@@ -33,7 +33,8 @@ test(`a real import of ${STUDIES} studies exits 0 and the audit trail names ever
   assert.equal(trail.code, 0, show(trail))
   const parts = trail.records.filter((r) => r.type === 'audit')
   assert.equal(parts.length, 3)
-  assert.deepEqual(parts.map((p) => p.outcomeDescription).sort(), [
+  // In order: the parts share the event's time, and the trail lists them in the node's chain order.
+  assert.deepEqual(parts.map((p) => p.outcomeDescription), [
     `part 1 of 3 (studies 1–512 of ${STUDIES})`, `part 2 of 3 (studies 513–1024 of ${STUDIES})`, `part 3 of 3 (studies 1025–${STUDIES} of ${STUDIES})`
   ])
   const objects = parts.flatMap((p) => p.objects as Array<{ id: string, roleCode: number, idTypeCode: { code: string } }>)
@@ -46,6 +47,11 @@ test(`a real import of ${STUDIES} studies exits 0 and the audit trail names ever
     assert.equal(one.code, 0, show(one))
     assert.deepEqual(one.records.filter((r) => r.type === 'audit').map((r) => r.eventId.code), ['110107'], s.studyInstanceUid)
   }
+  // The table shows the study asked for first, and counts the rest of its part (--json lists them all).
+  const wanted = set.studies[700]!.studyInstanceUid
+  const table = await runCli(['audit', '--data', data, '--study', wanted])
+  assert.equal(table.code, 0, show(table))
+  assert.match(table.stdout, new RegExp(`110107 Import .* ${wanted.replaceAll('.', '\\.')},[0-9.,]+ \\+509 more`), show(table))
   const verify = await runCli(['audit', 'verify', '--data', data])
   assert.equal(verify.code, 0, show(verify))
 })

@@ -68,7 +68,18 @@ function eventName (r: AuditRecord): string {
 
 const OUTCOMES: Record<number, string> = { 0: 'success', 4: 'minor failure', 8: 'serious failure', 12: 'major failure' }
 
-function row (r: AuditRecord): string[] {
+/** Ids shown in one table cell; a record (or part) naming more says "+N more" (--json lists all). */
+const CELL_IDS = 3
+
+/** Up to CELL_IDS distinct ids, the one searched for first, then how many more. */
+function cell (ids: readonly string[], wanted: string | undefined): string {
+  const distinct = [...new Set(ids)]
+  const shown = wanted !== undefined && distinct.includes(wanted) ? [wanted, ...distinct.filter((id) => id !== wanted)] : distinct
+  const more = shown.length - CELL_IDS
+  return more > 0 ? `${shown.slice(0, CELL_IDS).join(',')} +${more} more` : shown.join(',')
+}
+
+function row (r: AuditRecord, filter: AuditFilter): string[] {
   const users = r.participants.filter((p) => p.requestor).map((p) => p.userId)
   return [
     new Date(r.time).toISOString(),
@@ -76,8 +87,8 @@ function row (r: AuditRecord): string[] {
     r.action,
     OUTCOMES[r.outcome] ?? String(r.outcome),
     (users.length > 0 ? users : [r.participants[0]?.userId ?? '']).join(','),
-    r.objects.filter((o) => o.roleCode === OBJECT_ROLE.patient).map((o) => o.id).join(','),
-    r.objects.filter((o) => o.idTypeCode === ID_TYPE.studyInstanceUid).map((o) => o.id).join(',')
+    cell(r.objects.filter((o) => o.roleCode === OBJECT_ROLE.patient).map((o) => o.id), filter.patient),
+    cell(r.objects.filter((o) => o.idTypeCode === ID_TYPE.studyInstanceUid).map((o) => o.id), filter.study)
   ]
 }
 
@@ -150,7 +161,7 @@ export async function run (context: CommandContext): Promise<number> {
     if (matched.length === 0) {
       out.line(total === 0 ? 'The audit trail is empty.' : `No audit record matches (of ${total}).`)
     } else {
-      const rows = [['TIME', 'EVENT', 'ACTION', 'OUTCOME', 'USER', 'PATIENT', 'STUDY'], ...matched.map((e) => row(e.record))]
+      const rows = [['TIME', 'EVENT', 'ACTION', 'OUTCOME', 'USER', 'PATIENT', 'STUDY'], ...matched.map((e) => row(e.record, filter))]
       for (const line of formatTable(rows)) out.line(line)
       out.line('')
       out.line(`${matched.length} of ${total} records.`)
