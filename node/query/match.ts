@@ -33,16 +33,24 @@ export function keyValues (vr: string, key: string): string[] {
   return key.split('\\').filter((v) => v !== '')
 }
 
-function inRange (vr: string, value: string, range: string): boolean {
+/** Dates and date-times compared without their separators (a stored value rarely has any). */
+function plainDate (s: string): string {
+  return s.includes('.') || s.includes(':') || s.includes('-') ? s.replace(/[.:-]/g, '') : s
+}
+
+/** A range key (`low-high`, either end open) compiled once: its ends are normalised here, not per value. */
+function compileRange (vr: string, range: string): (value: string) => boolean {
   const dash = range.indexOf('-')
-  const low = range.slice(0, dash)
-  const high = range.slice(dash + 1)
-  const norm = vr === 'TM' ? normalTime : (s: string): string => s.replace(/[.:-]/g, '')
-  const v = norm(value)
-  if (low !== '' && v < norm(low)) return false
-  // A date range's upper end includes that whole day; a DT prefix includes what it covers.
-  if (high !== '' && v > norm(high) && !(vr !== 'TM' && v.startsWith(norm(high)))) return false
-  return true
+  const norm = vr === 'TM' ? normalTime : plainDate
+  const low = range.slice(0, dash) === '' ? undefined : norm(range.slice(0, dash))
+  const high = range.slice(dash + 1) === '' ? undefined : norm(range.slice(dash + 1))
+  return (value) => {
+    const v = norm(value)
+    if (low !== undefined && v < low) return false
+    // A date range's upper end includes that whole day; a DT prefix includes what it covers.
+    if (high !== undefined && v > high && !(vr !== 'TM' && v.startsWith(high))) return false
+    return true
+  }
 }
 
 /** Checks a query key's syntax for its VR; throws QueryKeyError naming what is wrong. */
@@ -73,7 +81,7 @@ function compileOne (vr: string, key: string): ValueTest {
     return (text) => Number(text) === n
   }
   if (RANGE_VRS.has(vr)) {
-    if (key.includes('-') && vr !== 'DT') return (text) => inRange(vr, text, key)
+    if (key.includes('-') && vr !== 'DT') return compileRange(vr, key)
     if (vr === 'TM') {
       const t = normalTime(key)
       return (text) => normalTime(text) === t

@@ -58,6 +58,22 @@ function segmentAt (segment: readonly number[], text: readonly number[], at: num
   return true
 }
 
+/**
+ * Whether `value` cannot start with `head`, told from its first UTF-16 units without converting it:
+ * false when they match or when a surrogate pair comes first (the full comparison decides then).
+ * A BMP character is its own code point, and folds as foldCase says.
+ */
+function headMismatch (head: readonly number[], value: string, ignoreCase: boolean): boolean {
+  const n = Math.min(head.length, value.length)
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdfff) return false
+    const p = head[i]!
+    if (p !== ANY && p !== (ignoreCase ? foldCase(c) : c)) return true
+  }
+  return false
+}
+
 /** A predicate that tells whether a value matches `pattern`; compile once, test many values. */
 export function compileWildcard (pattern: string, options: WildcardOptions = {}): (value: string) => boolean {
   const ignoreCase = options.ignoreCase === true
@@ -72,6 +88,7 @@ export function compileWildcard (pattern: string, options: WildcardOptions = {})
     // No star: the value must have exactly the pattern's length.
     const only = segments[0]!
     return (value) => {
+      if (headMismatch(only, value, ignoreCase)) return false
       const text = codePoints(value, ignoreCase)
       return text.length === only.length && segmentAt(only, text, 0)
     }
@@ -82,6 +99,8 @@ export function compileWildcard (pattern: string, options: WildcardOptions = {})
   return (value) => {
     // A value shorter than the pattern's fixed part cannot match: no comparison needed.
     if (value.length < fixed) return false
+    // Most values of a prefix query (SMITH*) differ in their first characters: no conversion then.
+    if (headMismatch(head, value, ignoreCase)) return false
     const text = codePoints(value, ignoreCase)
     if (text.length < fixed) return false
     if (!segmentAt(head, text, 0)) return false
