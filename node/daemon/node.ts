@@ -106,7 +106,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
   try {
     const started = performance.now()
     const pacs = await Pacs.load(archive)
-    log.info('catalogue.loaded', { instances: [...pacs.instances()].length, unreadable: pacs.unreadable.length, ms: Math.round(performance.now() - started) })
+    log.info('catalogue.loaded', { studies: pacs.studyCount, instances: pacs.instanceCount, unreadable: pacs.unreadable.length, ms: Math.round(performance.now() - started) })
     for (const problem of pacs.unreadable) log.warn('catalogue.unreadable', { studyId: problem.studyId })
     const tokens = new TokenStore(archive.kv, provider, random)
     const controlToken = `ppc_${toHex(random(32))}`
@@ -125,7 +125,8 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       pid: process.pid,
       dicom: { aeTitle: settings.dimse.aeTitle, port: dimse?.port },
       http: { port: http?.port },
-      instances: [...pacs.instances()].length,
+      studies: pacs.studyCount,
+      instances: pacs.instanceCount,
       unreadable: pacs.unreadable.length,
       mesh: mesh === undefined ? undefined : meshStatus(mesh)
     })

@@ -64,7 +64,7 @@ export function dicomwebAudit (pacs: Pacs, base: '/dicomweb' | '/wado'): Middlew
     const common = { time: Date.now(), source: nodeSource(audit.nodeId) }
     if (c.req.method === 'POST') {
       const stored = (c.get(STORED as never) as string[] | undefined) ?? []
-      const instances = stored.map((sop) => pacs.instance(sop)).filter((i): i is CatalogInstance => i !== undefined)
+      const instances = (await Promise.all(stored.map(async (sop) => await pacs.findInstance(sop)))).filter((i): i is CatalogInstance => i !== undefined)
       if (instances.length === 0 && status < 400) return
       audit.emit(instancesTransferredEvent({
         ...common,
@@ -91,8 +91,8 @@ export function dicomwebAudit (pacs: Pacs, base: '/dicomweb' | '/wado'): Middlew
     const now = Date.now()
     if ((recent.get(key) ?? 0) > now - READ_WINDOW_MS) return
     const instances = instance !== undefined
-      ? [pacs.instance(instance)].filter((i): i is CatalogInstance => i !== undefined && i.studyInstanceUid === study)
-      : pacs.instancesOf(study, series)
+      ? [await pacs.findInstance(instance)].filter((i): i is CatalogInstance => i !== undefined && i.studyInstanceUid === study)
+      : await pacs.instancesOf(study, series)
     if (instances.length === 0) return
     recent.set(key, now)
     if (recent.size > 10_000) for (const [k, t] of recent) if (t <= now - READ_WINDOW_MS) recent.delete(k)

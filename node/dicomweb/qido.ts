@@ -70,7 +70,7 @@ function jsonValue (a: AttributeDefinition, value: QueryRow[string] | undefined)
   return { vr: a.vr, Value: values.map(String) }
 }
 
-export function qido (c: Context, pacs: Pacs, scope: QidoScope): Response {
+export async function qido (c: Context, pacs: Pacs, scope: QidoScope): Promise<Response> {
   const accept = parseAccept(c.req.header('accept'))
   if (!acceptsSingle(accept, 'application/dicom+json', 'application/json')) {
     throw notAcceptable('QIDO-RS answers in application/dicom+json (or application/json); the Accept header allows neither')
@@ -126,7 +126,7 @@ export function qido (c: Context, pacs: Pacs, scope: QidoScope): Response {
     keys.SeriesInstanceUID = scope.series
   }
   // An invalid matching key throws QueryKeyError: a 400 by HTTP_BY_CODE.
-  const result = pacs.query(scope.level as QueryLevel, keys, { ...(limit === undefined ? {} : { limit }), offset })
+  const result = await pacs.query(scope.level as QueryLevel, keys, { ...(limit === undefined ? {} : { limit }), offset })
   const root = serviceRoot(c)
   const rows = result.rows.map((row) => {
     const out: Record<string, Record<string, unknown>> = {}

@@ -22,7 +22,7 @@ export async function wadoUri (c: Context, pacs: Pacs, log: Logger): Promise<Res
   const instance = uidParam(c.req.query('objectUID'), 'objectUID')
   auditRead(c, { study, series, instance })
   const contentTypes = (c.req.query('contentType') ?? 'image/jpeg').split(',').map((t) => t.split(';')[0]!.trim().toLowerCase())
-  const [found] = resolve(pacs, { study, series, instance })
+  const [found] = await resolve(pacs, { study, series, instance })
   const wanted = c.req.query('transferSyntax')
   if (wanted !== undefined) uidParam(wanted, 'transferSyntax')
 

@@ -26,15 +26,15 @@ import { renderedMediaType, renderFrame, type RenderOptions } from './render.ts'
 export interface Target { readonly study: string, readonly series?: string, readonly instance?: string }
 
 /** The instances a path names, or a 404 that says which level was not found. */
-export function resolve (pacs: Pacs, target: Target): CatalogInstance[] {
+export async function resolve (pacs: Pacs, target: Target): Promise<CatalogInstance[]> {
   if (target.instance !== undefined) {
-    const one = pacs.instance(target.instance)
+    const one = await pacs.findInstance(target.instance)
     if (one === undefined || one.studyInstanceUid !== target.study || (target.series !== undefined && one.seriesInstanceUid !== target.series)) {
       throw notFound('no such instance in that study and series on this node')
     }
     return [one]
   }
-  const list = pacs.instancesOf(target.study, target.series)
+  const list = await pacs.instancesOf(target.study, target.series)
   if (list.length === 0) throw notFound(target.series === undefined ? 'no such study on this node' : 'no such series in that study on this node')
   return list
 }
@@ -58,8 +58,8 @@ export function streamed (source: AsyncGenerator<Uint8Array>, log: Logger, what:
 
 function dicomPartType (ts: string): string { return `application/dicom; transfer-syntax=${ts}` }
 
-export function retrieve (c: Context, pacs: Pacs, log: Logger, target: Target): Response {
-  const instances = resolve(pacs, target)
+export async function retrieve (c: Context, pacs: Pacs, log: Logger, target: Target): Promise<Response> {
+  const instances = await resolve(pacs, target)
   const accept = parseAccept(c.req.header('accept'))
   // peerpacs does not transcode: an entry without transfer-syntax takes instances as stored.
   const refused = instances.filter((i) => !acceptsMultipart(accept, 'application/dicom', i.transferSyntaxUid, i.transferSyntaxUid))
@@ -91,7 +91,7 @@ function acceptJson (c: Context): void {
 
 export async function metadata (c: Context, pacs: Pacs, log: Logger, target: Target): Promise<Response> {
   acceptJson(c)
-  const instances = resolve(pacs, target)
+  const instances = await resolve(pacs, target)
   const root = serviceRoot(c)
   async function * body (): AsyncGenerator<Uint8Array> {
     yield Buffer.from('[')
@@ -137,7 +137,7 @@ function framePartType (accept: ReturnType<typeof parseAccept>, frame: Frame): s
  * names each frame once (a repeated number is a 400, not a second copy) and at most MAX_FRAMES.
  */
 export async function frames (c: Context, pacs: Pacs, log: Logger, target: Required<Target>, list: string): Promise<Response> {
-  const [instance] = resolve(pacs, target)
+  const [instance] = await resolve(pacs, target)
   const accept = parseAccept(c.req.header('accept'))
   const location = `${instancePath(serviceRoot(c), target.study, target.series, target.instance)}/frames/`
   // Uncompressed frames asked for in order come straight from the stored stream (native-frames.ts).
@@ -184,7 +184,7 @@ export async function frames (c: Context, pacs: Pacs, log: Logger, target: Requi
 
 /** Bulk data (PS3.18 §10.4.1.1.5) streamed like frames: Pixel Data frame by frame, other values one by one. */
 export async function bulkdata (c: Context, pacs: Pacs, log: Logger, target: Required<Target>, path: string): Promise<Response> {
-  const [instance] = resolve(pacs, target)
+  const [instance] = await resolve(pacs, target)
   const accept = parseAccept(c.req.header('accept'))
   const boundary = newBoundary()
   // Uncompressed Pixel Data, all frames in a row as one part, comes straight from the stored stream.
@@ -242,7 +242,7 @@ export async function bulkdata (c: Context, pacs: Pacs, log: Logger, target: Req
 
 export async function rendered (c: Context, pacs: Pacs, target: Required<Target>, frameText: string | undefined, thumbnail: boolean): Promise<Response> {
   const type = renderedMediaType(c.req.header('accept'))
-  const [instance] = resolve(pacs, target)
+  const [instance] = await resolve(pacs, target)
   const opened = await openInstance(pacs, instance!)
   const count = pixelLayout(opened.dataset).frames
   // The instance-level resource of a multi-frame instance is its first frame.

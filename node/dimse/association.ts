@@ -98,7 +98,8 @@ export class PeerAssociation extends Scp {
   #idleTimer: NodeJS.Timeout | undefined
   #closed = false
   /** What this association stored, for its one audit record (written when it closes). */
-  readonly #received: CatalogInstance[] = []
+  /** The instances stored on this association, looked up as each store succeeds; audited at close. */
+  readonly #received: Array<Promise<CatalogInstance | undefined>> = []
   #storeFailures = 0
 
   constructor (socket: Socket, shared: EdgeShared) {
@@ -175,7 +176,11 @@ export class PeerAssociation extends Scp {
     for (const queue of this.#active) queue.fail(new Error('the association closed before the dataset was complete'))
     for (const outbound of this.#outbound) outbound.destroy()
     if (this.#received.length > 0 || this.#storeFailures > 0) {
-      auditReceived(this.#shared.pacs.archive.audit, this.#shared.settings.aeTitle, this.#peer(), this.#received, this.#storeFailures)
+      const failures = this.#storeFailures
+      const peer = this.#peer()
+      void Promise.all(this.#received).then((found) => {
+        auditReceived(this.#shared.pacs.archive.audit, this.#shared.settings.aeTitle, peer, found.filter((i): i is CatalogInstance => i !== undefined), failures)
+      }).catch((error: unknown) => { this.#log.error('dimse.store.audit-failed', this.#fields({ error: safeMessage(error) })) })
     }
     this.#log.debug('dimse.association.closed', this.#fields())
   }
@@ -233,11 +238,7 @@ export class PeerAssociation extends Scp {
       acceptedSyntaxesOf: (sopClassUid) => new Set(this.#association!.getPresentationContexts()
         .filter(({ context: c }) => c.getAbstractSyntaxUid() === sopClassUid && c.getResult() === PC.Accept)
         .map(({ context: c }) => c.getAcceptedTransferSyntaxUid()!)),
-      storedSyntaxCounts: (sopClassUid) => {
-        const counts = new Map<string, number>()
-        for (const i of this.#shared.pacs.instances()) if (i.sopClassUid === sopClassUid) counts.set(i.transferSyntaxUid, (counts.get(i.transferSyntaxUid) ?? 0) + 1)
-        return counts
-      }
+      storedSyntaxCounts: (sopClassUid) => new Map(this.#shared.pacs.storedSyntaxCounts(sopClassUid))
     })
   }
 
@@ -348,8 +349,7 @@ export class PeerAssociation extends Scp {
       callback(response)
       if (o.status === STATUS.success) {
         const sop = o.result?.sopInstanceUid
-        const held = sop === undefined ? undefined : this.#shared.pacs.instance(sop)
-        if (held !== undefined) this.#received.push(held)
+        if (sop !== undefined) this.#received.push(this.#shared.pacs.findInstance(sop))
       } else {
         this.#storeFailures++
       }
@@ -503,7 +503,7 @@ export class PeerAssociation extends Scp {
       send(STATUS.sopClassNotSupported, {}, 'unsupported retrieve model')
       return { status: hex(STATUS.sopClassNotSupported) }
     }
-    const selected = selectInstances(this.#shared.pacs, model, request.getDataset()?.getElements() ?? {})
+    const selected = await selectInstances(this.#shared.pacs, model, request.getDataset()?.getElements() ?? {})
     if ('status' in selected) {
       send(selected.status, {}, selected.comment)
       return { status: hex(selected.status) }

@@ -1,27 +1,50 @@
 /**
  * The running node's view of its archive, shared by every edge (DIMSE, DICOMweb, the control
- * API): ingest from a Part 10 stream or from a bare dataset (C-STORE), the catalogue of every
- * instance held decrypted in memory for queries, and verified reads. The catalogue is built once
- * at start and kept current by each ingest; the index on disk stays the truth.
+ * API): ingest from a Part 10 stream or from a bare dataset (C-STORE), queries, and verified
+ * reads. Memory holds only the compact study-level index (query/study-index.ts), built at start
+ * from the study records and their summary records (study-summary.ts: no instance record is
+ * opened unless a summary is missing or stale) and kept current by each ingest and by the mesh
+ * (`adopt`), which also bring the summaries up to date; series and instances are read from the
+ * index on disk, one study at a time, when asked for. The index on disk stays the truth.
  */
+import { utf8Decode } from '../../protocol/bytes.ts'
 import type { StudyId } from '../../protocol/study-id.ts'
 import type { Archive } from '../archive/archive.ts'
-import { instancesOf, openInstanceEntry, type InstanceEntry } from '../archive/catalogue.ts'
+import { openInstanceEntry, type InstanceEntry } from '../archive/catalogue.ts'
 import { IndexDamagedError } from '../archive/errors.ts'
-import { keys } from '../archive/index-layout.ts'
+import { keys, studyAttributesOf } from '../archive/index-layout.ts'
 import { Ingester, type IngestOptions, type IngestResult } from '../archive/ingest.ts'
 import { readInstance } from '../archive/read-instance.ts'
 import { buildFileMeta, type FileMetaFields } from '../dicom/file-meta-writer.ts'
-import type { CatalogInstance, QueryLevel } from '../query/attributes.ts'
-import { runQuery, type QueryOptions, type QueryResult } from '../query/query.ts'
+import type { CatalogInstance, QueryLevel, StudyEntry } from '../query/attributes.ts'
+import { runQuery, type QueryOptions, type QueryResult, type QuerySource } from '../query/query.ts'
+import { StudyIndex, type InstanceFacts } from '../query/study-index.ts'
+import type { KvOperation } from '../store/kv.ts'
+import { FactsBuilder, openSummary, readSummary, summarise, summaryWrite } from './study-summary.ts'
 
-interface Held { readonly instance: CatalogInstance, readonly entry: InstanceEntry }
+/** Studies opened in parallel at load. */
+const LOAD_BATCH = 64
+
+function catalogInstance (studyId: StudyId, entry: InstanceEntry): CatalogInstance {
+  return { ...entry.attributes, storedIn: studyId }
+}
+
+/** Series by number then UID, instances by number then UID: the order WADO and retrieves send in. */
+function byPosition (a: CatalogInstance, b: CatalogInstance): number {
+  return (a.seriesNumber ?? 0) - (b.seriesNumber ?? 0) || a.seriesInstanceUid.localeCompare(b.seriesInstanceUid) ||
+    (a.instanceNumber ?? 0) - (b.instanceNumber ?? 0) || a.sopInstanceUid.localeCompare(b.sopInstanceUid)
+}
 
 export class Pacs {
   readonly archive: Archive
   readonly #ingester: Ingester
-  readonly #bySop = new Map<string, Held>()
+  readonly #index = new StudyIndex()
+  readonly #source: QuerySource
   readonly #inflight = new Set<Promise<unknown>>()
+  /** Instances added to each study since its summary record was last written. */
+  readonly #unsummarised = new Map<StudyId, InstanceFacts[]>()
+  /** The summary write under way for a study (one at a time per study). */
+  readonly #summarising = new Map<StudyId, Promise<void>>()
   /** Set while an exclusive task (fsck) runs: new ingests wait for it. */
   #gate: Promise<void> | undefined
   /** Records that did not open at load; reported by status and fsck, never hidden. */
@@ -30,6 +53,11 @@ export class Pacs {
   private constructor (archive: Archive) {
     this.archive = archive
     this.#ingester = new Ingester(archive)
+    this.#source = {
+      studies: this.#index,
+      instancesOf: async (entry) => await this.#instancesOf(entry.storedIn),
+      studyOfInstance: async (uid) => await this.#studyOfInstance(uid)
+    }
   }
 
   static async load (archive: Archive): Promise<Pacs> {
@@ -38,27 +66,55 @@ export class Pacs {
     return pacs
   }
 
+  /**
+   * Builds the study index: the instance records are counted and the summaries read in one scan
+   * each (no record is opened), then the studies are opened a batch at a time, in parallel; a
+   * study whose summary is missing or does not cover its records is summarised from them again.
+   */
   async #load (): Promise<void> {
     const archive = this.archive
-    const pacs = this
-    this.#bySop.clear()
+    this.#index.clear()
+    this.#unsummarised.clear()
     this.unreadable.length = 0
+    const records = new Map<StudyId, number>()
+    for await (const [key] of archive.kv.entries(keys.instances)) {
+      const id = key[1] as StudyId
+      records.set(id, (records.get(id) ?? 0) + 1)
+    }
+    const sealed = new Map<StudyId, Uint8Array>()
+    for await (const [key, value] of archive.kv.entries(keys.studySummaries)) sealed.set(key[1] as StudyId, value)
+    let batch: StudyId[] = []
+    // Summaries made again are written with their batch: one synced write per study would be slow.
+    const flush = async (): Promise<void> => {
+      const writes = (await Promise.all(batch.map(async (id) => await this.#loadStudy(id, records.get(id) ?? 0, sealed.get(id))))).filter((w) => w !== undefined)
+      if (writes.length > 0) await archive.kv.batch(writes)
+      batch = []
+    }
     for await (const [key] of archive.kv.entries(keys.studies)) {
-      const studyId = key[1] as StudyId
-      try {
-        const study = await archive.study(studyId)
-        for await (const [instanceKey, value] of archive.kv.entries(keys.instancesOf(studyId))) {
-          try {
-            pacs.#hold(studyId, openInstanceEntry(archive, study, instanceKey, value))
-          } catch (error) {
-            if (!(error instanceof IndexDamagedError)) throw error
-            pacs.unreadable.push({ studyId, message: error.message })
-          }
-        }
-      } catch (error) {
-        if (!(error instanceof IndexDamagedError)) throw error
-        pacs.unreadable.push({ studyId, message: error.message })
+      batch.push(key[1] as StudyId)
+      if (batch.length >= LOAD_BATCH) await flush()
+    }
+    await flush()
+  }
+
+  /** One study into the index; returns its summary's write when it had to be made again. */
+  async #loadStudy (studyId: StudyId, records: number, sealed: Uint8Array | undefined): Promise<KvOperation | undefined> {
+    try {
+      const study = await this.archive.study(studyId)
+      let facts = sealed === undefined ? undefined : openSummary(this.archive, study, sealed)
+      let write: KvOperation | undefined
+      if (facts === undefined || facts.instances !== records) {
+        const made = await summarise(this.archive, study)
+        for (const message of made.unreadable) this.unreadable.push({ studyId, message })
+        facts = made.facts
+        if (made.unreadable.length === 0) write = summaryWrite(this.archive, study, facts)
       }
+      if (facts.instances > 0) this.#index.addStudy(studyId, study.attributes, facts)
+      return write
+    } catch (error) {
+      if (!(error instanceof IndexDamagedError)) throw error
+      this.unreadable.push({ studyId, message: error.message })
+      return undefined
     }
   }
 
@@ -81,17 +137,54 @@ export class Pacs {
   }
 
   #hold (studyId: StudyId, entry: InstanceEntry): void {
-    this.#bySop.set(entry.attributes.sopInstanceUid, { instance: { ...entry.attributes, studyId }, entry })
+    const held = this.#index.byId(studyId)
+    this.#index.addInstance(studyId, held?.attributes ?? studyAttributesOf(entry.attributes), entry.attributes)
+    const pending = this.#unsummarised.get(studyId)
+    if (pending === undefined) this.#unsummarised.set(studyId, [entry.attributes])
+    else pending.push(entry.attributes)
+    if (!this.#summarising.has(studyId)) this.#summarise(studyId)
   }
 
-  /** An instance indexed by someone else than ingest (the mesh, from a peer's op) joins the catalogue. */
+  /**
+   * Brings a study's summary record up to date with the instances added since it was written,
+   * one write at a time per study (a burst of ingests is folded into few writes). A failed write
+   * only costs the next start a summary made again from the records.
+   */
+  #summarise (studyId: StudyId): void {
+    const work = (async () => {
+      for (let added = this.#unsummarised.get(studyId); added !== undefined; added = this.#unsummarised.get(studyId)) {
+        this.#unsummarised.delete(studyId)
+        const study = await this.archive.study(studyId)
+        const stored = await readSummary(this.archive, study)
+        let facts
+        if (stored === undefined) {
+          facts = (await summarise(this.archive, study)).facts
+        } else {
+          const builder = new FactsBuilder(stored)
+          for (const instance of added) builder.add(instance)
+          facts = builder.facts()
+        }
+        await this.archive.kv.batch([summaryWrite(this.archive, study, facts)])
+      }
+    })().catch(() => { this.#unsummarised.delete(studyId) }).finally(() => {
+      this.#summarising.delete(studyId)
+      this.#inflight.delete(work)
+      // An instance added between the last look and now is summarised by a new round.
+      if (this.#unsummarised.has(studyId)) this.#summarise(studyId)
+    })
+    this.#summarising.set(studyId, work)
+    this.#inflight.add(work)
+  }
+
+  /** An instance indexed by someone else than ingest (the mesh, from a peer's op) joins the study index. */
   adopt (studyId: StudyId, entry: InstanceEntry): void {
     this.#hold(studyId, entry)
   }
 
-  /** A new instance joins the catalogue from the entry ingest wrote (not read back: this is the hot path). */
+  /** A new instance joins the study index from the entry ingest wrote (not read back: this is the hot path). */
   #remember (result: IngestResult): void {
-    if (result.entry !== undefined) this.#hold(result.studyId, result.entry)
+    // A copy that replaced a damaged stored one is the same instance, already counted.
+    if (result.entry !== undefined && result.replaced === undefined) this.#hold(result.studyId, result.entry)
   }
 
   /** One Part 10 instance (STOW-RS part, file); `size` when known in advance. */
@@ -126,27 +219,80 @@ export class Pacs {
     return await this.ingest(withMeta(), undefined, { uidsFromFileMeta: false, ...(accept === undefined ? {} : { accept }) })
   }
 
-  /** Every instance held, in no particular order. */
-  instances (): IterableIterator<CatalogInstance> {
-    return (function * (held: Map<string, Held>) { for (const h of held.values()) yield h.instance })(this.#bySop)
+  /** Studies and instances held (for status). */
+  get studyCount (): number { return this.#index.studyCount }
+  get instanceCount (): number { return this.#index.instanceCount }
+
+  /** Transfer syntax → instances stored, for one SOP class (what a C-GET's syntax choice weighs). */
+  storedSyntaxCounts (sopClassUid: string): ReadonlyMap<string, number> {
+    return this.#index.syntaxCounts(sopClassUid)
   }
 
-  instance (sopInstanceUid: string): CatalogInstance | undefined {
-    return this.#bySop.get(sopInstanceUid)?.instance
+  /** Every study's compact entry, in no particular order. */
+  studies (): IterableIterator<StudyEntry> { return this.#index.entries() }
+
+  /** Every instance, read from the index on disk one study at a time (fsck-like walks, tests). */
+  async * everyInstance (): AsyncIterable<CatalogInstance> {
+    for (const entry of [...this.#index.entries()]) yield * await this.#instancesOf(entry.storedIn)
   }
 
-  /** The instances of a study, optionally of one series of it. */
-  instancesOf (studyInstanceUid: string, seriesInstanceUid?: string): CatalogInstance[] {
-    const out: CatalogInstance[] = []
-    for (const { instance } of this.#bySop.values()) {
-      if (instance.studyInstanceUid === studyInstanceUid && (seriesInstanceUid === undefined || instance.seriesInstanceUid === seriesInstanceUid)) out.push(instance)
+  /** A study's compact entry, by its StudyInstanceUID. */
+  study (studyInstanceUid: string): StudyEntry | undefined {
+    return this.#index.byUid(studyInstanceUid)
+  }
+
+  /** One instance by its SOP Instance UID, read from the index on disk (the SOP lookup names its study). */
+  async findInstance (sopInstanceUid: string): Promise<CatalogInstance | undefined> {
+    const studyId = await this.#studyOfInstance(sopInstanceUid)
+    if (studyId === undefined) return undefined
+    const sopLookup = this.archive.lookup('sop', sopInstanceUid)
+    const key = keys.instance(studyId, sopLookup)
+    const bytes = await this.archive.kv.get(key)
+    if (bytes === undefined) return undefined
+    try {
+      return catalogInstance(studyId, openInstanceEntry(this.archive, await this.archive.study(studyId), key, bytes))
+    } catch (error) {
+      if (!(error instanceof IndexDamagedError)) throw error
+      return undefined
     }
-    return out.sort((a, b) => (a.seriesNumber ?? 0) - (b.seriesNumber ?? 0) || a.seriesInstanceUid.localeCompare(b.seriesInstanceUid) ||
-      (a.instanceNumber ?? 0) - (b.instanceNumber ?? 0) || a.sopInstanceUid.localeCompare(b.sopInstanceUid))
   }
 
-  query (level: QueryLevel, matchingKeys: Readonly<Record<string, string>>, options?: QueryOptions): QueryResult {
-    return runQuery(this.instances(), level, matchingKeys, options)
+  /** The instances of a study, optionally of one series of it, in series and instance order. */
+  async instancesOf (studyInstanceUid: string, seriesInstanceUid?: string): Promise<CatalogInstance[]> {
+    const entry = this.#index.byUid(studyInstanceUid)
+    if (entry === undefined) return []
+    if (seriesInstanceUid !== undefined && !entry.series.includes(seriesInstanceUid)) return []
+    const all = await this.#instancesOf(entry.storedIn)
+    return seriesInstanceUid === undefined ? all : all.filter((i) => i.seriesInstanceUid === seriesInstanceUid)
+  }
+
+  async query (level: QueryLevel, matchingKeys: Readonly<Record<string, string>>, options?: QueryOptions): Promise<QueryResult> {
+    return await runQuery(this.#source, level, matchingKeys, options)
+  }
+
+  async #studyOfInstance (sopInstanceUid: string): Promise<StudyId | undefined> {
+    const bytes = await this.archive.kv.get(keys.sop(this.archive.lookup('sop', sopInstanceUid)))
+    return bytes === undefined ? undefined : utf8Decode(bytes) as StudyId
+  }
+
+  /** Every instance record of a study that opens, in series and instance order (damaged ones are left out: fsck names them). */
+  async #instancesOf (studyId: StudyId): Promise<CatalogInstance[]> {
+    let study
+    try {
+      study = await this.archive.study(studyId)
+    } catch (error) {
+      if (!(error instanceof IndexDamagedError)) throw error
+      return []
+    }
+    const out: CatalogInstance[] = []
+    for await (const [key, value] of this.archive.kv.entries(keys.instancesOf(studyId))) {
+      try {
+        out.push(catalogInstance(studyId, openInstanceEntry(this.archive, study, key, value)))
+      } catch (error) {
+        if (!(error instanceof IndexDamagedError)) throw error
+      }
+    }
+    return out.sort(byPosition)
   }
 
   /**
@@ -154,9 +300,7 @@ export class Pacs {
    * throws before its last piece, so callers must not treat a partial read as the instance.
    */
   async * read (instance: CatalogInstance): AsyncIterable<Uint8Array> {
-    const held = this.#bySop.get(instance.sopInstanceUid)
-    if (held === undefined) throw new IndexDamagedError(`instance ${instance.sopInstanceUid} is not in the catalogue`)
-    const study = await this.archive.study(held.instance.studyId)
-    yield * readInstance(this.archive, study, held.entry)
+    const study = await this.archive.study(instance.storedIn)
+    yield * readInstance(this.archive, study, { lookup: '', blob: instance.blob, attributes: instance })
   }
 }

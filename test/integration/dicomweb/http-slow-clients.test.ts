@@ -90,7 +90,7 @@ describe('HTTP slow clients and the per-address limit', () => {
     stalled.socket.write(body.subarray(0, 100))
     const stalledFor = await Promise.race([stalled.closed, bound(15_000, -1)])
     assert.notEqual(stalledFor, -1, 'a stalled body was still open after 15 s (idleTimeout is 1 s)')
-    assert.equal(front.pacs.instance(instance.sopInstanceUid), undefined, 'nothing stored from a cut body')
+    assert.equal(await front.pacs.findInstance(instance.sopInstanceUid), undefined, 'nothing stored from a cut body')
 
     // The same body in 20 pieces, 250 ms apart (5 s in all, well past idleTimeout): never idle, so kept.
     const slow = await open(front.port)
@@ -103,7 +103,7 @@ describe('HTTP slow clients and the per-address limit', () => {
     const slowFor = await Promise.race([slow.closed, bound(15_000, -1)])
     console.log(`stalled body cut after ${stalledFor} ms; slow body (5 s, idleTimeout 1 s) answered after ${slowFor} ms`)
     assert.match(slow.received(), /^HTTP\/1\.1 200/, slow.received().slice(0, 200))
-    assert.ok(front.pacs.instance(instance.sopInstanceUid) !== undefined, 'the slow body was stored')
+    assert.ok(await front.pacs.findInstance(instance.sopInstanceUid) !== undefined, 'the slow body was stored')
   })
 
   test('a body that keeps coming past requestTimeout is cut there', async (t) => {

@@ -77,7 +77,7 @@ describe('Orthanc STOW-RS client to peerpacs', { skip: missing ? 'Orthanc or its
     const stow = await fetch(`${orthanc}/dicom-web/servers/peerpacs/stow`, { method: 'POST', body: JSON.stringify({ Resources: [studyId] }) })
     const text = await stow.text()
     assert.equal(stow.status, 200, `Orthanc's STOW to peerpacs: ${stow.status} ${text.slice(0, 500)}\n${output.slice(-3000)}`)
-    for (const i of study) assert.ok(front.pacs.instance(i.sopInstanceUid) !== undefined, `instance ${i.sopInstanceUid} stored`)
+    for (const i of study) assert.ok(await front.pacs.findInstance(i.sopInstanceUid) !== undefined, `instance ${i.sopInstanceUid} stored`)
     child.kill('SIGTERM')
     await exited
   })

@@ -60,7 +60,7 @@ describe('STOW-RS bounds', () => {
     const lines = server.logs.slice(before).filter((l) => l.includes('stow'))
     assert.equal(lines.length, 1, `one log line for the request: ${lines.slice(0, 3).join('\n')}`)
     assert.match(lines[0]!, /"failed":500/)
-    assert.ok(server.pacs.instance(good.sopInstanceUid) !== undefined)
+    assert.ok(await server.pacs.findInstance(good.sopInstanceUid) !== undefined)
   })
 
   test('an Orthanc-style request (73-character boundary, unquoted type, Content-Length parts, no final CRLF) is stored', async (t) => {
@@ -82,7 +82,7 @@ describe('STOW-RS bounds', () => {
     const answer = await response.json() as Json
     assert.equal(response.status, 200, JSON.stringify(answer).slice(0, 400))
     assert.equal(answer['00081199']?.Value?.length, instances.length)
-    for (const i of instances) assert.ok(server.pacs.instance(i.sopInstanceUid) !== undefined)
+    for (const i of instances) assert.ok(await server.pacs.findInstance(i.sopInstanceUid) !== undefined)
   })
 
   test(`quoted boundaries with RFC 2046 special characters, up to ${MAX_BOUNDARY}, are read; longer is a 400 that names the limit`, async (t) => {

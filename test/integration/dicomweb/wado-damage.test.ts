@@ -17,7 +17,7 @@ describe('WADO-RS over a damaged instance', () => {
     const study = syntheticStudy({ seed: 81, profile: 'ct', slices: 3 })
     const { body, contentType } = multipartBody(study.map((i) => i.bytes))
     assert.equal((await fetch(`${server.root}/studies`, { method: 'POST', headers: { 'Content-Type': contentType }, body })).status, 200)
-    const victim = server.pacs.instance(study[1]!.sopInstanceUid)!
+    const victim = (await server.pacs.findInstance(study[1]!.sopInstanceUid))!
     const files = await listFiles(server.archive.layout.blobsDir)
     const file = files.find((f) => basename(f) === String(victim.blob))
     assert.ok(file, 'the blob file of the instance')

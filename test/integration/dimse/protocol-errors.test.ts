@@ -66,13 +66,13 @@ test('a protocol version it does not speak is rejected: A-ASSOCIATE-RJ (permanen
 test('an exception thrown inside a handler aborts that association only', { timeout: 60_000 }, async (t) => {
   const node = await startDimseNode(t)
   // Negotiating a storage context with the SCP role (for C-GET) consults the catalogue: make that throw, once.
-  const original = node.pacs.instances.bind(node.pacs)
+  const original = node.pacs.storedSyntaxCounts.bind(node.pacs)
   let armed = true
-  Object.defineProperty(node.pacs, 'instances', {
+  Object.defineProperty(node.pacs, 'storedSyntaxCounts', {
     configurable: true,
-    value: () => {
+    value: (sopClassUid: string) => {
       if (armed) { armed = false; throw new Error('injected failure') }
-      return original()
+      return original(sopClassUid)
     }
   })
   const ct = '1.2.840.10008.5.1.4.1.1.2'

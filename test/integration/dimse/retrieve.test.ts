@@ -25,7 +25,7 @@ async function ingestAll (pacs: Pacs, instances: SyntheticInstance[]): Promise<v
 
 async function storedDataset (pacs: Pacs, sopInstanceUid: string): Promise<{ ts: string, dataset: Buffer }> {
   const parts: Uint8Array[] = []
-  for await (const p of pacs.read(pacs.instance(sopInstanceUid)!)) parts.push(p)
+  for await (const p of pacs.read((await pacs.findInstance(sopInstanceUid))!)) parts.push(p)
   const file = Buffer.concat(parts)
   const meta = parseFileMeta(file, file.length)!
   return { ts: meta.transferSyntaxUid, dataset: file.subarray(meta.metaEnd) }

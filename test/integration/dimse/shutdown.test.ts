@@ -34,12 +34,12 @@ test('close() lets a C-STORE under way finish, then stops', async (t) => {
     if (child.exitCode !== null) break
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
-  const stored = node.pacs.instance(sop)
+  const stored = await node.pacs.findInstance(sop)
   await node.server.close()
   await exited
   // On a very fast machine the store may have finished already; then the drain was not exercised.
   if (stored !== undefined) t.diagnostic('the store finished before close() was called')
-  assert.ok(node.pacs.instance(sop) !== undefined, 'and it was stored')
+  assert.ok(await node.pacs.findInstance(sop) !== undefined, 'and it was stored')
   assert.match(output, /Received Store Response \(Success\)/, output)
   const after = await runTool(t, 'echoscu', ['-aet', 'ECHOSCU', '-aec', NODE_AE, '127.0.0.1', String(node.port)])
   assert.notEqual(after.code, 0)

@@ -62,6 +62,6 @@ test('a header refused by accept stores nothing and frees the instance', async (
   assert.ok(pulled < dataset.length, 'refused as soon as the header was read, not at the end')
   for await (const id of blobs.list()) assert.fail(`blob ${id} left behind`)
   for await (const [key] of kv.entries([])) assert.ok(!['instance', 'sop', 'blob'].includes(key[0]!), `index entry ${key.join('/')} written`)
-  assert.equal(pacs.instance(instance.sopInstanceUid), undefined)
+  assert.equal(await pacs.findInstance(instance.sopInstanceUid), undefined)
   assert.equal((await pacs.ingestDataset(pieces(dataset, 500), fields)).status, 'imported')
 })
