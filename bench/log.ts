@@ -36,14 +36,15 @@ import { nobleProvider, type CryptoProvider } from '../protocol/crypto-provider.
 import type { OrgId } from '../protocol/genesis.ts'
 import { generateNodeKey, nodeIdFromPublicKey, signBytes, type NodeId, type NodeKeyPair } from '../protocol/identity.ts'
 import {
-  createEpoch, createOp, createOrg, decodeOp, OpLog, stateDigest,
+  createEpoch, createOp, createOrg, decodeOp, MAX_BATCH_INSTANCES, OpLog, stateDigest,
   type AddStatus, type OpBodies, type OpType, type SignedOp
 } from '../protocol/log/index.ts'
 import { platformRandom } from '../protocol/random.ts'
 import { secretboxSeal } from '../protocol/secretbox.ts'
 import { newStudyId, type StudyId } from '../protocol/study-id.ts'
 import { remoteAe, studyRefs, thisNode, tokenUser } from '../node/audit/actors.ts'
-import { encodeInstanceAttributes, encodeStudyAttributes } from '../node/archive/index-layout.ts'
+import { encodeStudyAttributes, type InstanceAttributes } from '../node/archive/index-layout.ts'
+import { sealInstanceList } from '../node/archive/instance-list.ts'
 import { provider } from '../node/runtime.ts'
 
 const USAGE = `usage: npm run bench:log -- [options]
@@ -330,6 +331,7 @@ const auditSealed: number[] = []
 const auditOpBytes: number[] = []
 const auditByKind = new Map<AuditKind, { ops: number, bytes: number, sealed: number }>(AUDIT_KINDS.map((k) => [k, { ops: 0, bytes: 0, sealed: 0 }]))
 const instanceSealed: number[] = []
+let instancesWritten = 0
 let maxParents = 0
 let merges = 0
 let clock = genesisTime + 60_000
@@ -399,19 +401,26 @@ function plan (node: Node): void {
       write(node, 'study.register', { study: s.id, epoch: node.epoch.id, wrappedKey, sealed })
     })
     const attributes = studyAttributes(s)
-    for (let i = 0; i < s.instances; i++) {
+    // One study.instances op per study (and per 1000 instances), as the ingest's batcher writes them.
+    for (let from = 0; from < s.instances; from += MAX_BATCH_INSTANCES) {
       node.work.push(() => {
-        const size = int(s.profile.size[0], s.profile.size[1])
-        const blockHashes = platformRandom(blockCount(size, BLOCK_SIZE) * 32)
-        const blob = { id: blobIdOf(provider, size, BLOCK_SIZE, blockHashes), size, blockSize: BLOCK_SIZE, blockHashes }
-        const plain = encodeInstanceAttributes({
-          ...attributes, transferSyntaxUid: '1.2.840.10008.1.2.1', sopClassUid: s.profile.sop, sopInstanceUid: uid(), seriesInstanceUid: s.series[i % s.series.length]!,
-          modality: s.profile.modality, seriesNumber: 1 + (i % s.series.length), seriesDescription: s.profile.desc, bodyPartExamined: s.profile.body,
-          instanceNumber: i + 1, rows: s.profile.rows, columns: s.profile.rows, size: size - 40, sha256: platformRandom(32), blob: blob.id
-        })
-        const sealed = secretboxSeal(provider, platformRandom, s.recordKey, plain, utf8Encode(`instance ${s.id} ${blob.id}`))
-        instanceSealed.push(sealed.length)
-        write(node, 'study.instance', { study: s.id, blob, sealed })
+        const listed: InstanceAttributes[] = []
+        const blobs = []
+        for (let i = from; i < Math.min(s.instances, from + MAX_BATCH_INSTANCES); i++) {
+          const size = int(s.profile.size[0], s.profile.size[1])
+          const blockHashes = platformRandom(blockCount(size, BLOCK_SIZE) * 32)
+          const blob = { id: blobIdOf(provider, size, BLOCK_SIZE, blockHashes), size, blockSize: BLOCK_SIZE, blockHashes }
+          blobs.push(blob)
+          listed.push({
+            ...attributes, transferSyntaxUid: '1.2.840.10008.1.2.1', sopClassUid: s.profile.sop, sopInstanceUid: uid(), seriesInstanceUid: s.series[i % s.series.length]!,
+            modality: s.profile.modality, seriesNumber: 1 + (i % s.series.length), seriesDescription: s.profile.desc, bodyPartExamined: s.profile.body,
+            instanceNumber: i + 1, rows: s.profile.rows, columns: s.profile.rows, size: size - 40, sha256: platformRandom(32), blob: blob.id
+          } as InstanceAttributes)
+        }
+        const sealed = sealInstanceList(provider, platformRandom, s.recordKey, orgId, s.id, listed)
+        instanceSealed.push(sealed.length / listed.length)
+        instancesWritten += listed.length
+        write(node, 'study.instances', { study: s.id, blobs, sealed })
       })
     }
     node.work.push(() => {
@@ -525,12 +534,12 @@ const meanOp = (t: OpType): number => (typeBytes.get(t) ?? 0) / Math.max(1, type
 say(`\n4. Log bytes (op bytes as journalled and synced; the op id and index entries are extra)`)
 say(`   audit.event op        mean ${meanOp('audit.event').toFixed(0).padStart(5)} B   sealed record inside ${mean(auditSealed).toFixed(0).padStart(5)} B   (min ${Math.min(...auditOpBytes)}, max ${Math.max(...auditOpBytes)})`)
 for (const [kind, k] of auditByKind) if (k.ops > 0) say(`     ${kind.padEnd(18)}  mean ${(k.bytes / k.ops).toFixed(0).padStart(5)} B   sealed ${(k.sealed / k.ops).toFixed(0).padStart(5)} B   ${(k.ops / auditOpBytes.length * 100).toFixed(0).padStart(3)}% of audit ops`)
-say(`   study.instance op     mean ${meanOp('study.instance').toFixed(0).padStart(5)} B   sealed attributes    ${mean(instanceSealed).toFixed(0).padStart(5)} B   (+32 B per MiB of blob for block hashes)`)
+say(`   study.instances op    mean ${meanOp('study.instances').toFixed(0).padStart(5)} B   ${((typeBytes.get('study.instances') ?? 0) / Math.max(1, instancesWritten)).toFixed(0).padStart(4)} B per instance   sealed ${mean(instanceSealed).toFixed(0).padStart(4)} B per instance   (+32 B per MiB of blob for block hashes)`)
 say(`   study.register op     mean ${meanOp('study.register').toFixed(0).padStart(5)} B`)
 say(`   whole log             mean ${(logBytes / log.length).toFixed(0).padStart(5)} B per op, ${(logBytes / MB).toFixed(1)} MB for ${log.length.toLocaleString('en-US')} ops`)
 results.bytes = {
   auditEventOp: meanOp('audit.event'), auditSealedRecord: mean(auditSealed),
   auditByKind: Object.fromEntries([...auditByKind].filter(([, k]) => k.ops > 0).map(([kind, k]) => [kind, { ops: k.ops, opBytes: k.bytes / k.ops, sealedBytes: k.sealed / k.ops }])),
-  studyInstanceOp: meanOp('study.instance'), instanceSealed: mean(instanceSealed), studyRegisterOp: meanOp('study.register'), meanOp: logBytes / log.length
+  studyInstancesOp: meanOp('study.instances'), bytesPerInstance: (typeBytes.get('study.instances') ?? 0) / Math.max(1, instancesWritten), instanceSealed: mean(instanceSealed), studyRegisterOp: meanOp('study.register'), meanOp: logBytes / log.length
 }
 if (values.json === true) console.log(JSON.stringify(results))
