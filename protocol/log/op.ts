@@ -128,6 +128,21 @@ export interface DecodeOpOptions {
   readonly signature?: 'verify' | 'trusted'
 }
 
+/** Node ids of recent authors: an org has few, and base58 costs more than the rest of a trusted decode. */
+const AUTHOR_IDS = new Map<string, NodeId>()
+const MAX_AUTHOR_IDS = 4096
+
+function authorIdOf (publicKey: Uint8Array): NodeId {
+  const hex = toHex(publicKey)
+  let id = AUTHOR_IDS.get(hex)
+  if (id === undefined) {
+    if (AUTHOR_IDS.size >= MAX_AUTHOR_IDS) AUTHOR_IDS.clear()
+    id = nodeIdFromPublicKey(publicKey)
+    AUTHOR_IDS.set(hex, id)
+  }
+  return id
+}
+
 /** Validation step 1: the op alone. Throws OpRejectedError. */
 export function decodeOp (provider: CryptoProvider, bytes: Uint8Array, options: DecodeOpOptions = {}): SignedOp {
   expectProvider(provider, 'decodeOp(provider)')
@@ -182,7 +197,7 @@ export function decodeOp (provider: CryptoProvider, bytes: Uint8Array, options: 
     bytes,
     org: map.org as string,
     author: envelope.signer,
-    authorId: nodeIdFromPublicKey(envelope.signer),
+    authorId: authorIdOf(envelope.signer),
     seq: map.seq as number,
     parents: map.parents as Uint8Array[],
     type,
