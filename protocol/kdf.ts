@@ -18,7 +18,9 @@ export const LABELS = {
   /** Key that seals a study's case-document updates (Yjs), from the study data key. */
   caseUpdateKey: 'peerpacs/v1/case-update-key',
   /** Key that seals audit records (`audit.event` ops), from the org's epoch key. */
-  auditKey: 'peerpacs/v1/audit-key'
+  auditKey: 'peerpacs/v1/audit-key',
+  /** Key that seals a node's own snapshot of its query index, from its lookup key (never leaves the node). */
+  indexSnapshotKey: 'peerpacs/v1/index-snapshot-key'
 } as const
 
 export type KdfLabel = typeof LABELS[keyof typeof LABELS]

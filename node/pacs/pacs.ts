@@ -20,7 +20,8 @@ import type { CatalogInstance, QueryLevel, StudyEntry } from '../query/attribute
 import { runQuery, type QueryOptions, type QueryResult, type QuerySource } from '../query/query.ts'
 import { StudyIndex, type InstanceFacts } from '../query/study-index.ts'
 import type { KvOperation } from '../store/kv.ts'
-import { FactsBuilder, openSummary, readSummary, summarise, summaryWrite } from './study-summary.ts'
+import { readSnapshot, writeSnapshot } from './index-snapshot.ts'
+import { FactsBuilder, readSummary, summarise, summaryWrite } from './study-summary.ts'
 
 /** Studies opened in parallel at load. */
 const LOAD_BATCH = 64
@@ -67,9 +68,11 @@ export class Pacs {
   }
 
   /**
-   * Builds the study index: the instance records are counted and the summaries read in one scan
-   * each (no record is opened), then the studies are opened a batch at a time, in parallel; a
-   * study whose summary is missing or does not cover its records is summarised from them again.
+   * Builds the study index: the instance records are counted in one scan (no record is opened);
+   * a study the index snapshot holds with that many instances is taken from it (index-snapshot.ts);
+   * the others are opened a batch at a time, in parallel, with their summaries, and a study whose
+   * summary is missing or does not cover its records is summarised from them again. The snapshot
+   * is rewritten when any study had to be opened.
    */
   async #load (): Promise<void> {
     const archive = this.archive
@@ -81,27 +84,40 @@ export class Pacs {
       const id = key[1] as StudyId
       records.set(id, (records.get(id) ?? 0) + 1)
     }
-    const sealed = new Map<StudyId, Uint8Array>()
-    for await (const [key, value] of archive.kv.entries(keys.studySummaries)) sealed.set(key[1] as StudyId, value)
+    const snapshot = await readSnapshot(archive)
+    let taken = 0
+    let opened = 0
     let batch: StudyId[] = []
     // Summaries made again are written with their batch: one synced write per study would be slow.
     const flush = async (): Promise<void> => {
-      const writes = (await Promise.all(batch.map(async (id) => await this.#loadStudy(id, records.get(id) ?? 0, sealed.get(id))))).filter((w) => w !== undefined)
+      const writes = (await Promise.all(batch.map(async (id) => await this.#loadStudy(id, records.get(id) ?? 0)))).filter((w) => w !== undefined)
       if (writes.length > 0) await archive.kv.batch(writes)
       batch = []
     }
     for await (const [key] of archive.kv.entries(keys.studies)) {
-      batch.push(key[1] as StudyId)
+      const studyId = key[1] as StudyId
+      const held = snapshot.get(studyId)
+      if (held !== undefined && held.facts.instances === (records.get(studyId) ?? 0)) {
+        taken++
+        if (held.facts.instances > 0) this.#index.addStudy(studyId, held.attributes, held.facts)
+        continue
+      }
+      opened++
+      batch.push(studyId)
       if (batch.length >= LOAD_BATCH) await flush()
     }
     await flush()
+    if (opened > 0 || taken !== snapshot.size) {
+      const studies = [...this.#index.entries()].map((e) => ({ studyId: e.storedIn, attributes: e.attributes, facts: this.#index.facts(e.storedIn)! }))
+      await writeSnapshot(archive, studies)
+    }
   }
 
   /** One study into the index; returns its summary's write when it had to be made again. */
-  async #loadStudy (studyId: StudyId, records: number, sealed: Uint8Array | undefined): Promise<KvOperation | undefined> {
+  async #loadStudy (studyId: StudyId, records: number): Promise<KvOperation | undefined> {
     try {
       const study = await this.archive.study(studyId)
-      let facts = sealed === undefined ? undefined : openSummary(this.archive, study, sealed)
+      let facts = await readSummary(this.archive, study)
       let write: KvOperation | undefined
       if (facts === undefined || facts.instances !== records) {
         const made = await summarise(this.archive, study)

@@ -33,6 +33,8 @@ interface Held extends StudyEntry {
   sopClasses: readonly string[]
   series: readonly string[]
   instances: number
+  /** SOP class, transfer syntax, instances: what the study adds to the syntax counts. */
+  syntaxes: Array<[string, string, number]>
 }
 
 export class StudyIndex {
@@ -50,6 +52,13 @@ export class StudyIndex {
   entries (): IterableIterator<StudyEntry> { return this.#byId.values() }
   byId (id: StudyId): StudyEntry | undefined { return this.#byId.get(id) }
   byUid (studyInstanceUid: string): StudyEntry | undefined { return this.#byUid.get(studyInstanceUid) }
+
+  /** What the index holds of one study, as a summary keeps it (index-snapshot.ts writes them all). */
+  facts (id: StudyId): StudyFacts | undefined {
+    const e = this.#byId.get(id)
+    if (e === undefined) return undefined
+    return { instances: e.instances, series: e.series, modalities: e.modalities, sopClasses: e.sopClasses, syntaxes: e.syntaxes.map(([c, ts, n]) => [c, ts, n] as const) }
+  }
 
   /** Transfer syntax → instances stored, for one SOP class. */
   syntaxCounts (sopClassUid: string): ReadonlyMap<string, number> {
@@ -72,6 +81,7 @@ export class StudyIndex {
     entry.sopClasses = this.#with(entry.sopClasses, instance.sopClassUid, true)
     if (instance.modality !== undefined && instance.modality !== '') entry.modalities = this.#with(entry.modalities, instance.modality, true)
     this.#count(instance.sopClassUid, instance.transferSyntaxUid, 1)
+    this.#countIn(entry, instance.sopClassUid, instance.transferSyntaxUid, 1)
   }
 
   /** A whole study at once, from its summary: at load, once per study. */
@@ -82,14 +92,23 @@ export class StudyIndex {
     entry.series = this.#list([...entry.series, ...facts.series], false)
     entry.sopClasses = this.#list([...entry.sopClasses, ...facts.sopClasses], true)
     entry.modalities = this.#list([...entry.modalities, ...facts.modalities], true)
-    for (const [sopClass, syntax, n] of facts.syntaxes) this.#count(sopClass, syntax, n)
+    for (const [sopClass, syntax, n] of facts.syntaxes) {
+      this.#count(sopClass, syntax, n)
+      this.#countIn(entry, sopClass, syntax, n)
+    }
+  }
+
+  #countIn (entry: Held, sopClass: string, syntax: string, n: number): void {
+    const held = entry.syntaxes.find(([c, ts]) => c === sopClass && ts === syntax)
+    if (held !== undefined) held[2] += n
+    else entry.syntaxes.push([this.#string(sopClass), this.#string(syntax), n])
   }
 
   #entry (id: StudyId, attributes: StudyAttributes): Held {
     let entry = this.#byId.get(id)
     if (entry === undefined) {
       // The study record's attributes object itself (the archive holds it for the study's keys anyway).
-      entry = { storedIn: id, attributes, modalities: [], sopClasses: [], series: [], instances: 0 }
+      entry = { storedIn: id, attributes, modalities: [], sopClasses: [], series: [], instances: 0, syntaxes: [] }
       this.#byId.set(id, entry)
       this.#byUid.set(attributes.studyInstanceUid, entry)
     }

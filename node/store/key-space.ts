@@ -9,6 +9,7 @@
  *   ['instance', studyId, lookup(SOP)] instance record: blob id, sealed attributes (index-layout.ts)
  *   ['sop', lookup(SOPInstanceUID)]    studyId, to find an instance and spot duplicates (index-layout.ts)
  *   ['summary', studyId]               a study's sealed summary for the query index, a cache (pacs/study-summary.ts)
+ *   ['index-snapshot', NNNNNN]         every study's entry of the query index, sealed, in parts: a cache (pacs/index-snapshot.ts)
  *   ['unlogged', studyId, lookup(SOP)] empty: an instance stored here whose study.instances op is not written yet (archive/instance-batcher.ts)
  *   ['oplog', NNNNNNNNNNNN]            the signed ops in arrival order (log/op-journal.ts)
  *   ['oplog-checkpoint']               how much of the journal this node already verified, MACed (log/journal-checkpoint.ts)
@@ -42,6 +43,8 @@ export const keys = {
   sops: ['sop'] as KvKey,
   studySummary: (study: StudyId): KvKey => ['summary', study],
   studySummaries: ['summary'] as KvKey,
+  indexSnapshot: (part: number): KvKey => ['index-snapshot', String(part).padStart(6, '0')],
+  indexSnapshots: ['index-snapshot'] as KvKey,
   unlogged: (study: StudyId, lookup: string): KvKey => ['unlogged', study, lookup],
   unloggedOf: (study: StudyId): KvKey => ['unlogged', study],
   unloggedAll: ['unlogged'] as KvKey,

@@ -30,7 +30,15 @@ async function summaries (archive: Archive): Promise<number> {
   return n
 }
 
-test('a start reads study summaries, not instance records; a missing or stale summary is made again', async (t) => {
+/** Counts the studies opened (keys unwrapped) through `archive`. */
+function countStudies (archive: Archive): { studies: number } {
+  const counted = { studies: 0 }
+  const study = archive.study.bind(archive)
+  archive.study = async (id) => { counted.studies++; return await study(id) }
+  return counted
+}
+
+test('a start opens no instance record, and no study when the index snapshot covers it; what is missing or stale is made again', async (t) => {
   const { archive, restart } = await memoryArchive(t)
   const pacs = await Pacs.load(archive)
   const a = syntheticStudy({ seed: 11 })
@@ -40,33 +48,70 @@ test('a start reads study summaries, not instance records; a missing or stale su
   assert.equal(await summaries(archive), 2, 'each study has its summary once ingest is drained')
   const expected = await pacs.query('STUDY', {})
 
-  // A restart opens no instance record: the answer comes from the summaries.
+  // A restart opens the studies but no instance record: the summaries answer.
   const second = restart()
   const opened = countOpens(second)
   const reloaded = await Pacs.load(second)
   assert.equal(opened.instances, 0)
   assert.deepEqual(await reloaded.query('STUDY', {}), expected)
   assert.equal(reloaded.instanceCount, a.length + b.length)
-
-  // Study a's summary is lost; an instance is added to study b without the node (offline import).
-  const studyA = reloaded.study(a[0]!.studyInstanceUid)!
-  await second.kv.batch([{ type: 'del', key: keys.studySummary(studyA.storedIn) }])
-  assert.equal((await ingest(second, extra!.bytes)).status, 'imported')
+  // It wrote the snapshot: the next start opens no study at all.
   const third = restart()
-  const reopened = countOpens(third)
-  const again = await Pacs.load(third)
-  assert.equal(reopened.instances, a.length + b.length + 1, 'both studies were summarised again from their records')
+  const studiesOpened = countStudies(third)
+  assert.deepEqual(await (await Pacs.load(third)).query('STUDY', {}), expected)
+  assert.equal(studiesOpened.studies, 0)
+
+  // Study a's summary is lost, and an instance is added to study b without the node (offline
+  // import): a still comes from the snapshot; b, whose records outnumber both, is summarised again.
+  const studyA = reloaded.study(a[0]!.studyInstanceUid)!
+  await third.kv.batch([{ type: 'del', key: keys.studySummary(studyA.storedIn) }])
+  assert.equal((await ingest(third, extra!.bytes)).status, 'imported')
+  const fourth = restart()
+  const reopened = countOpens(fourth)
+  const again = await Pacs.load(fourth)
+  assert.equal(reopened.instances, b.length + 1, 'only study b was summarised again from its records')
   const rows = (await again.query('STUDY', {})).rows
   const byUid = new Map(rows.map((r) => [r.StudyInstanceUID, r]))
   assert.equal(byUid.get(a[0]!.studyInstanceUid)!.NumberOfStudyRelatedInstances, a.length)
   assert.equal(byUid.get(b[0]!.studyInstanceUid)!.NumberOfStudyRelatedInstances, b.length + 1)
   assert.equal(byUid.get(b[0]!.studyInstanceUid)!.NumberOfStudyRelatedSeries, new Set([...b, extra!].map((i) => i.seriesInstanceUid)).size)
 
-  // The summaries made again are stored: the next start opens nothing.
-  const fourth = restart()
-  const last = countOpens(fourth)
-  await Pacs.load(fourth)
+  // Without the snapshot, study a (no summary) is summarised from its records, then stored again.
+  for await (const [key] of fourth.kv.entries(keys.indexSnapshots)) await fourth.kv.batch([{ type: 'del', key }])
+  const fifth = restart()
+  const fromRecords = countOpens(fifth)
+  assert.deepEqual((await (await Pacs.load(fifth)).query('STUDY', {})).rows, rows)
+  assert.equal(fromRecords.instances, a.length)
+  const sixth = restart()
+  const last = countOpens(sixth)
+  const lastStudies = countStudies(sixth)
+  await Pacs.load(sixth)
   assert.equal(last.instances, 0)
+  assert.equal(lastStudies.studies, 0)
+})
+
+test('a snapshot part that does not open is ignored: every study is loaded from its own records', async (t) => {
+  const { archive, restart } = await memoryArchive(t)
+  const pacs = await Pacs.load(archive)
+  const study = syntheticStudy({ seed: 14 })
+  for (const inst of study) await pacs.ingest(pieces(inst.bytes), inst.bytes.length)
+  await pacs.drain()
+  await Pacs.load(restart())
+  let parts = 0
+  for await (const [key, value] of archive.kv.entries(keys.indexSnapshots)) {
+    parts++
+    const text = Buffer.from(value).toString('latin1')
+    assert.ok(!text.includes(study[0]!.studyInstanceUid) && !text.includes('1.2.840.10008'), 'the snapshot rests sealed')
+    const flipped = Uint8Array.from(value)
+    flipped[flipped.length - 1]! ^= 1
+    await archive.kv.batch([{ type: 'put', key, value: flipped }])
+  }
+  assert.equal(parts, 1)
+  const again = restart()
+  const opened = countStudies(again)
+  const reloaded = await Pacs.load(again)
+  assert.equal(opened.studies, 1)
+  assert.equal(reloaded.instanceCount, study.length)
 })
 
 test('a summary rests sealed: no UID or count of the study appears in clear in the index', async (t) => {
