@@ -4,9 +4,9 @@
  * copied first (never started in place). Per run it prints:
  *
  *   - log open: NodeLog.open over the data dir's index in this process (journal read, op decoding
- *     and verification, state replay), once with the journal checkpoint removed (every op
- *     verified, as before checkpoints or after a failed check; that open writes a checkpoint) and
- *     once with the checkpoint it wrote;
+ *     and verification, state replay), with the journal checkpoint removed (every op verified, as
+ *     before checkpoints or after a failed check) on one thread and then with the worker pool
+ *     (verify-pool.ts), and once with the checkpoint that open wrote;
  *   - start to ready: a `peerpacs start` process until node.ready, with the catalogue load the
  *     node logged (catalogue.loaded ms) and its RSS 2 s after ready.
  *
@@ -44,16 +44,18 @@ if (values.data === undefined) {
 }
 
 /** Times NodeLog.open alone over the data dir's index (the store opened keyless, the keys unlocked apart). */
-async function openLog (dir: string, dropCheckpoint: boolean): Promise<{ ms: number, ops: number, trusted: number }> {
+async function openLog (dir: string, dropCheckpoint: boolean, threads = true): Promise<{ ms: number, cpuMs: number, ops: number, trusted: number }> {
   const archive = await Archive.open(dir, { keys: 'none', passphrase: undefined, provider, random, command: 'bench' })
   try {
     if (dropCheckpoint) await archive.kv.batch([{ type: 'del', key: keys.journalCheckpoint }])
     const keyring = await unlockKeyring(archive.layout.keysDir, undefined, provider)
     const t0 = performance.now()
-    const log = await NodeLog.open(archive.kv, provider, keyring.org.genesisBytes, keyring.nodeKey)
+    const c0 = process.threadCpuUsage()
+    const log = await NodeLog.open(archive.kv, provider, keyring.org.genesisBytes, keyring.nodeKey, threads ? {} : { verifyPool: false })
     const ms = performance.now() - t0
+    const cpu = process.threadCpuUsage(c0)
     await log.settle()
-    return { ms, ops: log.opened.entries, trusted: log.opened.trusted }
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000, ops: log.opened.entries, trusted: log.opened.trusted }
   } finally {
     await archive.close()
   }
@@ -95,9 +97,12 @@ try {
     const dir = join(work, `dd${run}`)
     await cp(values.data, dir, { recursive: true })
     // A data dir written before checkpoints has none: the first open verifies all and writes one.
+    const single = await openLog(dir, true, false)
     const full = await openLog(dir, true)
     const trusted = await openLog(dir, false)
-    const line = `run ${run}: ${full.ops} journal entries; log open ${full.ms.toFixed(0)} ms verifying every op, ${trusted.ms.toFixed(0)} ms with ${trusted.trusted} covered by the checkpoint`
+    const ms = (r: { ms: number, cpuMs: number }): string => `${r.ms.toFixed(0)} ms (main thread CPU ${r.cpuMs.toFixed(0)} ms)`
+    const line = `run ${run}: ${full.ops} journal entries; log open verifying every op ${ms(single)} on one thread, ${ms(full)} with worker threads; ` +
+      `${ms(trusted)} with ${trusted.trusted} covered by the checkpoint`
     if (values['log-only']) {
       console.log(line)
     } else {

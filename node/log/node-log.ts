@@ -27,6 +27,8 @@
  * valid checkpoint covers are decoded without their signature check; the rest, or all of them
  * when the checkpoint does not match the journal (a warning says why), are verified in full.
  * CheckpointWriter moves the checkpoint along as entries become durable and when the log settles.
+ * Large batches that must be verified (the journal beyond the checkpoint, a peer's catch-up) are
+ * verified on worker threads first (verify-pool.ts), with the verdicts of the single thread.
  *
  * Over 300 lines on purpose: preparing, committing, the mark, the hold and the offering order
  * share one seq counter and one durable frontier, and keeping them in one class is what makes
@@ -43,6 +45,8 @@ import { createLogger, type Logger } from '../logging/logger.ts'
 import { CheckpointWriter } from './checkpoint-writer.ts'
 import { JournalCheckpoint, type CheckpointMatch } from './journal-checkpoint.ts'
 import { OpJournal } from './op-journal.ts'
+import { nativeProvider } from '../crypto/native-provider.ts'
+import { POOL_MIN_BATCH, sharedVerifyPool, type VerifyPool } from './verify-pool.ts'
 import { memorySeqMark, type SeqMark } from './seq-mark.ts'
 
 /** Reasons that mean the bytes themselves are bad: a journal holding such an op is damaged. */
@@ -127,6 +131,11 @@ export interface NodeLogOptions {
   readonly mark?: SeqMark
   /** Where a checkpoint that does not match the journal is reported (default: warnings on stderr). */
   readonly logger?: Logger
+  /**
+   * Verifies large batches on worker threads (verify-pool.ts); false: never. Default: the shared
+   * pool when `provider` is the native one (the workers' provider), else none.
+   */
+  readonly verifyPool?: VerifyPool | false
 }
 
 export interface PreparedOp<T extends OpType> {
@@ -163,10 +172,12 @@ export class NodeLog {
   /** What the journal lacked when the log was opened (journal head below the mark), if anything. */
   readonly lossAtOpen: LogHold | undefined
   readonly #checkpoint: CheckpointWriter
+  readonly #pool: VerifyPool | undefined
   readonly opened: OpenReport
 
-  private constructor (oplog: OpLog, journal: OpJournal, kv: KvStore, key: NodeKeyPair, provider: CryptoProvider, mark: SeqMark, checkpoint: CheckpointWriter, opened: OpenReport) {
+  private constructor (oplog: OpLog, journal: OpJournal, kv: KvStore, key: NodeKeyPair, provider: CryptoProvider, mark: SeqMark, checkpoint: CheckpointWriter, pool: VerifyPool | undefined, opened: OpenReport) {
     this.oplog = oplog
+    this.#pool = pool
     this.#journal = journal
     this.#checkpoint = checkpoint
     this.opened = opened
@@ -279,7 +290,7 @@ export class NodeLog {
   async #receive (inputs: readonly Uint8Array[]): Promise<ReceiveResult> {
     if (this.#broken !== undefined) throw new LogWriteError('an earlier log write failed; restart the node before accepting ops', { cause: this.#broken })
     const before = this.oplog.size
-    const results = this.oplog.addMany([...inputs])
+    const results = this.oplog.addMany(await preverified(this.#pool, this.#provider, inputs))
     const added = this.oplog.ops().slice(before)
     const damaged: ReceiveResult['damaged'] = []
     const forks: SignedOp[] = []
@@ -350,7 +361,9 @@ export class NodeLog {
     if (match.status === 'mismatch') {
       (options.logger ?? createLogger({ level: 'warn' })).warn('log.checkpoint.mismatch', { entries: stored.length, why: match.why, action: 'every op of the journal is verified' })
     }
-    const inputs: Array<SignedOp | Uint8Array> = stored.map((bytes, i) => i < match.trusted ? trustedOp(provider, bytes, i) : bytes)
+    const pool = options.verifyPool === false ? undefined : options.verifyPool ?? (provider === nativeProvider ? sharedVerifyPool() : undefined)
+    const inputs: Array<SignedOp | Uint8Array> = stored.slice(0, match.trusted).map((bytes, i) => trustedOp(provider, bytes, i))
+    inputs.push(...await preverified(pool, provider, stored.slice(match.trusted)))
     const results = oplog.addMany(inputs)
     for (const [i, r] of results.entries()) {
       if (r.status === 'rejected' && r.reason !== undefined && DAMAGE.has(r.reason)) {
@@ -365,7 +378,7 @@ export class NodeLog {
     // Every entry read is verified now: the checkpoint covers them all from here on.
     const writer = new CheckpointWriter(kv, checkpoint, chain, journal.count, match.trusted)
     await writer.flush()
-    return new NodeLog(oplog, journal, kv, key, provider, mark, writer, { entries: stored.length, trusted: match.trusted, checkpoint: match.status })
+    return new NodeLog(oplog, journal, kv, key, provider, mark, writer, pool, { entries: stored.length, trusted: match.trusted, checkpoint: match.status })
   }
 
   get publicKey (): Uint8Array { return this.#key.publicKey }
@@ -436,4 +449,20 @@ function trustedOp (provider: CryptoProvider, bytes: Uint8Array, index: number):
     if (error instanceof OpRejectedError) throw new LogDamagedError(`op ${index} of the journal is damaged (${error.reason}): the log does not load`)
     throw error
   }
+}
+
+/**
+ * Ops of a large batch verified on the pool's threads: those that passed come back decoded
+ * (trusted: they passed every check on these bytes just now), the others as bytes, for the
+ * OpLog's own decode to find their reason. Small batches, or a pool that failed, stay bytes.
+ */
+async function preverified (pool: VerifyPool | undefined, provider: CryptoProvider, inputs: readonly Uint8Array[]): Promise<Array<SignedOp | Uint8Array>> {
+  if (pool === undefined || inputs.length < POOL_MIN_BATCH) return [...inputs]
+  let passed: boolean[]
+  try {
+    passed = await pool.check(inputs)
+  } catch {
+    return [...inputs]
+  }
+  return inputs.map((bytes, i) => passed[i] === true ? decodeOp(provider, bytes, { signature: 'trusted' }) : bytes)
 }
