@@ -457,12 +457,11 @@ function trustedOp (provider: CryptoProvider, bytes: Uint8Array, index: number):
  * OpLog's own decode to find their reason. Small batches, or a pool that failed, stay bytes.
  */
 async function preverified (pool: VerifyPool | undefined, provider: CryptoProvider, inputs: readonly Uint8Array[]): Promise<Array<SignedOp | Uint8Array>> {
-  if (pool === undefined || inputs.length < POOL_MIN_BATCH) return [...inputs]
-  let passed: boolean[]
-  try {
-    passed = await pool.check(inputs)
-  } catch {
-    return [...inputs]
-  }
-  return inputs.map((bytes, i) => passed[i] === true ? decodeOp(provider, bytes, { signature: 'trusted' }) : bytes)
+  const out: Array<SignedOp | Uint8Array> = [...inputs]
+  if (pool === undefined || inputs.length < POOL_MIN_BATCH) return out
+  // Each part is decoded here as soon as it is answered, while the threads verify the next ones.
+  await pool.check(inputs, (start, passed) => {
+    passed.forEach((ok, j) => { if (ok) out[start + j] = decodeOp(provider, inputs[start + j]!, { signature: 'trusted' }) })
+  }).catch(() => undefined)
+  return out
 }

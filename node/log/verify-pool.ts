@@ -46,12 +46,19 @@ export class VerifyPool {
   /** Worker threads running now. */
   get running (): number { return this.#workers.length }
 
-  /** Whether each op passes decodeOp (signature included), in input order. Rejects if a worker failed. */
-  async check (ops: readonly Uint8Array[]): Promise<boolean[]> {
+  /**
+   * Whether each op passes decodeOp (signature included), in input order. `onChunk` is told each
+   * part as it is answered (ops `start`..), so the caller can work on it while the rest is being
+   * verified. Rejects if a worker failed (parts already reported stay valid).
+   */
+  async check (ops: readonly Uint8Array[], onChunk?: (start: number, passed: readonly boolean[]) => void): Promise<boolean[]> {
     clearTimeout(this.#idle)
     try {
       const chunks: Array<Promise<readonly boolean[]>> = []
-      for (let i = 0; i < ops.length; i += CHUNK) chunks.push(this.#send(ops.slice(i, i + CHUNK)))
+      for (let i = 0; i < ops.length; i += CHUNK) {
+        const start = i
+        chunks.push(this.#send(ops.slice(i, i + CHUNK)).then((passed) => { onChunk?.(start, passed); return passed }))
+      }
       return (await Promise.all(chunks)).flat()
     } finally {
       if (this.#pending.size === 0) this.#idle = setTimeout(() => { void this.stop() }, this.#idleMs).unref()
