@@ -171,6 +171,9 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
         // No new work: listeners close first (in-flight associations and requests finish).
         await http!.close().catch((error: unknown) => log.error('http.close.failed', { error: String(error) }))
         await dimse!.close().catch((error: unknown) => log.error('dimse.close.failed', { error: String(error) }))
+        // The last instances' study.instances ops, written while the mesh can still offer them.
+        await pacs.drain()
+        await archive.unlogged.flushAll().catch((error: unknown) => log.warn('log.instances.deferred', { error: String(error) }))
         await mesh!.stop().catch((error: unknown) => log.error('mesh.close.failed', { error: String(error) }))
         await pacs.drain()
         // A failed audit write is logged by the auditor; the stop goes on and releases the data dir.
