@@ -14,7 +14,8 @@ import type { DagEntry, OpDag } from './dag.ts'
 import type { RejectReason } from './errors.ts'
 import type { OpIdHex, SignedOp } from './op.ts'
 import type { EpochBody } from './epoch.ts'
-import { insertSorted, instanceKey, type OrgState } from './state.ts'
+import { insertSorted, type OrgState } from './state.ts'
+import { StudyInstances } from './study-instances.ts'
 
 export interface Evaluation {
   readonly authority: Authority
@@ -85,20 +86,15 @@ export function applyContent (dag: OpDag, evaluation: Evaluation, entry: DagEntr
       studyOps.set(op.body.study, entry)
       state.studies.set(op.body.study, {
         id: op.body.study, registerOp: op.idHex, registeredBy: op.authorId, epoch: hexOf(op.body.epoch),
-        wrappedKey: op.body.wrappedKey, sealed: op.body.sealed, instances: new Map()
+        wrappedKey: op.body.wrappedKey, sealed: op.body.sealed, instances: new StudyInstances()
       })
       break
     case 'study.instance':
-      state.studies.get(op.body.study)!.instances.set(op.idHex, { key: op.idHex, op: op.idHex, index: -1, author: op.authorId, blob: op.body.blob, sealed: op.body.sealed, opBlobs: [op.body.blob] })
+      state.studies.get(op.body.study)!.instances.addOp(op.idHex, op.authorId, [op.body.blob], op.body.sealed, true)
       break
-    case 'study.instances': {
-      const instances = state.studies.get(op.body.study)!.instances
-      op.body.blobs.forEach((blob, index) => {
-        const key = instanceKey(op.idHex, index)
-        instances.set(key, { key, op: op.idHex, index, author: op.authorId, blob, sealed: op.body.sealed, opBlobs: op.body.blobs })
-      })
+    case 'study.instances':
+      state.studies.get(op.body.study)!.instances.addOp(op.idHex, op.authorId, op.body.blobs, op.body.sealed, false)
       break
-    }
     case 'audit.event': {
       let list = state.audit.get(op.authorId)
       if (list === undefined) state.audit.set(op.authorId, list = [])

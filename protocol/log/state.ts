@@ -12,6 +12,7 @@ import type { OpIdHex } from './op.ts'
 import type { NodeId } from '../identity.ts'
 import type { OrgId } from '../genesis.ts'
 import type { StudyId } from '../study-id.ts'
+import type { StudyInstances } from './study-instances.ts'
 
 export interface MemberState {
   readonly id: NodeId
@@ -66,8 +67,8 @@ export interface StudyState {
   readonly epoch: OpIdHex
   readonly wrappedKey: Uint8Array
   readonly sealed: Uint8Array
-  /** By instanceKey. */
-  readonly instances: Map<string, InstanceState>
+  /** By instanceKey (held per op: study-instances.ts). */
+  readonly instances: StudyInstances
 }
 
 export interface ForkState {

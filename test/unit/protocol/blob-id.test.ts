@@ -140,3 +140,16 @@ test('blockCount refuses sizes and block sizes that are not integers in range', 
     throwsPeerpacs(() => blockCount(size as number, blockSize), InvalidArgumentError, `${String(size)}/${blockSize}`)
   }
 })
+
+test('the id preimage written directly is canonical CBOR, byte for byte, at every head width', async () => {
+  const { blobIdPreimage } = await import('../../../protocol/blob-id.ts')
+  const { encodeCanonical } = await import('../../../protocol/canonical.ts')
+  const widths = [0, 1, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER]
+  for (const size of widths) {
+    for (const blockSize of [1, 23, 24, 1 << 20, 2 ** 30]) {
+      for (const hashes of [new Uint8Array(0), new Uint8Array(32).fill(7), new Uint8Array(64 * 32).fill(3)]) {
+        assert.deepEqual(blobIdPreimage(size, blockSize, hashes), encodeCanonical(['peerpacs/blob/v1', size, blockSize, hashes]), `${size} ${blockSize} ${hashes.length}`)
+      }
+    }
+  }
+})
