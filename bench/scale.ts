@@ -14,8 +14,13 @@
  *     every study local.
  *
  *   npm run bench:scale -- [--instances 10000 --studies 500 | --sizes 1000,10000]
- *                          [--runs 50] [--wide-runs 3] [--wide 5000] [--no-join] [--no-restore]
- *                          [--dir DIR (kept)] [--json]
+ *                          [--runs 50] [--wide-runs 3] [--wide 5000] [--skip fsck,verify,join,restore]
+ *                          [--dir DIR (kept)] [--archive WORK] [--json]
+ *
+ * --archive measures an archive a previous run kept (its WORK folder, holding a/ and
+ * recovery.key; give the same --instances/--studies) instead of generating one: a second look
+ * at a large size costs no second generation. Join and restore add b/, backup/, restored/
+ * to it: remove those before measuring it again.
  *
  * With --sizes, each size N gets N/20 studies and runs in turn, so the growth curve shows.
  * Human text to stdout (unless --json); one JSON line at the end.
@@ -39,8 +44,8 @@ const { values } = parseArgs({
     wide: { type: 'string', default: '5000' },
     starts: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '8' },
-    'no-join': { type: 'boolean' },
-    'no-restore': { type: 'boolean' },
+    skip: { type: 'string', default: '' },
+    archive: { type: 'string' },
     timeout: { type: 'string', default: '900' },
     dir: { type: 'string' },
     json: { type: 'boolean' },
@@ -49,7 +54,8 @@ const { values } = parseArgs({
 })
 if (values.help === true) {
   console.log('usage: npm run bench:scale -- [--instances 10000 --studies 500 | --sizes 1000,10000] [--runs 50] [--wide-runs 3] [--wide 5000]\n' +
-    '                                [--starts 3] [--concurrency 8] [--no-join] [--no-restore] [--timeout 900] [--dir DIR] [--json]')
+    '                                [--starts 3] [--concurrency 8] [--skip fsck,verify,join,restore] [--timeout 900]\n' +
+    '                                [--dir DIR] [--archive WORK] [--json]')
   process.exit(0)
 }
 const say = (line: string): void => { if (values.json !== true) console.log(line) }
@@ -58,23 +64,24 @@ const shapes: ArchiveShape[] = values.sizes !== undefined
   ? values.sizes.split(',').map((n) => Number(n.trim())).map((n) => ({ instances: n, studies: Math.max(1, Math.round(n / 20)) }))
   : [{ instances: Number(values.instances), studies: values.studies === undefined ? Math.max(1, Math.round(Number(values.instances) / 20)) : Number(values.studies) }]
 for (const shape of shapes) checkShape(shape)
+if (values.archive !== undefined && shapes.length !== 1) throw new Error('--archive measures one archive: give its --instances and --studies, not --sizes')
 
 const root = values.dir ?? await mkdtemp(join(tmpdir(), 'peerpacs-bench-scale-'))
 const generator = fileURLToPath(new URL('./scale/generate.ts', import.meta.url))
 const results: SizeFigures[] = []
 try {
   for (const shape of shapes) {
-    const work = join(root, `n${shape.instances}-s${shape.studies}-${Date.now()}`)
+    const work = values.archive ?? join(root, `n${shape.instances}-s${shape.studies}-${Date.now()}`)
     await mkdir(work, { recursive: true })
     say(`\n== ${shape.instances} instances in ${shape.studies} studies (${work}) ==`)
     const figures = await measureSize({
       work, shape, generator, say,
       runs: Number(values.runs), wideRuns: Number(values['wide-runs']), wide: Number(values.wide), starts: Number(values.starts),
-      concurrency: Number(values.concurrency), join: values['no-join'] !== true, restore: values['no-restore'] !== true,
+      concurrency: Number(values.concurrency), skip: new Set(values.skip!.split(',').map((x) => x.trim())), generate: values.archive === undefined,
       timeoutSeconds: Number(values.timeout)
     })
     results.push(figures)
-    if (values.dir === undefined) await rm(work, { recursive: true, force: true })
+    if (values.dir === undefined && values.archive === undefined) await rm(work, { recursive: true, force: true })
   }
   if (values.json !== true) printTable(results)
   console.log(JSON.stringify({ bench: 'scale', sizes: results }))

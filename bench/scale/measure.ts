@@ -22,8 +22,10 @@ export interface MeasureOptions {
   wide: number
   starts: number
   concurrency: number
-  join: boolean
-  restore: boolean
+  /** Stages not to run: 'fsck', 'verify', 'join', 'restore'. */
+  skip: ReadonlySet<string>
+  /** false: `work` already holds a generated archive (a/, recovery.key). */
+  generate: boolean
   timeoutSeconds: number
 }
 
@@ -62,10 +64,10 @@ export async function measureSize (o: MeasureOptions): Promise<SizeFigures> {
   }
   const a = join(work, 'a')
   const key = join(work, 'recovery.key')
-  await timed(['init', '--data', a, '--name', 'Scale', '--recovery-key-out', key])
+  if (o.generate) await timed(['init', '--data', a, '--name', 'Scale', '--recovery-key-out', key])
 
-  say(`generating through the ingest core (${o.concurrency} in flight per study)…`)
-  await stage('generate', async () => {
+  if (o.generate) say(`generating through the ingest core (${o.concurrency} in flight per study)…`)
+  if (o.generate) await stage('generate', async () => {
     const r = await timed([o.generator, '--data', a, '--instances', String(shape.instances), '--studies', String(shape.studies), '--concurrency', String(o.concurrency)], { program: process.execPath })
     const g = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number>
     f.generate = { seconds: g.seconds!, instancesPerSecond: g.instancesPerSecond!, maxRssBytes: g.maxRssBytes!, instances: g.instances! }
@@ -82,12 +84,12 @@ export async function measureSize (o: MeasureOptions): Promise<SizeFigures> {
   })
 
   say('fsck and log verify (node stopped)…')
-  await stage('fsck', async () => {
+  if (!o.skip.has('fsck')) await stage('fsck', async () => {
     const r = await timed(['fsck', '--data', a], { allowFailure: true })
     f.fsck = { seconds: r.seconds, peakRssBytes: r.peakRssBytes, exit: r.code }
     say(`  fsck ${r.seconds.toFixed(1)} s, peak RSS ${(r.peakRssBytes / MB).toFixed(0)} MB, exit ${r.code}`)
   })
-  await stage('logVerify', async () => {
+  if (!o.skip.has('verify')) await stage('logVerify', async () => {
     const r = await timed(['log', 'verify', '--data', a], { allowFailure: true })
     f.logVerify = { seconds: r.seconds, peakRssBytes: r.peakRssBytes, exit: r.code }
     say(`  log verify ${r.seconds.toFixed(1)} s, peak RSS ${(r.peakRssBytes / MB).toFixed(0)} MB, exit ${r.code}`)
@@ -156,7 +158,7 @@ export async function measureSize (o: MeasureOptions): Promise<SizeFigures> {
       if (s.instances !== shape.instances) f.errors.catalogue = `the node lists ${String(s.instances)} instances, ${shape.instances} were generated`
     })
 
-    if (o.join) {
+    if (!o.skip.has('join')) {
       say('a new site joins (invite, init --join, start) …')
       await stage('join', async () => {
         const { figures, node: b } = await joinSite(work, running, a, shape.studies, o.timeoutSeconds)
@@ -166,7 +168,7 @@ export async function measureSize (o: MeasureOptions): Promise<SizeFigures> {
         say(`  B ready ${figures.readySeconds.toFixed(1)} s; log caught up ${s(figures.caughtUpSeconds)}; every study listed ${s(figures.listedSeconds)} (${figures.localWhenListed ?? '—'} local then); every study local ${s(figures.localSeconds)}${figures.timedOut ? ' (TIMED OUT)' : ''}; B peak RSS ${(figures.peakRssBytes / MB).toFixed(0)} MB`)
       })
     }
-    if (o.restore) {
+    if (!o.skip.has('restore')) {
       say('a backup joins and fills, A stops, a new site is restored from the backup …')
       await stage('restore', async () => {
         const r = await restoreFromBackup(work, running, a, join(work, 'recovery.key'), shape.studies, o.timeoutSeconds)
