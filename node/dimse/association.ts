@@ -2,7 +2,8 @@
  * One incoming association: dcmjs-dimse's Scp with peerpacs' rules. Negotiation applies the
  * allow-list and the caller's permissions (access.ts, negotiation.ts) and accepts each proposed
  * syntax as is (syntaxes.ts); C-STORE streams into the archive (store.ts); C-FIND answers from the catalogue
- * (find-responses.ts); C-MOVE and C-GET send stored bytes unchanged (retrieve.ts). Every handler
+ * (find-responses.ts), its responses written and sent in batches by find-answer.ts rather than by
+ * the library; C-MOVE and C-GET send stored bytes unchanged (retrieve.ts). Every handler
  * catches its own failures, and every listener is wrapped besides (guarded-listeners.ts): nothing
  * that happens on one association may reach another, or the process. It stays one class over
  * 300 lines because the library calls its overrides on one object; what each service does lives
@@ -362,6 +363,8 @@ export class PeerAssociation extends Scp {
   // ---- C-FIND ----
 
   override cFindRequest (request: CFindRequest, callback: (out: Array<InstanceType<typeof responses.CFindResponse>>) => void): void {
+    // A C-CANCEL counts for the request of its Message ID that is under way: one left from an earlier request with the same id does not.
+    this.#cancelled.delete(request.getMessageId())
     void findResponses(this.#shared.pacs, request, this.#permissions.query).then((answer) => { this.#answerFind(request, callback, answer) })
       .catch((error: unknown) => { this.#log.error('dimse.find.failed', this.#fields({ error: safeMessage(error) })) })
   }
@@ -395,9 +398,14 @@ export class PeerAssociation extends Scp {
     }
     const messageId = command.messageId
     void this.#work(async () => {
-      const result = await command.send(socketSink(this.#socket), contextId, maxPduLength, () => this.#cancelled.has(messageId))
+      const idleSeconds = Math.max(1, this.#shared.settings.idleTimeout)
+      const result = await command.send(socketSink(this.#socket, idleSeconds * 1000), contextId, maxPduLength, () => this.#cancelled.has(messageId))
       this.#cancelled.delete(messageId)
       if (result.cancelled) this.#log.info('dimse.find.cancelled', this.#fields({ sent: result.sent, matches: command.matches }))
+      if (result.stalled) {
+        this.#log.warn('dimse.find.peer-stalled', this.#fields({ sent: result.sent, matches: command.matches, idleSeconds, note: 'the peer read no response for the idle time; the association is aborted' }))
+        this.#abortAndClose()
+      }
     }).catch((error: unknown) => { this.#failed('cFindRequest', error) })
   }
 

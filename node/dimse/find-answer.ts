@@ -2,10 +2,11 @@
  * The responses to one C-FIND as bytes, and their sending: every pending response is the same
  * command set (written once) followed by its identifier, then the final response. They go out
  * as P-DATA-TF PDUs written here (pdata.ts), many to a socket write (batches of about 64 KiB),
- * waiting for the socket to drain when the peer reads slower than we write, and yielding to the
- * event loop between batches, so a large answer neither fills memory with unsent bytes nor holds
- * up the node's other connections, and a C-CANCEL the peer sends meanwhile is seen: the pending
- * responses then stop and the final response says Cancel (PS3.4 C.4.1.3.1).
+ * waiting for the socket to drain when the peer reads slower than we write (and giving up on a
+ * peer that reads nothing for the idle time), and yielding to the event loop between batches, so
+ * a large answer neither fills memory with unsent bytes nor holds up the node's other
+ * connections, and a C-CANCEL the peer sends meanwhile is seen: the pending responses then stop
+ * and the final response says Cancel (PS3.4 C.4.1.3.1).
  *
  * dcmjs-dimse hands an answer its presentation context id and the peer's Maximum Length through
  * its sender (association.ts): an answer is a "command" of the library without a dataset, so
@@ -27,22 +28,33 @@ const BATCH_BYTES = 64 * 1024
 export interface ResponseSink {
   /** false: the bytes are queued but the buffer is full; wait for drained() before writing more. */
   readonly write: (bytes: Buffer) => boolean
-  readonly drained: () => Promise<void>
+  /** true once the buffer has drained; false when the connection closed or the peer read nothing for too long. */
+  readonly drained: () => Promise<boolean>
   /** The connection is gone: nothing more is written. */
   readonly closed: () => boolean
 }
 
-/** A socket as a sink: drained() also settles when the socket closes. */
-export function socketSink (socket: Socket): ResponseSink {
+/**
+ * A socket as a sink. drained() settles false when the socket closes, or when the peer has not
+ * read for `stallMs`: a peer that stops reading must not hold an association and its answer
+ * in memory for ever.
+ */
+export function socketSink (socket: Socket, stallMs: number): ResponseSink {
   return {
     write: (bytes) => socket.write(bytes),
-    drained: async () => {
-      await new Promise<void>((resolve) => {
-        const done = (): void => { socket.off('drain', done); socket.off('close', done); resolve() }
-        socket.on('drain', done)
-        socket.on('close', done)
-      })
-    },
+    drained: async () => await new Promise<boolean>((resolve) => {
+      const done = (drained: boolean) => (): void => {
+        clearTimeout(timer)
+        socket.off('drain', onDrain)
+        socket.off('close', onClose)
+        resolve(drained)
+      }
+      const onDrain = done(true)
+      const onClose = done(false)
+      const timer = setTimeout(done(false), stallMs)
+      socket.on('drain', onDrain)
+      socket.on('close', onClose)
+    }),
     closed: () => socket.destroyed || socket.writableEnded
   }
 }
@@ -56,7 +68,12 @@ export interface FindAnswerOptions {
   readonly comment?: string
 }
 
-export interface SendResult { readonly sent: number, readonly cancelled: boolean }
+export interface SendResult {
+  readonly sent: number
+  readonly cancelled: boolean
+  /** The peer stopped reading (the sink's drained() gave up while the connection was open). */
+  readonly stalled: boolean
+}
 
 /** A UID as PS3.5 9.1 spells it; anything else the peer put in its request is not echoed. */
 const UID = /^[0-9.]{1,64}$/
@@ -103,14 +120,15 @@ export class FindAnswer {
     const pendingCommand = pdataPdus(contextId, true, this.command(STATUS.pending, true), limit)
     let batch: Buffer[] = []
     let size = 0
+    let stalled = false
     const flush = async (): Promise<boolean> => {
       if (sink.closed()) return false
       const full = !sink.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, size))
       batch = []
       size = 0
-      if (full) await sink.drained()
-      else await nextTurn()
-      return !sink.closed()
+      if (!full) await nextTurn()
+      else if (!await sink.drained()) stalled = !sink.closed()
+      return !stalled && !sink.closed()
     }
     let sent = 0
     for (const identifier of this.#options.identifiers) {
@@ -119,7 +137,7 @@ export class FindAnswer {
       batch.push(pendingCommand, dataset)
       size += pendingCommand.length + dataset.length
       sent++
-      if (size >= BATCH_BYTES && !await flush()) return { sent, cancelled: false }
+      if (size >= BATCH_BYTES && !await flush()) return { sent, cancelled: false, stalled }
     }
     const wasCancelled = sent < this.matches
     const final = wasCancelled
@@ -129,6 +147,6 @@ export class FindAnswer {
     batch.push(finalPdu)
     size += finalPdu.length
     if (!sink.closed()) sink.write(Buffer.concat(batch, size))
-    return { sent, cancelled: wasCancelled }
+    return { sent, cancelled: wasCancelled, stalled: false }
   }
 }

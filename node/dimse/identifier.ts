@@ -6,9 +6,10 @@
  * down. Here values go out as the catalogue holds them (PS3.4 C.2.2.1: the SCP returns what it
  * has); only a value that cannot be written at all is left out and named in `dropped`: a text
  * too long for a 2-byte explicit length, a US/SS/UL/SL that is not a number in its range.
+ * One IdentifierWriter serves a whole answer: the columns' headers are laid out once, and each
+ * identifier is written into one buffer (find-answer.ts then frames and sends them).
  */
 import { hasLongLength, isKnownVr } from '../dicom/vr.ts'
-import { Dataset } from './library.ts'
 import { EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE } from './syntaxes.ts'
 
 export interface IdentifierElement {
@@ -168,20 +169,4 @@ export function writeIdentifier (elements: readonly IdentifierElement[], syntax:
   const dropped: string[] = []
   const bytes = new IdentifierWriter(elements, syntax).write(elements.map((e) => e.value), dropped)
   return { bytes, dropped }
-}
-
-/** A response identifier that dcmjs-dimse sends as the bytes written above (as raw-dataset.ts does for stored instances). */
-export class IdentifierDataset extends Dataset {
-  readonly bytes: Buffer
-  readonly #syntax: string
-
-  constructor (bytes: Buffer, syntax: string) {
-    super({}, syntax)
-    this.bytes = bytes
-    this.#syntax = syntax
-  }
-
-  override getTransferSyntaxUid (): string { return this.#syntax }
-  override getDenaturalizedDataset (): Buffer { return this.bytes }
-  override toString (): string { return `IdentifierDataset [${this.bytes.length} bytes]` }
 }

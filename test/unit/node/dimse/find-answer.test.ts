@@ -1,8 +1,9 @@
 /**
  * Sending a C-FIND answer over a real TCP connection on 127.0.0.1: every response arrives, in
  * order, as PDUs a receiver can read, in far fewer socket writes than PDUs; a peer that stops
- * reading holds the sender (bounded memory, no busy loop); a cancel between batches ends the
- * pending responses with a final Cancel; a connection that closes ends the sending quietly.
+ * reading holds the sender (bounded memory, no busy loop) until it reads again, or is given up on
+ * once it has read nothing for the idle time; a cancel between batches ends the pending
+ * responses with a final Cancel; a connection that closes ends the sending quietly.
  */
 import assert from 'node:assert/strict'
 import { connect, createServer, type Server, type Socket } from 'node:net'
@@ -70,13 +71,13 @@ test('every response arrives in order, readable, in few socket writes', async (t
   const received = readAll(client)
   const ids = identifiers(5000, 120)
   const answer = new FindAnswer({ sopClassUid: FIND.studyRoot, messageId: 9, identifiers: ids, status: STATUS.success })
-  const real = socketSink(server)
+  const real = socketSink(server, 30_000)
   let writes = 0
   const counting: ResponseSink = { ...real, write: (bytes) => { writes++; return real.write(bytes) } }
   const result = await answer.send(counting, 3, 16384)
   server.end()
   const got = messages(await received)
-  assert.deepEqual(result, { sent: 5000, cancelled: false })
+  assert.deepEqual(result, { sent: 5000, cancelled: false, stalled: false })
   assert.equal(got.length, 5001)
   const pendingCommand = writeCommandSet({ CommandField: 0x8020, AffectedSOPClassUID: FIND.studyRoot, MessageIDBeingRespondedTo: 9, CommandDataSetType: 0x0202, Status: STATUS.pending })
   for (const [i, m] of got.slice(0, -1).entries()) {
@@ -94,15 +95,26 @@ test('a peer that stops reading holds the sender, with little queued; reading ag
   client.pause()
   const answer = new FindAnswer({ sopClassUid: FIND.studyRoot, messageId: 1, identifiers: identifiers(20_000, 2000), status: STATUS.success })
   let done = false
-  const sending = answer.send(socketSink(server), 1, 0).then((r) => { done = true; return r })
+  const sending = answer.send(socketSink(server, 30_000), 1, 0).then((r) => { done = true; return r })
   await sleep(500)
   assert.equal(done, false, 'the sender waits for the peer')
   assert.ok(server.writableLength <= 256 * 1024, `queued in the process: ${server.writableLength} bytes`)
   const received = readAll(client)
   client.resume()
-  assert.deepEqual(await sending, { sent: 20_000, cancelled: false })
+  assert.deepEqual(await sending, { sent: 20_000, cancelled: false, stalled: false })
   server.end()
   assert.equal(messages(await received).length, 20_001)
+})
+
+test('a peer that reads nothing for the idle time is given up on: the sending ends, marked stalled', async (t) => {
+  const { server, client } = await pair(t)
+  client.pause()
+  const answer = new FindAnswer({ sopClassUid: FIND.studyRoot, messageId: 1, identifiers: identifiers(20_000, 2000), status: STATUS.success })
+  const started = Date.now()
+  const result = await answer.send(socketSink(server, 300), 1, 0)
+  assert.equal(result.stalled, true)
+  assert.ok(result.sent < 20_000, `sent ${result.sent}`)
+  assert.ok(Date.now() - started < 30_000, 'given up on, not waited for')
 })
 
 test('a cancel seen between batches ends the pending responses with a final Cancel', async (t) => {
@@ -110,7 +122,7 @@ test('a cancel seen between batches ends the pending responses with a final Canc
   const received = readAll(client)
   const answer = new FindAnswer({ sopClassUid: FIND.studyRoot, messageId: 4, identifiers: identifiers(3000, 200), status: STATUS.success })
   let asked = 0
-  const result = await answer.send(socketSink(server), 1, 16384, () => ++asked > 2)
+  const result = await answer.send(socketSink(server, 30_000), 1, 16384, () => ++asked > 2)
   server.end()
   const got = messages(await received)
   assert.equal(result.cancelled, true)
@@ -124,7 +136,7 @@ test('a connection that closes mid-answer ends the sending without an error', as
   client.once('data', () => client.destroy())
   const answer = new FindAnswer({ sopClassUid: FIND.studyRoot, messageId: 4, identifiers: identifiers(50_000, 1000), status: STATUS.success })
   server.on('error', () => undefined)
-  const result = await answer.send(socketSink(server), 1, 0)
+  const result = await answer.send(socketSink(server, 30_000), 1, 0)
   assert.ok(result.sent < 50_000, `sent ${result.sent}`)
 })
 
