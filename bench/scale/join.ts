@@ -75,8 +75,10 @@ export async function joinSite (work: string, a: RunningNode, aData: string, stu
 export interface RestoreFigures {
   /** From the restore's spawn: its "Log: N ops fetched and verified" line (log caught up, studies listable). */
   logSeconds: number | null
-  /** From the restore's spawn to its exit (every blob fetched, verified, indexed). */
-  doneSeconds: number
+  /** From the restore's spawn to its exit (every blob fetched, verified, indexed); null when stopped at the time-out. */
+  doneSeconds: number | null
+  /** The restore (or the backup's fill before it) was stopped at --timeout: the log figure stands, the blob figures do not. */
+  timedOut: boolean
   studies: number | null
   instances: number | null
   peakRssBytes: number
@@ -102,18 +104,19 @@ export async function restoreFromBackup (work: string, a: RunningNode, aData: st
       if (logSeconds === null && /ops fetched and verified/.test(stdout)) logSeconds = (performance.now() - begin) / 1000
     })
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-    const killer = setTimeout(() => child.kill('SIGKILL'), timeoutSeconds * 1000)
+    let timedOut = fill.timedOut
+    const killer = setTimeout(() => { timedOut = true; child.kill('SIGKILL') }, timeoutSeconds * 1000)
     const [code] = await once(child, 'exit') as [number | null]
     clearTimeout(killer)
     clearInterval(poll)
-    const doneSeconds = (performance.now() - begin) / 1000
-    if (code !== 0) throw new Error(`peerpacs restore exited ${code}:\n${stdout.slice(-1500)}\n${stderr.slice(-1500)}`)
+    const doneSeconds = timedOut ? null : (performance.now() - begin) / 1000
+    if (code !== 0 && !timedOut) throw new Error(`peerpacs restore exited ${code}:\n${stdout.slice(-1500)}\n${stderr.slice(-1500)}`)
     // Without --json the restore says when its log is in ("Log: N ops fetched") and what it restored.
     const restored = /Restored (\d+) studies \((\d+) instances\)/.exec(stdout)
     return {
       logSeconds, doneSeconds, studies: restored === null ? null : Number(restored[1]), instances: restored === null ? null : Number(restored[2]),
       peakRssBytes: peak, backupPeakRssBytes: rssOf(backup.pid).peak,
-      backupFillSeconds: fill.localSeconds
+      backupFillSeconds: fill.localSeconds, timedOut
     }
   } finally {
     await backup.stop()

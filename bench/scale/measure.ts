@@ -173,7 +173,7 @@ export async function measureSize (o: MeasureOptions): Promise<SizeFigures> {
       await stage('restore', async () => {
         const r = await restoreFromBackup(work, running, a, join(work, 'recovery.key'), shape.studies, o.timeoutSeconds)
         f.restore = r
-        say(`  backup filled in ${r.backupFillSeconds?.toFixed(1) ?? '—'} s; restore: log in ${r.logSeconds?.toFixed(1) ?? '—'} s, done ${r.doneSeconds.toFixed(1)} s (${r.studies} studies, ${r.instances} instances), peak RSS ${(r.peakRssBytes / MB).toFixed(0)} MB`)
+        say(`  backup filled in ${r.backupFillSeconds?.toFixed(1) ?? '—'} s; restore: log in ${r.logSeconds?.toFixed(1) ?? '—'} s, done ${r.doneSeconds === null ? 'not within the time-out' : `${r.doneSeconds.toFixed(1)} s`} (${r.studies} studies, ${r.instances} instances), peak RSS ${(r.peakRssBytes / MB).toFixed(0)} MB`)
       })
     }
     await running.stop()
