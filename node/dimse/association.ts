@@ -403,7 +403,7 @@ export class PeerAssociation extends Scp {
       this.#cancelled.delete(messageId)
       if (result.cancelled) this.#log.info('dimse.find.cancelled', this.#fields({ sent: result.sent, matches: command.matches }))
       if (result.stalled) {
-        this.#log.warn('dimse.find.peer-stalled', this.#fields({ sent: result.sent, matches: command.matches, idleSeconds, note: 'the peer read no response for the idle time; the association is aborted' }))
+        this.#log.warn('dimse.find.peer-stalled', this.#fields({ sent: result.sent, matches: command.matches, idleSeconds, note: 'the peer did not take a batch of responses within the idle time; the association is aborted' }))
         this.#abortAndClose()
       }
     }).catch((error: unknown) => { this.#failed('cFindRequest', error) })

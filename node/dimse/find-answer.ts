@@ -3,7 +3,7 @@
  * command set (written once) followed by its identifier, then the final response. They go out
  * as P-DATA-TF PDUs written here (pdata.ts), many to a socket write (batches of about 64 KiB),
  * waiting for the socket to drain when the peer reads slower than we write (and giving up on a
- * peer that reads nothing for the idle time), and yielding to the event loop between batches, so
+ * peer that does not take a batch within the idle time), and yielding to the event loop between batches, so
  * a large answer neither fills memory with unsent bytes nor holds up the node's other
  * connections, and a C-CANCEL the peer sends meanwhile is seen: the pending responses then stop
  * and the final response says Cancel (PS3.4 C.4.1.3.1).
@@ -28,16 +28,16 @@ const BATCH_BYTES = 64 * 1024
 export interface ResponseSink {
   /** false: the bytes are queued but the buffer is full; wait for drained() before writing more. */
   readonly write: (bytes: Buffer) => boolean
-  /** true once the buffer has drained; false when the connection closed or the peer read nothing for too long. */
+  /** true once the buffer has drained; false when the connection closed or it did not drain in time (the peer stalled). */
   readonly drained: () => Promise<boolean>
   /** The connection is gone: nothing more is written. */
   readonly closed: () => boolean
 }
 
 /**
- * A socket as a sink. drained() settles false when the socket closes, or when the peer has not
- * read for `stallMs`: a peer that stops reading must not hold an association and its answer
- * in memory for ever.
+ * A socket as a sink. drained() settles false when the socket closes, or when what was written
+ * has not drained within `stallMs`: a peer that stops reading (or takes less than a batch, about
+ * 64 KiB, in that time) must not hold an association and its answer in memory for ever.
  */
 export function socketSink (socket: Socket, stallMs: number): ResponseSink {
   return {
