@@ -49,6 +49,8 @@ export interface JoinFigures {
   peakRssBytes: number
   aPeakRssBytes: number
   timedOut: boolean
+  /** On a time-out: B's last warnings and errors and its view of the log, to say where it stuck. */
+  stuck?: { ops: unknown, listed: number, local: number, warnings: string[] }
 }
 
 /** B joins A (invite + init --join + start) and is watched until it holds every study. */
@@ -64,7 +66,12 @@ export async function joinSite (work: string, a: RunningNode, aData: string, stu
     if (f.caughtUpSeconds === null && h.opsBehind === 0 && h.inLog >= studies) f.caughtUpSeconds = t
     if (f.listedSeconds === null && h.listed >= studies) { f.listedSeconds = t; f.localWhenListed = h.local }
     if (h.local >= studies) { f.localSeconds = t; break }
-    if (t > timeoutSeconds) { f.timedOut = true; break }
+    if (t > timeoutSeconds) {
+      f.timedOut = true
+      const s = await statusOf(node).catch(() => ({} as Record<string, any>))
+      f.stuck = { ops: s.mesh?.log?.ops, listed: h.listed, local: h.local, warnings: node.logLines().filter((l) => /"level":"(warn|error)"/.test(l)).slice(-8) }
+      break
+    }
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
   f.peakRssBytes = rssOf(node.pid).peak

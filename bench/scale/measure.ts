@@ -165,7 +165,7 @@ export async function measureSize (o: MeasureOptions): Promise<SizeFigures> {
         await b.stop()
         f.join = figures
         const s = (x: number | null): string => x === null ? '—' : `${x.toFixed(1)} s`
-        say(`  B ready ${figures.readySeconds.toFixed(1)} s; log caught up ${s(figures.caughtUpSeconds)}; every study listed ${s(figures.listedSeconds)} (${figures.localWhenListed ?? '—'} local then); every study local ${s(figures.localSeconds)}${figures.timedOut ? ' (TIMED OUT)' : ''}; B peak RSS ${(figures.peakRssBytes / MB).toFixed(0)} MB`)
+        say(`  B ready ${figures.readySeconds.toFixed(1)} s; log caught up ${s(figures.caughtUpSeconds)}; every study listed ${s(figures.listedSeconds)} (${figures.localWhenListed ?? '—'} local then); every study local ${s(figures.localSeconds)}${figures.timedOut ? ` (TIMED OUT: B held ${String(figures.stuck?.ops)} ops, ${figures.stuck?.listed} studies listed)` : ''}; B peak RSS ${(figures.peakRssBytes / MB).toFixed(0)} MB`)
       })
     }
     if (!o.skip.has('restore')) {
