@@ -11,7 +11,9 @@
  * moved. (A missing or foreign index is refused before fsck runs: archive.ts.)
  *
  * Each check is a function that reads the archive and adds what it finds (a problem, and the
- * repair it offers) to one Findings; the repairs run last, all together.
+ * repair it offers) to one Findings; the repairs run last, all together. The checks stream the
+ * index and look records up one by one: fsck's memory does not grow with the archive but for a
+ * compact set of the blob ids instances name (17 bytes per instance, blob-id-set.ts).
  */
 import type { BlobDigest, BlobId } from '../../protocol/blob-id.ts'
 import { isBlobId, verifyDigest } from '../../protocol/blob-id.ts'
@@ -24,6 +26,7 @@ import type { Archive, StudyContext } from './archive.ts'
 import { openInstanceEntry } from './catalogue.ts'
 import { decodeBlobRecord, decodeInstanceRecord, keys } from './index-layout.ts'
 import { readInstance } from './read-instance.ts'
+import { BlobIdSet } from './blob-id-set.ts'
 
 export type ProblemKind =
   | 'blob-record' | 'blob-missing-record' | 'blob-damaged' | 'blob-orphan' | 'blob-unreferenced' | 'stray-file'
@@ -47,7 +50,8 @@ export interface FsckReport {
   readonly seconds: number
 }
 
-export interface FsckProgress { readonly phase: string, readonly done: number, readonly total: number }
+/** Where fsck is: `done` of `total` items of a phase (no total for walks of the index, which is not counted first). */
+export interface FsckProgress { readonly phase: string, readonly done: number, readonly total?: number }
 
 export interface FsckOptions {
   readonly keyless: boolean
@@ -67,7 +71,11 @@ async function drain (source: AsyncIterable<Uint8Array>): Promise<number> {
   return n
 }
 
-interface RawInstance { key: KvKey, studyId: StudyId, lookup: string, blob?: BlobId }
+interface RawInstance { readonly key: KvKey, readonly studyId: StudyId, readonly lookup: string }
+
+/** Flags of an entry of Findings.referenced. */
+const RECORD_OK = 1 // the blob has a well-formed record consistent with its id
+const READ_BACK = 2 // its instance was read back with keys, so its bytes were checked then
 
 /** What the checks found so far, the repairs they offer, and the archive they check. */
 class Findings {
@@ -76,6 +84,10 @@ class Findings {
   readonly checked = { blobs: 0, studies: 0, instances: 0, bytes: 0 }
   readonly archive: Archive
   readonly progress: (progress: FsckProgress) => void
+  /** Every blob an instance record names (16 bytes and a flag byte each: blob-id-set.ts). */
+  readonly referenced = new BlobIdSet()
+  /** Groups of instance records whose study has no record (reported with keys, before the read-back). */
+  readonly withoutStudy: Array<{ studyId: StudyId, count: number }> = []
 
   constructor (archive: Archive, options: FsckOptions) {
     this.archive = archive
@@ -93,17 +105,40 @@ class Findings {
     const where = await this.archive.blobs.quarantine(id)
     return where === undefined ? 'the blob was already gone' : `blob kept at ${where}`
   }
+
+  /** The digest of blob record `bytes` under key part `id`, if it is well formed and consistent with its id. */
+  digestOf (id: string, bytes: Uint8Array | undefined): BlobDigest | undefined {
+    if (bytes === undefined) return undefined
+    try {
+      return recordDigest(this.archive, id, bytes)
+    } catch {
+      return undefined
+    }
+  }
 }
 
+function recordDigest (archive: Archive, id: string, bytes: Uint8Array): BlobDigest {
+  if (!isBlobId(id)) throw new Error('the key is not a blob id')
+  const digest = decodeBlobRecord(id, bytes)
+  if (!verifyDigest(archive.provider, digest)) throw new Error('its block list does not hash to its id')
+  return digest
+}
+
+/**
+ * Every check streams the index in key order and looks up what it needs point by point, so what
+ * fsck holds does not grow with the archive but for Findings.referenced (17 bytes per instance)
+ * and the problems it found. Blob records are read twice (checked first, verified last), instance
+ * records twice with keys (checked, then read back study by study).
+ */
 export async function fsck (archive: Archive, options: FsckOptions): Promise<FsckReport> {
   const started = performance.now()
   const found = new Findings(archive, options)
-  const records = await checkBlobRecords(found)
-  const { instances, referenced } = await checkInstanceRecords(found, records)
+  await checkBlobRecords(found)
+  await checkInstanceRecords(found)
   await checkLookups(found)
-  const readBack = options.keyless ? new Set<BlobId>() : await readBackStudies(found, instances)
-  await verifyBlobs(found, [...records.values()].filter((d) => !readBack.has(d.id)), referenced)
-  await checkStoreFiles(found, records, referenced)
+  if (!options.keyless) await readBackStudies(found)
+  await verifyBlobs(found)
+  await checkStoreFiles(found)
   if (options.repair) await repair(found)
   const { problems, checked } = found
   const errors = problems.filter((p) => p.severity === 'error').length
@@ -111,48 +146,56 @@ export async function fsck (archive: Archive, options: FsckOptions): Promise<Fsc
 }
 
 /** 1. Blob records: well-formed and consistent with their ids. */
-async function checkBlobRecords (found: Findings): Promise<Map<BlobId, BlobDigest>> {
+async function checkBlobRecords (found: Findings): Promise<void> {
   const archive = found.archive
-  const records = new Map<BlobId, BlobDigest>()
+  let done = 0
   for await (const [key, bytes] of archive.kv.entries(keys.blobs)) {
+    found.progress({ phase: 'blob records', done: done++ })
     const id = key[1]!
     try {
-      if (!isBlobId(id)) throw new Error('the key is not a blob id')
-      const digest = decodeBlobRecord(id, bytes)
-      if (!verifyDigest(archive.provider, digest)) throw new Error('its block list does not hash to its id')
-      records.set(id, digest)
+      recordDigest(archive, id, bytes)
+      found.checked.blobs++
     } catch (error) {
       found.add({ severity: 'error', kind: 'blob-record', object: `blob record ${id}`, message: `unreadable blob record: ${message(error)}`, action: RESTORE })
     }
   }
-  found.checked.blobs = records.size
-  return records
 }
 
 /** 2. Instance records, read without keys: which blobs they name, and the lookups around them. */
-async function checkInstanceRecords (found: Findings, records: Map<BlobId, BlobDigest>): Promise<{ instances: RawInstance[], referenced: Set<BlobId> }> {
+async function checkInstanceRecords (found: Findings): Promise<void> {
   const archive = found.archive
-  const instances: RawInstance[] = []
-  for await (const [key] of archive.kv.entries(keys.instances)) instances.push({ key, studyId: key[1] as StudyId, lookup: key[2]! })
-  const referenced = new Set<BlobId>()
-  for (const instance of instances) {
-    const bytes = await archive.kv.get(instance.key)
+  let group: { studyId: StudyId, count: number } | undefined
+  const endGroup = async (): Promise<void> => {
+    if (group !== undefined && await archive.kv.get(keys.study(group.studyId)) === undefined) found.withoutStudy.push(group)
+  }
+  let done = 0
+  for await (const [key, bytes] of archive.kv.entries(keys.instances)) {
+    found.progress({ phase: 'instance records', done: done++ })
+    const instance: RawInstance = { key, studyId: key[1] as StudyId, lookup: key[2]! }
+    if (group?.studyId !== instance.studyId) {
+      await endGroup()
+      group = { studyId: instance.studyId, count: 0 }
+    }
+    group.count++
+    let blob: BlobId
     try {
-      instance.blob = decodeInstanceRecord(bytes!).blob
-      referenced.add(instance.blob)
+      blob = decodeInstanceRecord(bytes).blob
     } catch (error) {
       found.add({ severity: 'error', kind: 'instance-unreadable', object: `instance record ${instance.key.join('/')}`, message: `does not decode: ${message(error)}`, action: RESTORE })
       continue
     }
-    await checkInstancePointers(found, instance, instance.blob, records)
+    const recorded = found.digestOf(blob, await archive.kv.get(keys.blob(blob))) !== undefined
+    found.referenced.add(blob, recorded ? RECORD_OK : 0)
+    await checkInstancePointers(found, instance, blob, recorded)
   }
-  return { instances, referenced }
+  await endGroup()
+  found.referenced.freeze()
 }
 
 /** An instance's blob exists, and its SOPInstanceUID lookup points back at it. */
-async function checkInstancePointers (found: Findings, instance: RawInstance, blob: BlobId, records: Map<BlobId, BlobDigest>): Promise<void> {
+async function checkInstancePointers (found: Findings, instance: RawInstance, blob: BlobId, recorded: boolean): Promise<void> {
   const archive = found.archive
-  if (!records.has(blob) && await archive.blobs.size(blob) === undefined) {
+  if (!recorded && await archive.blobs.size(blob) === undefined) {
     found.add({ severity: 'error', kind: 'blob-missing-record', object: `blob ${blob} of study ${instance.studyId}`, message: 'an instance names this blob, but it has neither a record nor a file', action: 'run `peerpacs fsck --repair` to drop the instance from the index, then re-import its original file' },
       async () => { await found.batch([{ type: 'del', key: instance.key }, { type: 'del', key: keys.sop(instance.lookup) }]); return 'instance removed from the index' })
   }
@@ -171,7 +214,9 @@ async function checkLookups (found: Findings): Promise<void> {
 
 async function checkDangling (found: Findings, prefix: KvKey, target: (key: KvKey, value: string) => KvKey | undefined, what: string): Promise<void> {
   const archive = found.archive
+  let done = 0
   for await (const [key, value] of archive.kv.entries(prefix)) {
+    found.progress({ phase: `${what} lookups`, done: done++ })
     const points = target(key, utf8Decode(value))
     if (points === undefined || await archive.kv.get(points) === undefined) {
       found.add({ severity: 'error', kind: 'lookup-dangling', object: `${what} lookup ${key[1]!.slice(0, 16)}…`, message: 'points at an entry that does not exist', action: 'run `peerpacs fsck --repair` to remove it' },
@@ -180,54 +225,63 @@ async function checkDangling (found: Findings, prefix: KvKey, target: (key: KvKe
   }
 }
 
-/** 3. With keys: every study and instance opened, every instance read back end to end. Returns the blobs read back. */
-async function readBackStudies (found: Findings, instances: RawInstance[]): Promise<Set<BlobId>> {
-  const studyIds: StudyId[] = []
-  for await (const [key] of found.archive.kv.entries(keys.studies)) studyIds.push(key[1] as StudyId)
-  const byStudy = new Map<StudyId, RawInstance[]>()
-  for (const i of instances) byStudy.set(i.studyId, [...(byStudy.get(i.studyId) ?? []), i])
-  for (const studyId of byStudy.keys()) {
-    if (!studyIds.includes(studyId)) {
-      found.add({ severity: 'error', kind: 'study-unreadable', object: `study ${studyId}`, message: `${byStudy.get(studyId)!.length} instances belong to a study that has no record`, action: RESTORE })
-    }
-  }
-  const readBack = new Set<BlobId>()
-  let done = 0
-  for (const studyId of studyIds) {
-    found.progress({ phase: 'studies', done: done++, total: studyIds.length })
-    await readBackStudy(found, studyId, byStudy.get(studyId) ?? [], readBack)
-  }
-  found.progress({ phase: 'studies', done, total: studyIds.length })
-  return readBack
+async function count (source: AsyncIterable<unknown>): Promise<number> {
+  let n = 0
+  for await (const _ of source) n++
+  return n
 }
 
-async function readBackStudy (found: Findings, studyId: StudyId, raws: RawInstance[], readBack: Set<BlobId>): Promise<void> {
+/** 3. With keys: every study and instance opened, every instance read back end to end, study by study. */
+async function readBackStudies (found: Findings): Promise<void> {
+  const kv = found.archive.kv
+  for (const { studyId, count } of found.withoutStudy) {
+    found.add({ severity: 'error', kind: 'study-unreadable', object: `study ${studyId}`, message: `${count} instances belong to a study that has no record`, action: RESTORE })
+  }
+  const total = await count(kv.entries(keys.studies))
+  let done = 0
+  for await (const [key] of kv.entries(keys.studies)) {
+    found.progress({ phase: 'studies', done: done++, total })
+    await readBackStudy(found, key[1] as StudyId)
+  }
+  found.progress({ phase: 'studies', done, total })
+}
+
+async function readBackStudy (found: Findings, studyId: StudyId): Promise<void> {
+  const kv = found.archive.kv
   let study: StudyContext
   try {
     study = await found.archive.study(studyId)
     found.checked.studies++
   } catch (error) {
     if (!(error instanceof PeerpacsError)) throw error
-    found.add({ severity: 'error', kind: 'study-unreadable', object: `study ${studyId}`, message: error.message, action: `${RESTORE}; its ${raws.length} instances cannot be read meanwhile` })
+    const instances = await count(kv.entries(keys.instancesOf(studyId)))
+    found.add({ severity: 'error', kind: 'study-unreadable', object: `study ${studyId}`, message: error.message, action: `${RESTORE}; its ${instances} instances cannot be read meanwhile` })
     return
   }
-  for (const raw of raws) {
-    if (raw.blob !== undefined) await readBackInstance(found, study, raw, raw.blob, readBack)
+  for await (const [key, bytes] of kv.entries(keys.instancesOf(studyId))) {
+    let blob: BlobId
+    try {
+      blob = decodeInstanceRecord(bytes).blob
+    } catch {
+      continue // reported by checkInstanceRecords
+    }
+    await readBackInstance(found, study, { key, studyId, lookup: key[2]! }, blob, bytes)
   }
 }
 
-async function readBackInstance (found: Findings, study: StudyContext, raw: RawInstance, blob: BlobId, readBack: Set<BlobId>): Promise<void> {
+async function readBackInstance (found: Findings, study: StudyContext, raw: RawInstance, blob: BlobId, bytes: Uint8Array): Promise<void> {
   const archive = found.archive
   const label = `study ${study.attributes.studyInstanceUid}`
   let entry
   try {
-    entry = openInstanceEntry(archive, study, raw.key, (await archive.kv.get(raw.key))!)
+    entry = openInstanceEntry(archive, study, raw.key, bytes)
   } catch (error) {
     if (!(error instanceof PeerpacsError)) throw error
     found.add({ severity: 'error', kind: 'instance-unreadable', object: `an instance of ${label} (blob ${blob})`, message: error.message, action: RESTORE })
     return
   }
-  readBack.add(entry.blob)
+  const index = found.referenced.indexOf(entry.blob)
+  if (index >= 0) found.referenced.setFlags(index, READ_BACK)
   try {
     found.checked.bytes += await drain(readInstance(archive, study, entry))
     found.checked.instances++
@@ -244,33 +298,38 @@ async function readBackInstance (found: Findings, study: StudyContext, raw: RawI
 }
 
 /** 4. Blobs not read back above (all of them when keyless): every block against its record. */
-async function verifyBlobs (found: Findings, toVerify: BlobDigest[], referenced: Set<BlobId>): Promise<void> {
-  const archive = found.archive
+async function verifyBlobs (found: Findings): Promise<void> {
+  const { archive, referenced } = found
   const setAside = async (id: BlobId): Promise<string> => { const moved = await found.quarantine(id); await found.batch([{ type: 'del', key: keys.blob(id) }]); return moved }
+  const total = found.checked.blobs - referenced.countWith(RECORD_OK | READ_BACK)
   let done = 0
-  for (const digest of toVerify) {
-    found.progress({ phase: 'blobs', done: done++, total: toVerify.length })
+  for await (const [key, bytes] of archive.kv.entries(keys.blobs)) {
+    const digest = found.digestOf(key[1]!, bytes)
+    if (digest === undefined) continue // reported by checkBlobRecords
+    const index = referenced.indexOf(digest.id)
+    if (index >= 0 && (referenced.flagsAt(index) & READ_BACK) !== 0) continue
+    found.progress({ phase: 'blobs', done: done++, total })
     try {
       found.checked.bytes += await drain(readVerified(archive.blobs, archive.provider, digest))
     } catch (error) {
       if (!(error instanceof PeerpacsError)) throw error
       found.add({ severity: 'error', kind: 'blob-damaged', object: `blob ${digest.id}`, message: error.message, action: 'run `peerpacs fsck` with keys to name its instance; `--repair` sets the damaged copy aside so a re-import can restore it' },
-        referenced.has(digest.id) ? undefined : async () => await setAside(digest.id))
+        index >= 0 ? undefined : async () => await setAside(digest.id))
       continue
     }
-    if (!referenced.has(digest.id)) {
+    if (index < 0) {
       found.add({ severity: 'warning', kind: 'blob-unreferenced', object: `blob ${digest.id}`, message: 'intact, but no instance names it', action: '`peerpacs fsck --repair` moves it to quarantine/' },
         async () => await setAside(digest.id))
     }
   }
-  found.progress({ phase: 'blobs', done, total: toVerify.length })
+  found.progress({ phase: 'blobs', done, total })
 }
 
 /** 5. Files in the store that the index does not name. */
-async function checkStoreFiles (found: Findings, records: Map<BlobId, BlobDigest>, referenced: Set<BlobId>): Promise<void> {
+async function checkStoreFiles (found: Findings): Promise<void> {
   const archive = found.archive
   for await (const id of archive.blobs.list()) {
-    if (records.has(id) || referenced.has(id)) continue
+    if (found.referenced.has(id) || found.digestOf(id, await archive.kv.get(keys.blob(id))) !== undefined) continue
     found.add({ severity: 'warning', kind: 'blob-orphan', object: `blob file ${id}`, message: 'no index record names it (left by an interrupted import); it holds nothing that was acknowledged', action: '`peerpacs fsck --repair` moves it to quarantine/' },
       async () => await found.quarantine(id))
   }

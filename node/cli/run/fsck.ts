@@ -22,7 +22,7 @@ export async function run (context: CommandContext): Promise<number> {
     const report = await fsck(archive, {
       keyless,
       repair: values.repair === true,
-      onProgress: (p) => out.progress(`checking ${p.phase}: ${p.done}/${p.total}`)
+      onProgress: (p) => out.progress(`checking ${p.phase}: ${p.done}${p.total === undefined ? '' : `/${p.total}`}`)
     })
     out.done()
     for (const problem of report.problems) {
