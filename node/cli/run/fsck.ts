@@ -19,10 +19,15 @@ export async function run (context: CommandContext): Promise<number> {
       out.line(`rebuilt the index from the log: ${rebuilt.studies} studies, ${rebuilt.instances} instances; ${rebuilt.dropped} entries the log does not name were dropped`)
       for (const u of rebuilt.unopened) out.warn(`study ${u.studyId} of the log does not open here: ${u.message}`)
     }
+    let phase = ''
     const report = await fsck(archive, {
       keyless,
       repair: values.repair === true,
-      onProgress: (p) => out.progress(`checking ${p.phase}: ${p.done}${p.total === undefined ? '' : `/${p.total}`}`)
+      // Each phase shows at least once (a new phase is not held back by the ten-a-second limit).
+      onProgress: (p) => {
+        out.progress(`checking ${p.phase}: ${p.done}${p.total === undefined ? '' : `/${p.total}`}`, p.phase !== phase)
+        phase = p.phase
+      }
     })
     out.done()
     for (const problem of report.problems) {
