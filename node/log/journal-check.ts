@@ -20,8 +20,11 @@ import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
 import { toHex as toHexString } from '../../protocol/encoding.ts'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { decodeOp, OpLog, OpRejectedError, stateDigest, type OrgState, type RejectReason, type SignedOp } from '../../protocol/log/index.ts'
+import { nativeProvider } from '../crypto/native-provider.ts'
 import type { KvStore } from '../store/kv.ts'
 import { keys } from '../store/key-space.ts'
+import { SeqRanges } from './seq-ranges.ts'
+import { POOL_MIN_BATCH, type VerifyPool } from './verify-pool.ts'
 
 export interface LogProblem {
   readonly kind: 'journal-key' | 'journal-gap' | 'journal-order' | 'op-damaged' | 'wrong-org' | 'missing-parent' | 'seq-gap' | 'fork' | 'replay-mismatch' |
@@ -60,89 +63,114 @@ export interface LogCheck {
   readonly problems: LogProblem[]
 }
 
-/** Reads every journal entry, in position order; keys that are not journal positions are problems. */
-export async function readJournal (kv: KvStore, problems: LogProblem[]): Promise<JournalEntry[]> {
-  const out: JournalEntry[] = []
+/** Every journal entry, in position order, streamed; keys that are not journal positions are problems. */
+export async function * readJournal (kv: KvStore, problems: LogProblem[]): AsyncIterable<JournalEntry> {
   for await (const [key, value] of kv.entries(keys.journal)) {
     const part = key[1] ?? ''
     if (key.length !== 2 || !keys.isJournalPosition(part)) {
       problems.push({ kind: 'journal-key', object: `index key ${JSON.stringify(key)}`, message: 'an entry under the journal prefix is not a journal position (12 digits): the index was altered' })
       continue
     }
-    out.push({ position: Number(part), bytes: value })
+    yield { position: Number(part), bytes: value }
   }
-  return out
-}
-
-function ranges (seqs: number[]): string {
-  const out: string[] = []
-  let start = seqs[0]!
-  let prev = start
-  for (const s of [...seqs.slice(1), Number.NaN]) {
-    if (s === prev + 1) { prev = s; continue }
-    out.push(start === prev ? String(start) : `${start}–${prev}`)
-    start = s
-    prev = s
-  }
-  return out.join(', ')
 }
 
 const short = (id: string): string => id.slice(0, 16)
 
-type Decoded = Array<{ position: number, op: SignedOp }>
+/** Journal entries read so far and ops decoded, for progress. */
+export interface JournalProgress { readonly phase: 'ops' | 'replay', readonly entries: number }
+
+export interface CheckJournalOptions {
+  /** Verifies batches on worker threads first (verify-pool.ts); used only with the native provider, whose verdicts the workers give. */
+  readonly pool?: VerifyPool
+  readonly onProgress?: (progress: JournalProgress) => void
+}
+
+/** Entries handed to the op set at a time (and to the verify pool). */
+const BATCH = 1024
+
+/**
+ * What the checks keep while the journal streams past, besides the op set itself (which holds
+ * every op, its bytes included: that is the log's memory, as a node's is): per journal entry a
+ * position and a reference to its op (for the order and missing-parent checks, which run once
+ * every op is held), per op id its last position, per author its seqs as ranges.
+ */
+class JournalState {
+  readonly oplog: OpLog
+  readonly genesis: SignedOp
+  readonly gaps: LogProblem[] = []
+  readonly damaged: LogProblem[] = []
+  readonly positions: number[] = []
+  readonly ops: SignedOp[] = []
+  readonly at = new Map<string, number>()
+  readonly seqs = new Map<string, SeqRanges>()
+  entries = 0
+  first: number | undefined
+  previous: number | undefined
+
+  constructor (oplog: OpLog) {
+    this.oplog = oplog
+    this.genesis = oplog.get(oplog.orgId)!
+    this.at.set(this.genesis.idHex, -1)
+    this.seqs.set(this.genesis.authorId, new SeqRanges(1))
+  }
+}
 
 /** Holes in the journal positions: an entry was deleted (or a write failed part way). */
-function journalGaps (journal: readonly JournalEntry[], problems: LogProblem[]): void {
-  for (let i = 1; i < journal.length; i++) {
-    const before = journal[i - 1]!.position
-    const after = journal[i]!.position
-    if (after > before + 1) {
-      const missing = after - before - 1
-      problems.push({
-        kind: 'journal-gap',
-        object: `journal ${before + 1}${missing > 1 ? `–${after - 1}` : ''}`,
-        message: `${missing === 1 ? 'journal entry' : `${missing} journal entries`} ${before + 1}${missing > 1 ? `–${after - 1}` : ''} ${missing === 1 ? 'is' : 'are'} missing: an op was deleted from the log`
-      })
-    }
-  }
-  if (journal.length > 0 && journal[0]!.position !== 0) {
-    problems.push({ kind: 'journal-gap', object: `journal 0–${journal[0]!.position - 1}`, message: `the first ${journal[0]!.position} journal entries are missing: ops were deleted from the log` })
+function gapBefore (j: JournalState, position: number): void {
+  const before = j.previous
+  j.previous = position
+  if (before === undefined) { j.first = position; return }
+  if (position > before + 1) {
+    const missing = position - before - 1
+    j.gaps.push({
+      kind: 'journal-gap',
+      object: `journal ${before + 1}${missing > 1 ? `–${position - 1}` : ''}`,
+      message: `${missing === 1 ? 'journal entry' : `${missing} journal entries`} ${before + 1}${missing > 1 ? `–${position - 1}` : ''} ${missing === 1 ? 'is' : 'are'} missing: an op was deleted from the log`
+    })
   }
 }
 
 /** Each entry alone: it decodes, its signature verifies, it is of this org; then added one by one (incremental state). */
-function decodeEntries (crypto: CryptoProvider, oplog: OpLog, genesis: SignedOp, journal: readonly JournalEntry[], problems: LogProblem[]): Decoded {
-  const decoded: Decoded = []
-  for (const entry of journal) {
+async function decodeBatch (crypto: CryptoProvider, j: JournalState, batch: readonly JournalEntry[], pool: VerifyPool | undefined): Promise<void> {
+  let passed: readonly boolean[] | undefined
+  if (pool !== undefined && batch.length >= POOL_MIN_BATCH) passed = await pool.check(batch.map((e) => e.bytes)).catch(() => undefined)
+  for (const [i, entry] of batch.entries()) {
+    gapBefore(j, entry.position)
+    j.entries++
     let op: SignedOp
     try {
-      op = decodeOp(crypto, entry.bytes)
+      // An op a worker passed went through this same decodeOp, signature included, on these bytes.
+      op = decodeOp(crypto, entry.bytes, passed?.[i] === true ? { signature: 'trusted' } : {})
     } catch (error) {
       const reason = error instanceof OpRejectedError ? error.reason : 'malformed'
       const message = error instanceof PeerpacsError ? error.message : String(error)
-      problems.push({ kind: 'op-damaged', object: `journal ${entry.position}`, message: `the op stored at journal entry ${entry.position} does not verify (${reason}): ${message}` })
+      j.damaged.push({ kind: 'op-damaged', object: `journal ${entry.position}`, message: `the op stored at journal entry ${entry.position} does not verify (${reason}): ${message}` })
       continue
     }
-    if (op.type === 'org.genesis' || op.org !== oplog.orgId) {
-      if (op.idHex !== genesis.idHex) problems.push({ kind: 'wrong-org', object: `op ${op.idHex}`, message: `journal entry ${entry.position} holds an op of another org (${op.type === 'org.genesis' ? 'a genesis op' : `org ${op.org.slice(0, 16)}…`})` })
+    if (op.type === 'org.genesis' || op.org !== j.oplog.orgId) {
+      if (op.idHex !== j.genesis.idHex) j.damaged.push({ kind: 'wrong-org', object: `op ${op.idHex}`, message: `journal entry ${entry.position} holds an op of another org (${op.type === 'org.genesis' ? 'a genesis op' : `org ${op.org.slice(0, 16)}…`})` })
       continue
     }
-    decoded.push({ position: entry.position, op })
-    oplog.add(op)
+    j.positions.push(entry.position)
+    j.ops.push(op)
+    j.at.set(op.idHex, entry.position)
+    const seqs = j.seqs.get(op.authorId)
+    if (seqs === undefined) j.seqs.set(op.authorId, new SeqRanges(op.seq))
+    else seqs.add(op.seq)
+    j.oplog.add(op)
   }
-  return decoded
 }
 
 /**
  * The journal holds ops in the order this node accepted them, which is causal: an op stored
  * before one of its parents means entries were moved (reordered) after they were written.
  */
-function orderProblems (genesis: SignedOp, decoded: Decoded, problems: LogProblem[]): void {
-  const at = new Map<string, number>([[genesis.idHex as string, -1]])
-  for (const { position, op } of decoded) at.set(op.idHex as string, position)
-  for (const { position, op } of decoded) {
+function orderProblems (j: JournalState, problems: LogProblem[]): void {
+  for (const [i, op] of j.ops.entries()) {
+    const position = j.positions[i]!
     for (const parent of op.parents) {
-      const p = at.get(toHexString(parent))
+      const p = j.at.get(toHexString(parent))
       if (p !== undefined && p > position) {
         problems.push({ kind: 'journal-order', object: `journal ${position}`, message: `the ${op.type} op by ${op.authorId} (seq ${op.seq}) at journal entry ${position} comes before its parent at entry ${p}: journal entries were reordered` })
       }
@@ -151,40 +179,31 @@ function orderProblems (genesis: SignedOp, decoded: Decoded, problems: LogProble
 }
 
 /** Parents that never arrived: ops were lost. */
-function missingParents (oplog: OpLog, decoded: Decoded, problems: LogProblem[]): void {
-  for (const { position, op } of decoded) {
+function missingParents (j: JournalState, problems: LogProblem[]): void {
+  const oplog = j.oplog
+  for (const [i, op] of j.ops.entries()) {
     if (oplog.verdict(op.idHex)?.status !== 'pending') continue
     const missing = op.parents.map((p) => Buffer.from(p).toString('hex')).filter((p) => !oplog.has(p) && oplog.verdict(p) === undefined)
     problems.push({
       kind: 'missing-parent',
       object: `op ${op.idHex}`,
-      message: `${op.type} op (journal ${position}, by ${op.authorId} seq ${op.seq}) cannot be placed: ` +
+      message: `${op.type} op (journal ${j.positions[i]!}, by ${op.authorId} seq ${op.seq}) cannot be placed: ` +
         (missing.length > 0 ? `its parent${missing.length > 1 ? 's' : ''} ${missing.map(short).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the log` : 'an ancestor is not in the log')
     })
   }
 }
 
-/** Every author's chain is 1..n; returns the seqs held per author. */
-function seqGaps (genesis: SignedOp, decoded: Decoded, problems: LogProblem[]): Map<string, Set<number>> {
-  const seqsByAuthor = new Map<string, Set<number>>([[genesis.authorId, new Set([1])]])
-  for (const { op } of decoded) {
-    let seqs = seqsByAuthor.get(op.authorId)
-    if (seqs === undefined) seqsByAuthor.set(op.authorId, seqs = new Set())
-    seqs.add(op.seq)
-  }
-  for (const [author, set] of seqsByAuthor) {
-    const seqs = [...set].sort((a, b) => a - b)
-    const max = seqs[seqs.length - 1]!
-    if (seqs.length === max) continue
-    const missing: number[] = []
-    for (let s = 1; s <= max; s++) if (!set.has(s)) missing.push(s)
+/** Every author's chain is 1..n. */
+function seqGaps (j: JournalState, problems: LogProblem[]): void {
+  for (const [author, seqs] of j.seqs) {
+    const missing = seqs.missing()
+    if (missing.count === 0) continue
     problems.push({
       kind: 'seq-gap',
       object: `author ${author}`,
-      message: `the ops of ${author} are not a contiguous chain: seq ${ranges(missing)} ${missing.length > 1 ? 'are' : 'is'} missing (held: ${ranges(seqs)}); an op was removed`
+      message: `the ops of ${author} are not a contiguous chain: seq ${missing.text} ${missing.count > 1 ? 'are' : 'is'} missing (held: ${seqs.text()}); an op was removed`
     })
   }
-  return seqsByAuthor
 }
 
 /** Forks, and the incremental state against a replay from scratch. */
@@ -200,16 +219,35 @@ function stateProblems (crypto: CryptoProvider, oplog: OpLog, problems: LogProbl
   return { incrementalDigest, replayDigest }
 }
 
-/** Rebuilds the op set from the journal and checks it (see the header). Pure apart from the provider. */
-export function checkJournal (crypto: CryptoProvider, genesisBytes: Uint8Array, journal: readonly JournalEntry[]): LogCheck {
-  const problems: LogProblem[] = []
-  const oplog = new OpLog(crypto, genesisBytes, { maxPending: Math.max(10_000, journal.length + 1) })
-  const genesis = oplog.get(oplog.orgId)!
-  journalGaps(journal, problems)
-  const decoded = decodeEntries(crypto, oplog, genesis, journal, problems)
-  orderProblems(genesis, decoded, problems)
-  missingParents(oplog, decoded, problems)
-  const seqsByAuthor = seqGaps(genesis, decoded, problems)
+/**
+ * Rebuilds the op set from the journal, streamed in position order, and checks it (see the
+ * header). Pure apart from the provider and the optional pool.
+ */
+export async function checkJournal (crypto: CryptoProvider, genesisBytes: Uint8Array, journal: AsyncIterable<JournalEntry> | Iterable<JournalEntry>, options: CheckJournalOptions = {}): Promise<LogCheck> {
+  // Every op waits for its parents if it must: nothing is refused as 'pending-full' here.
+  const oplog = new OpLog(crypto, genesisBytes, { maxPending: Number.MAX_SAFE_INTEGER })
+  const j = new JournalState(oplog)
+  const pool = crypto === nativeProvider ? options.pool : undefined
+  let batch: JournalEntry[] = []
+  const flush = async (): Promise<void> => {
+    await decodeBatch(crypto, j, batch, pool)
+    batch = []
+    options.onProgress?.({ phase: 'ops', entries: j.entries })
+  }
+  for await (const entry of journal) {
+    batch.push(entry)
+    if (batch.length >= BATCH) await flush()
+  }
+  await flush()
+  const problems: LogProblem[] = [...j.gaps]
+  if (j.first !== undefined && j.first !== 0) {
+    problems.push({ kind: 'journal-gap', object: `journal 0–${j.first - 1}`, message: `the first ${j.first} journal entries are missing: ops were deleted from the log` })
+  }
+  problems.push(...j.damaged)
+  orderProblems(j, problems)
+  missingParents(j, problems)
+  seqGaps(j, problems)
+  options.onProgress?.({ phase: 'replay', entries: j.entries })
   const digests = stateProblems(crypto, oplog, problems)
   const state = oplog.state
   const rejected: RejectedOp[] = []
@@ -217,5 +255,5 @@ export function checkJournal (crypto: CryptoProvider, genesisBytes: Uint8Array, 
     const op = oplog.get(opId)
     rejected.push({ opId, author: op === undefined ? '' : op.authorId, seq: op?.seq ?? 0, opType: op?.type ?? '', reason })
   }
-  return { oplog, state, entries: journal.length, ops: oplog.size, authors: seqsByAuthor.size, rejected, ...digests, problems }
+  return { oplog, state, entries: j.entries, ops: oplog.size, authors: j.seqs.size, rejected, ...digests, problems }
 }

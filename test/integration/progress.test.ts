@@ -1,6 +1,6 @@
 /**
  * Long work shows progress on a terminal, and only there: under a pseudo-terminal (util-linux
- * `script`) import, export and fsck rewrite a status line; piped, nothing but results is printed.
+ * `script`) import, export, fsck and log verify rewrite a status line; piped, nothing but results is printed.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -19,7 +19,7 @@ function onTerminal (args: string[]): string {
   return r.stdout
 }
 
-it('import, export and fsck show progress on a terminal and not in a pipe', async (t) => {
+it('import, export, fsck and log verify show progress on a terminal and not in a pipe', async (t) => {
   const root = await tempDir(t)
   const data = join(root, 'data')
   const set = await writeStudies(join(root, 'in'), [{ seed: 71, patient: KNOWN_PATIENTS[0]!, profile: 'mixed' }])
@@ -30,6 +30,7 @@ it('import, export and fsck show progress on a terminal and not in a pipe', asyn
   const [uid] = set.studies.keys()
   assert.match(onTerminal(['export', '--data', data, uid!, join(root, 'out')]), /\rexporting \d+ instances/)
   assert.match(onTerminal(['fsck', '--data', data]), /\rchecking studies: \d+\/1/)
+  assert.match(onTerminal(['log', 'verify', '--data', data]), /\rreplaying the log from scratch \(\d+ journal entries\)/)
   const piped = await runCli(['import', '--data', data, set.dir])
   assert.doesNotMatch(piped.stdout + piped.stderr, /\r/)
 })

@@ -12,7 +12,10 @@ export async function run (context: CommandContext): Promise<number> {
   const { args, out } = context
   if (args[0] !== 'verify') throw new UsageError(`unknown log action "${args[0] ?? ''}"`, 'use `peerpacs log verify`')
   return await withLogCheck(context, 'log', 'none', async (archive) => {
-    const check = await checkArchiveLog(archive, context.node?.status?.())
+    const check = await checkArchiveLog(archive, context.node?.status?.(), (p) => {
+      out.progress(p.phase === 'ops' ? `verifying the log: ${p.entries} journal entries` : `replaying the log from scratch (${p.entries} journal entries)`, p.phase === 'replay')
+    })
+    out.done()
     const { state } = check
     const problems: LogProblem[] = [...check.problems]
 
