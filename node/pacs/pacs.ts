@@ -245,7 +245,7 @@ export class Pacs {
   }
 
   /** Every study's compact entry, in no particular order. */
-  studies (): IterableIterator<StudyEntry> { return this.#index.entries() }
+  studies (): readonly StudyEntry[] { return this.#index.entries() }
 
   /** Every instance, read from the index on disk one study at a time (fsck-like walks, tests). */
   async * everyInstance (): AsyncIterable<CatalogInstance> {

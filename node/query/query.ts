@@ -108,6 +108,8 @@ class Kept {
   readonly #kept: Candidate[] = []
   readonly #cap: number
   readonly #level: QueryLevel
+  /** Once the kept rows are trimmed to the cap: the last of them; a match ordered after it is only counted. */
+  #worst: QueryRow | undefined
   total = 0
   constructor (level: QueryLevel, options: QueryOptions) {
     this.#level = level
@@ -116,6 +118,7 @@ class Kept {
 
   add (candidate: Candidate): void {
     this.total++
+    if (this.#worst !== undefined && order(this.#level, candidate.sort, this.#worst) >= 0) return
     this.#kept.push(candidate)
     if (this.#kept.length >= 2 * this.#cap + 1024) this.#trim()
   }
@@ -123,6 +126,7 @@ class Kept {
   #trim (): void {
     this.#kept.sort((a, b) => order(this.#level, a.sort, b.sort))
     this.#kept.length = Math.min(this.#kept.length, this.#cap)
+    if (this.#kept.length > 0 && this.#kept.length === this.#cap) this.#worst = this.#kept[this.#cap - 1]!.sort
   }
 
   result (options: QueryOptions): QueryResult {

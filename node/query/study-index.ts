@@ -7,7 +7,7 @@
  * at a time (query.ts). Short repeated strings and lists are shared between entries.
  */
 import type { StudyId } from '../../protocol/study-id.ts'
-import type { StudyAttributes } from '../archive/index-layout.ts'
+import { STUDY_FIELDS, type StudyAttributes } from '../archive/index-layout.ts'
 import type { StudyEntry } from './attributes.ts'
 
 /** What one instance adds to its study's entry. */
@@ -37,8 +37,21 @@ interface Held extends StudyEntry {
   syntaxes: Array<[string, string, number]>
 }
 
+/**
+ * The attributes with every study field present (undefined when absent), in one order: objects
+ * of one shape, so the hot loop of a study query reads them monomorphically (objects of many
+ * shapes made each read several times slower, measured over 50,000 studies).
+ */
+function uniform (a: StudyAttributes): StudyAttributes {
+  const out: Record<string, unknown> = {}
+  for (const field of STUDY_FIELDS) out[field] = (a as Record<string, unknown>)[field]
+  return out as unknown as StudyAttributes
+}
+
 export class StudyIndex {
   readonly #byId = new Map<StudyId, Held>()
+  /** The same entries in an array: a study query walks it (an array is walked faster than a map). */
+  readonly #all: Held[] = []
   readonly #byUid = new Map<string, Held>()
   /** SOP class → transfer syntax → instances stored. */
   readonly #syntaxes = new Map<string, Map<string, number>>()
@@ -49,7 +62,7 @@ export class StudyIndex {
   get studyCount (): number { return this.#byId.size }
   get instanceCount (): number { return this.#instances }
 
-  entries (): IterableIterator<StudyEntry> { return this.#byId.values() }
+  entries (): readonly StudyEntry[] { return this.#all }
   byId (id: StudyId): StudyEntry | undefined { return this.#byId.get(id) }
   byUid (studyInstanceUid: string): StudyEntry | undefined { return this.#byUid.get(studyInstanceUid) }
 
@@ -67,6 +80,7 @@ export class StudyIndex {
 
   clear (): void {
     this.#byId.clear()
+    this.#all.length = 0
     this.#byUid.clear()
     this.#syntaxes.clear()
     this.#instances = 0
@@ -107,9 +121,9 @@ export class StudyIndex {
   #entry (id: StudyId, attributes: StudyAttributes): Held {
     let entry = this.#byId.get(id)
     if (entry === undefined) {
-      // The study record's attributes object itself (the archive holds it for the study's keys anyway).
-      entry = { storedIn: id, attributes, modalities: [], sopClasses: [], series: [], instances: 0, syntaxes: [] }
+      entry = { storedIn: id, attributes: uniform(attributes), modalities: [], sopClasses: [], series: [], instances: 0, syntaxes: [] }
       this.#byId.set(id, entry)
+      this.#all.push(entry)
       this.#byUid.set(attributes.studyInstanceUid, entry)
     }
     return entry
