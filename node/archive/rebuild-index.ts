@@ -21,7 +21,8 @@ export interface RebuildReport {
   readonly dropped: number
 }
 
-const DERIVED = [keys.studies, keys.studyUids, keys.instances, keys.sops, keys.blobs]
+// The query index's caches (summaries, snapshot) are dropped too: the node makes them again from the records.
+const DERIVED = [keys.studies, keys.studyUids, keys.instances, keys.sops, keys.blobs, keys.studySummaries, keys.indexSnapshots]
 
 export async function rebuildIndex (archive: Archive, onProgress?: (done: number, total: number) => void): Promise<RebuildReport> {
   // Instances stored but not logged yet would otherwise be dropped as "not named by the log".
