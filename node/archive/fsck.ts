@@ -86,6 +86,8 @@ class Findings {
   readonly progress: (progress: FsckProgress) => void
   /** Every blob an instance record names (16 bytes and a flag byte each: blob-id-set.ts). */
   readonly referenced = new BlobIdSet()
+  /** Blob records found unreadable (each one is an error reported). */
+  readonly badRecords = new Set<string>()
   /** Groups of instance records whose study has no record (reported with keys, before the read-back). */
   readonly withoutStudy: Array<{ studyId: StudyId, count: number }> = []
 
@@ -106,14 +108,18 @@ class Findings {
     return where === undefined ? 'the blob was already gone' : `blob kept at ${where}`
   }
 
-  /** The digest of blob record `bytes` under key part `id`, if it is well formed and consistent with its id. */
+  /**
+   * The digest of the blob record `bytes` under key part `id`, unless it is absent or was found
+   * unreadable by checkBlobRecords (which checked every record once: the index does not change
+   * while fsck runs, a running node holds ingest off).
+   */
   digestOf (id: string, bytes: Uint8Array | undefined): BlobDigest | undefined {
-    if (bytes === undefined) return undefined
-    try {
-      return recordDigest(this.archive, id, bytes)
-    } catch {
-      return undefined
-    }
+    return this.recorded(id, bytes) ? decodeBlobRecord(id as BlobId, bytes!) : undefined
+  }
+
+  /** Whether a blob has a readable record: `bytes` is what the index holds under its key. */
+  recorded (id: string, bytes: Uint8Array | undefined): boolean {
+    return bytes !== undefined && !this.badRecords.has(id)
   }
 }
 
@@ -156,6 +162,7 @@ async function checkBlobRecords (found: Findings): Promise<void> {
       recordDigest(archive, id, bytes)
       found.checked.blobs++
     } catch (error) {
+      found.badRecords.add(id)
       found.add({ severity: 'error', kind: 'blob-record', object: `blob record ${id}`, message: `unreadable blob record: ${message(error)}`, action: RESTORE })
     }
   }
@@ -184,7 +191,7 @@ async function checkInstanceRecords (found: Findings): Promise<void> {
       found.add({ severity: 'error', kind: 'instance-unreadable', object: `instance record ${instance.key.join('/')}`, message: `does not decode: ${message(error)}`, action: RESTORE })
       continue
     }
-    const recorded = found.digestOf(blob, await archive.kv.get(keys.blob(blob))) !== undefined
+    const recorded = found.recorded(blob, await archive.kv.get(keys.blob(blob)))
     found.referenced.add(blob, recorded ? RECORD_OK : 0)
     await checkInstancePointers(found, instance, blob, recorded)
   }
@@ -329,7 +336,7 @@ async function verifyBlobs (found: Findings): Promise<void> {
 async function checkStoreFiles (found: Findings): Promise<void> {
   const archive = found.archive
   for await (const id of archive.blobs.list()) {
-    if (found.referenced.has(id) || found.digestOf(id, await archive.kv.get(keys.blob(id))) !== undefined) continue
+    if (found.referenced.has(id) || found.recorded(id, await archive.kv.get(keys.blob(id)))) continue
     found.add({ severity: 'warning', kind: 'blob-orphan', object: `blob file ${id}`, message: 'no index record names it (left by an interrupted import); it holds nothing that was acknowledged', action: '`peerpacs fsck --repair` moves it to quarantine/' },
       async () => await found.quarantine(id))
   }
