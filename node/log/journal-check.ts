@@ -20,11 +20,9 @@ import type { CryptoProvider } from '../../protocol/crypto-provider.ts'
 import { toHex as toHexString } from '../../protocol/encoding.ts'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { decodeOp, OpLog, OpRejectedError, stateDigest, type OrgState, type RejectReason, type SignedOp } from '../../protocol/log/index.ts'
-import { nativeProvider } from '../crypto/native-provider.ts'
 import type { KvStore } from '../store/kv.ts'
 import { keys } from '../store/key-space.ts'
 import { SeqRanges } from './seq-ranges.ts'
-import { POOL_MIN_BATCH, type VerifyPool } from './verify-pool.ts'
 
 export interface LogProblem {
   readonly kind: 'journal-key' | 'journal-gap' | 'journal-order' | 'op-damaged' | 'wrong-org' | 'missing-parent' | 'seq-gap' | 'fork' | 'replay-mismatch' |
@@ -81,13 +79,11 @@ const short = (id: string): string => id.slice(0, 16)
 export interface JournalProgress { readonly phase: 'ops' | 'replay', readonly entries: number }
 
 export interface CheckJournalOptions {
-  /** Verifies batches on worker threads first (verify-pool.ts); used only with the native provider, whose verdicts the workers give. */
-  readonly pool?: VerifyPool
   readonly onProgress?: (progress: JournalProgress) => void
 }
 
-/** Entries handed to the op set at a time (and to the verify pool). */
-const BATCH = 1024
+/** Entries decoded between two progress reports. */
+const PROGRESS_EVERY = 1024
 
 /**
  * What the checks keep while the journal streams past, besides the op set itself (which holds
@@ -132,34 +128,29 @@ function gapBefore (j: JournalState, position: number): void {
 }
 
 /** Each entry alone: it decodes, its signature verifies, it is of this org; then added one by one (incremental state). */
-async function decodeBatch (crypto: CryptoProvider, j: JournalState, batch: readonly JournalEntry[], pool: VerifyPool | undefined): Promise<void> {
-  let passed: readonly boolean[] | undefined
-  if (pool !== undefined && batch.length >= POOL_MIN_BATCH) passed = await pool.check(batch.map((e) => e.bytes)).catch(() => undefined)
-  for (const [i, entry] of batch.entries()) {
-    gapBefore(j, entry.position)
-    j.entries++
-    let op: SignedOp
-    try {
-      // An op a worker passed went through this same decodeOp, signature included, on these bytes.
-      op = decodeOp(crypto, entry.bytes, passed?.[i] === true ? { signature: 'trusted' } : {})
-    } catch (error) {
-      const reason = error instanceof OpRejectedError ? error.reason : 'malformed'
-      const message = error instanceof PeerpacsError ? error.message : String(error)
-      j.damaged.push({ kind: 'op-damaged', object: `journal ${entry.position}`, message: `the op stored at journal entry ${entry.position} does not verify (${reason}): ${message}` })
-      continue
-    }
-    if (op.type === 'org.genesis' || op.org !== j.oplog.orgId) {
-      if (op.idHex !== j.genesis.idHex) j.damaged.push({ kind: 'wrong-org', object: `op ${op.idHex}`, message: `journal entry ${entry.position} holds an op of another org (${op.type === 'org.genesis' ? 'a genesis op' : `org ${op.org.slice(0, 16)}…`})` })
-      continue
-    }
-    j.positions.push(entry.position)
-    j.ops.push(op)
-    j.at.set(op.idHex, entry.position)
-    const seqs = j.seqs.get(op.authorId)
-    if (seqs === undefined) j.seqs.set(op.authorId, new SeqRanges(op.seq))
-    else seqs.add(op.seq)
-    j.oplog.add(op)
+function decodeEntry (crypto: CryptoProvider, j: JournalState, entry: JournalEntry): void {
+  gapBefore(j, entry.position)
+  j.entries++
+  let op: SignedOp
+  try {
+    op = decodeOp(crypto, entry.bytes)
+  } catch (error) {
+    const reason = error instanceof OpRejectedError ? error.reason : 'malformed'
+    const message = error instanceof PeerpacsError ? error.message : String(error)
+    j.damaged.push({ kind: 'op-damaged', object: `journal ${entry.position}`, message: `the op stored at journal entry ${entry.position} does not verify (${reason}): ${message}` })
+    return
   }
+  if (op.type === 'org.genesis' || op.org !== j.oplog.orgId) {
+    if (op.idHex !== j.genesis.idHex) j.damaged.push({ kind: 'wrong-org', object: `op ${op.idHex}`, message: `journal entry ${entry.position} holds an op of another org (${op.type === 'org.genesis' ? 'a genesis op' : `org ${op.org.slice(0, 16)}…`})` })
+    return
+  }
+  j.positions.push(entry.position)
+  j.ops.push(op)
+  j.at.set(op.idHex, entry.position)
+  const seqs = j.seqs.get(op.authorId)
+  if (seqs === undefined) j.seqs.set(op.authorId, new SeqRanges(op.seq))
+  else seqs.add(op.seq)
+  j.oplog.add(op)
 }
 
 /**
@@ -221,24 +212,17 @@ function stateProblems (crypto: CryptoProvider, oplog: OpLog, problems: LogProbl
 
 /**
  * Rebuilds the op set from the journal, streamed in position order, and checks it (see the
- * header). Pure apart from the provider and the optional pool.
+ * header). Pure apart from the provider.
  */
 export async function checkJournal (crypto: CryptoProvider, genesisBytes: Uint8Array, journal: AsyncIterable<JournalEntry> | Iterable<JournalEntry>, options: CheckJournalOptions = {}): Promise<LogCheck> {
   // Every op waits for its parents if it must: nothing is refused as 'pending-full' here.
   const oplog = new OpLog(crypto, genesisBytes, { maxPending: Number.MAX_SAFE_INTEGER })
   const j = new JournalState(oplog)
-  const pool = crypto === nativeProvider ? options.pool : undefined
-  let batch: JournalEntry[] = []
-  const flush = async (): Promise<void> => {
-    await decodeBatch(crypto, j, batch, pool)
-    batch = []
-    options.onProgress?.({ phase: 'ops', entries: j.entries })
-  }
   for await (const entry of journal) {
-    batch.push(entry)
-    if (batch.length >= BATCH) await flush()
+    decodeEntry(crypto, j, entry)
+    if (j.entries % PROGRESS_EVERY === 0) options.onProgress?.({ phase: 'ops', entries: j.entries })
   }
-  await flush()
+  options.onProgress?.({ phase: 'ops', entries: j.entries })
   const problems: LogProblem[] = [...j.gaps]
   if (j.first !== undefined && j.first !== 0) {
     problems.push({ kind: 'journal-gap', object: `journal 0–${j.first - 1}`, message: `the first ${j.first} journal entries are missing: ops were deleted from the log` })

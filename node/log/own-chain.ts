@@ -10,13 +10,12 @@ import type { Archive } from '../archive/archive.ts'
 import { readOrgFile } from '../keys/keyring.ts'
 import { checkJournal, readJournal, type JournalProgress, type LogCheck, type LogProblem } from './journal-check.ts'
 import { MARK_FILE, readSeqMark } from './seq-mark.ts'
-import { sharedVerifyPool } from './verify-pool.ts'
 
 /** Reads the org's genesis op (keys/org.cbor, not sealed) and the journal of `archive`, and checks them. */
 export async function checkArchiveLog (archive: Archive, running?: Record<string, unknown>, onProgress?: (progress: JournalProgress) => void): Promise<LogCheck & { ownChain: OwnChain }> {
   const problems: LogProblem[] = []
   const org = archive.hasKeys ? archive.keyring.org : await readOrgFile(archive.layout.keysDir, archive.provider)
-  const check = await checkJournal(archive.provider, org.genesisBytes, readJournal(archive.kv, problems), { pool: sharedVerifyPool(), ...(onProgress === undefined ? {} : { onProgress }) })
+  const check = await checkJournal(archive.provider, org.genesisBytes, readJournal(archive.kv, problems), onProgress === undefined ? {} : { onProgress })
   const ownChain = await checkOwnChain(archive, check, running, problems)
   return { ...check, problems: [...problems, ...check.problems], ownChain }
 }
