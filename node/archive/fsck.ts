@@ -110,11 +110,16 @@ class Findings {
 
   /**
    * The digest of the blob record `bytes` under key part `id`, unless it is absent or was found
-   * unreadable by checkBlobRecords (which checked every record once: the index does not change
-   * while fsck runs, a running node holds ingest off).
+   * unreadable by checkBlobRecords (which reported it). A running node holds ingest off while
+   * fsck runs; a record that changed since checkBlobRecords anyway counts as absent.
    */
   digestOf (id: string, bytes: Uint8Array | undefined): BlobDigest | undefined {
-    return this.recorded(id, bytes) ? decodeBlobRecord(id as BlobId, bytes!) : undefined
+    if (!this.recorded(id, bytes)) return undefined
+    try {
+      return recordDigest(this.archive, id, bytes!)
+    } catch {
+      return undefined
+    }
   }
 
   /** Whether a blob has a readable record: `bytes` is what the index holds under its key. */
