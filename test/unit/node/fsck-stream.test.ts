@@ -80,7 +80,9 @@ const kinds = (report: FsckReport): string[] => report.problems.map((p) => `${p.
 describe('fsck streams the index and keeps every finding', () => {
   test('with keys: every kind of damage, in check order', async (t) => {
     const { archive, names } = await damagedArchive(t)
-    const report = await fsck(archive, { keyless: false, repair: false })
+    const phases: string[] = []
+    const report = await fsck(archive, { keyless: false, repair: false, onProgress: (p) => { if (phases.at(-1) !== p.phase) phases.push(p.phase) } })
+    assert.deepEqual(phases, ['blob records', 'instance records', 'SOPInstanceUID lookups', 'StudyInstanceUID lookups', 'studies', 'blobs'], 'every walk of the index reports progress')
     assert.deepEqual(kinds(report), [
       'error blob-record',
       'error blob-missing-record',
