@@ -118,7 +118,9 @@ describe('fsck streams the index and keeps every finding', () => {
   test('keyless: the same index findings, and blobs verified against their records', async (t) => {
     const { archive, names } = await damagedArchive(t)
     const report = await fsck(archive, { keyless: true, repair: false })
-    assert.deepEqual(kinds(report), [
+    // Blobs are verified in id order, so the damaged and the unreferenced one come in either order.
+    const found = kinds(report)
+    assert.deepEqual([...found.slice(0, 7), ...found.slice(7, 9).sort(), ...found.slice(9)], [
       'error blob-record',
       'error blob-missing-record',
       'error lookup-missing',
