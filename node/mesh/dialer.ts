@@ -13,6 +13,22 @@ import type { Host } from './host.ts'
 export const FIRST_BACKOFF_MS = 1000
 export const MAX_BACKOFF_MS = 30_000
 const DIAL_TIMEOUT_MS = 10_000
+/** How long past its abort signal a dial may take to settle before it is given up on here. */
+const DIAL_GRACE_MS = 5_000
+
+/** `promise`, or a rejection once `ms` have passed (calling `onLate` first) if it has not settled by then. */
+async function settledWithin<T> (promise: Promise<T>, ms: number, onLate: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { onLate(); reject(new Error(`the dial did not settle within ${ms} ms`)) }, ms)
+    timer.unref()
+  })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 const TICK_MS = 500
 
 interface Target {
@@ -89,7 +105,10 @@ export class Dialer {
   async #dial (id: string, target: Target): Promise<void> {
     for (const addr of target.addrs) {
       try {
-        const connection = await this.#host.dial(addr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+        const connection = await settledWithin(this.#host.dial(addr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }), DIAL_TIMEOUT_MS + DIAL_GRACE_MS, () => {
+          // A dial that outlives its abort signal would leave this target `dialing` for good: never redialled.
+          this.#log.warn('mesh.dial.hung', { peer: id, address: addr.toString(), ms: DIAL_TIMEOUT_MS + DIAL_GRACE_MS })
+        })
         target.failures = 0
         // A bootstrap address without a peer id: once we know who answers, the address belongs to it.
         if (id.startsWith('addr:')) {
