@@ -1,5 +1,6 @@
 /** Temporary folders that tests always remove, and whole-tree scans and snapshots. */
 import { createHash } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
@@ -7,8 +8,28 @@ import type { TestContext } from 'node:test'
 
 export async function tempDir (t: Pick<TestContext, 'after'>, label = 'peerpacs-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), label))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  t.after(() => removeDir(dir))
   return dir
+}
+
+/**
+ * Removes a test's folder without ever failing the hook. A folder is usually made before the
+ * node that writes into it is started, so its removal runs first (after-hooks run in the order
+ * they were added) while that node may still be writing (a study.instances op, an index summary):
+ * rm then meets a folder that fills again (ENOTEMPTY). It is retried; if it still fails, it is
+ * left for the process's exit, because a throwing hook would skip the hooks after it, the one
+ * that stops the node among them, and the test file would never end.
+ */
+async function removeDir (dir: string): Promise<void> {
+  for (let attempt = 1; attempt <= 20; attempt++) {
+    try {
+      await rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 })
+      return
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  process.once('exit', () => { try { rmSync(dir, { recursive: true, force: true }) } catch {} })
 }
 
 export async function listFiles (root: string): Promise<string[]> {
@@ -64,5 +85,5 @@ export function sha256Hex (bytes: Uint8Array): string {
 /** A temporary folder for a whole suite (before/after hooks), removed by the returned function. */
 export async function suiteDir (label = 'peerpacs-test-'): Promise<{ path: string, remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), label))
-  return { path, remove: () => rm(path, { recursive: true, force: true }) }
+  return { path, remove: () => removeDir(path) }
 }
