@@ -79,6 +79,8 @@ async function inviter (t: TestContext): Promise<Inviter> {
   t.after(async () => { await archive.close() })
   const stored = await ingest(archive, build())
   const studyId = stored.studyId
+  // Its study.instances op now, not 250 ms later in the middle of a test counting ops.
+  await archive.unlogged.flushAll()
   const clock = { now: Date.now() }
   const invites = await InviteStore.open(archive, { now: () => clock.now })
   const log = await archive.log()
