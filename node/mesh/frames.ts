@@ -25,7 +25,14 @@ export function framed (stream: Stream, options: { maxFrameBytes: number, readTi
     stream,
     read: async () => {
       try {
-        return (await lp.read({ signal: AbortSignal.timeout(options.readTimeoutMs) })).subarray()
+        // Between reads the stream is paused, so the muxer stops granting the sender window: a
+        // reader busy with a frame (verifying a batch of ops) holds its sender up, instead of
+        // letting unread bytes pile up past the byte stream's buffer (4 MiB: "Read buffer
+        // overflow", which ended a 100k-instance catch-up at its ~1,945th op, every time).
+        resume(stream)
+        const frame = (await lp.read({ signal: AbortSignal.timeout(options.readTimeoutMs) })).subarray()
+        pause(stream)
+        return frame
       } catch (cause) {
         const name = (cause as Error).name
         if (name === 'TimeoutError' || name === 'AbortError') throw new FrameError(`no frame within ${options.readTimeoutMs} ms`, { cause })
@@ -40,4 +47,12 @@ export function framed (stream: Stream, options: { maxFrameBytes: number, readTi
       await lp.write(frame, { signal: AbortSignal.timeout(options.readTimeoutMs) })
     }
   }
+}
+
+function pause (stream: Stream): void {
+  if (stream.readStatus === 'readable') stream.pause()
+}
+
+function resume (stream: Stream): void {
+  if (stream.readStatus === 'paused') stream.resume()
 }
