@@ -19,16 +19,21 @@ export interface Framed {
   readonly stream: Stream
 }
 
+/** yamux's largest stream window (16 MiB) plus a frame or two of slack. */
+const MAX_UNREAD_BYTES = 20 << 20
+
 export function framed (stream: Stream, options: { maxFrameBytes: number, readTimeoutMs: number }): Framed {
-  const lp = lpStream(stream, { maxDataLength: options.maxFrameBytes })
+  // Unread bytes held per stream: yamux lets a sender have up to its largest window (16 MiB)
+  // unacknowledged, so a paused reader may still receive that much; beyond it, the sender waits.
+  const lp = lpStream(stream, { maxDataLength: options.maxFrameBytes, maxBufferSize: MAX_UNREAD_BYTES })
   return {
     stream,
     read: async () => {
       try {
         // Between reads the stream is paused, so the muxer stops granting the sender window: a
         // reader busy with a frame (verifying a batch of ops) holds its sender up, instead of
-        // letting unread bytes pile up past the byte stream's buffer (4 MiB: "Read buffer
-        // overflow", which ended a 100k-instance catch-up at its ~1,945th op, every time).
+        // letting unread bytes pile up past the byte stream's buffer (it was 4 MiB, below yamux's
+        // 16 MiB window: "Read buffer overflow" ended a 100k-instance catch-up at its ~1,945th op).
         resume(stream)
         const frame = (await lp.read({ signal: AbortSignal.timeout(options.readTimeoutMs) })).subarray()
         pause(stream)
