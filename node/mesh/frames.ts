@@ -19,25 +19,21 @@ export interface Framed {
   readonly stream: Stream
 }
 
-/** yamux's largest stream window (16 MiB) plus a frame or two of slack. */
+/** Most unread bytes a framed stream holds before it fails (the library's default is 4 MiB). */
 const MAX_UNREAD_BYTES = 20 << 20
 
 export function framed (stream: Stream, options: { maxFrameBytes: number, readTimeoutMs: number }): Framed {
-  // Unread bytes held per stream: yamux lets a sender have up to its largest window (16 MiB)
-  // unacknowledged, so a paused reader may still receive that much; beyond it, the sender waits.
+  // Unread bytes held per stream. A reader busy with a frame (a site verifying a batch of ops)
+  // keeps receiving what the sender writes meanwhile; the library's 4 MiB ("Read buffer
+  // overflow", taken for a violation) ended a 100k-instance catch-up at its ~1,945th op. Pausing
+  // the stream between reads did not hold yamux's sender up (tried): log sync needs flow
+  // control of its own for catch-ups larger than this (docs/scale.md).
   const lp = lpStream(stream, { maxDataLength: options.maxFrameBytes, maxBufferSize: MAX_UNREAD_BYTES })
   return {
     stream,
     read: async () => {
       try {
-        // Between reads the stream is paused, so the muxer stops granting the sender window: a
-        // reader busy with a frame (verifying a batch of ops) holds its sender up, instead of
-        // letting unread bytes pile up past the byte stream's buffer (it was 4 MiB, below yamux's
-        // 16 MiB window: "Read buffer overflow" ended a 100k-instance catch-up at its ~1,945th op).
-        resume(stream)
-        const frame = (await lp.read({ signal: AbortSignal.timeout(options.readTimeoutMs) })).subarray()
-        pause(stream)
-        return frame
+        return (await lp.read({ signal: AbortSignal.timeout(options.readTimeoutMs) })).subarray()
       } catch (cause) {
         const name = (cause as Error).name
         if (name === 'TimeoutError' || name === 'AbortError') throw new FrameError(`no frame within ${options.readTimeoutMs} ms`, { cause })
@@ -54,10 +50,3 @@ export function framed (stream: Stream, options: { maxFrameBytes: number, readTi
   }
 }
 
-function pause (stream: Stream): void {
-  if (stream.readStatus === 'readable') stream.pause()
-}
-
-function resume (stream: Stream): void {
-  if (stream.readStatus === 'paused') stream.resume()
-}
