@@ -78,3 +78,19 @@ test('a sealed list moved to other blobs, or reordered, does not open', async (t
   assert.throws(() => instanceFromLog(archive, context, { ...swapped, sealed: new Uint8Array(swapped.sealed) }), /authentication|does not open|AUTH/i)
   assert.throws(() => instanceFromLog(archive, context, { ...second!, index: 0, sealed: new Uint8Array(second!.sealed) }), /does not name blob/)
 })
+
+test('a sealed list that inflates past its bound, or names fewer instances than blobs, is refused (a peer\'s op is input)', async (t) => {
+  const { deflateRawSync } = await import('node:zlib')
+  const { secretboxSeal } = await import('../../../protocol/secretbox.ts')
+  const { encodeCanonical } = await import('../../../protocol/canonical.ts')
+  const { instanceListAad, openInstanceList } = await import('../../../node/archive/instance-list.ts')
+  const { provider, random } = await import('../../../node/runtime.ts')
+  const key = random(32)
+  const org = 'a'.repeat(64) as never
+  const study = 'b'.repeat(32) as never
+  const blobs = ['c'.repeat(64) as never]
+  const seal = (plain: Uint8Array): Uint8Array => secretboxSeal(provider, random, key, deflateRawSync(plain), instanceListAad(org, study, blobs))
+  assert.throws(() => openInstanceList(provider, key, org, study, blobs, seal(new Uint8Array(9 << 20))), /does not inflate/)
+  assert.throws(() => openInstanceList(provider, key, org, study, blobs, seal(encodeCanonical([]))), /names 0 instances, its op 1 blobs/)
+  assert.throws(() => openInstanceList(provider, key, org, study, [...blobs, 'd'.repeat(64) as never], seal(encodeCanonical([]))), /auth|tag|open/i)
+})
