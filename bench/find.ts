@@ -18,13 +18,13 @@ import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { syntheticStudy } from '../test/synthetic/study.ts'
 import { startPeerpacs } from './peerpacs-process.ts'
+import { freePort } from './free-port.ts'
 
 const USAGE = `usage: npm run bench:find -- [options]
 
@@ -57,16 +57,6 @@ const say = (line: string): void => { if (values.json !== true) console.log(line
 function median (xs: number[]): number { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]! }
 function p95 (xs: number[]): number { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)]! }
 
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** N one-instance CT studies: 100 surnames (ZZAASON...), dates spread over 2000-2024, accession ACCi. */
 async function generate (dir: string, n: number): Promise<void> {

@@ -16,13 +16,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { parseSize } from '../test/synthetic/cli.ts'
 import { writeSyntheticSet } from '../test/synthetic/write-set.ts'
+import { freePort } from './free-port.ts'
 
 const USAGE = `usage: npm run bench:ingest -- [options]
 
@@ -54,16 +55,6 @@ function say (line: string): void { if (values.json !== true) console.log(line) 
 function seconds (start: bigint): number { return Number(process.hrtime.bigint() - start) / 1e9 }
 function median (xs: number[]): number { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]! }
 
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** Samples VmHWM (peak resident set) of a running process until stopped; returns the last seen. */
 function watchRss (pid: number): { stop: () => number } {
