@@ -14,6 +14,8 @@
  *   ['oplog', NNNNNNNNNNNN]            the signed ops in arrival order (log/op-journal.ts)
  *   ['oplog-checkpoint']               how much of the journal this node already verified, MACed (log/journal-checkpoint.ts)
  *   ['token', tokenId]                 an HTTP bearer token's hash and record (daemon/tokens.ts)
+ *   ['session', sha256(id) hex]        a signed-in person's session at this site, by its id's hash (people/sessions.ts)
+ *   ['totp-step', userId]              the last TOTP time step accepted for a user here: a code is good once (people/totp.ts)
  *   ['invite', inviteNodeId]           an invite and whether it was used (mesh/invites.ts)
  *   ['mesh', 'bootstrap']              the addresses a joined node dials first (store/joined-data-dir.ts)
  *   ['restore', 'state']               how far a restore got (cli/run/restore.ts)
@@ -56,6 +58,9 @@ export const keys = {
   isJournalPosition: (part: string): boolean => part.length === JOURNAL_WIDTH && /^\d+$/.test(part),
   token: (id: string): KvKey => ['token', id],
   tokens: ['token'] as KvKey,
+  session: (idHash: string): KvKey => ['session', idHash],
+  sessions: ['session'] as KvKey,
+  totpStep: (user: string): KvKey => ['totp-step', user],
   invite: (id: string): KvKey => ['invite', id],
   invites: ['invite'] as KvKey,
   bootstrap: ['mesh', 'bootstrap'] as KvKey,
