@@ -63,6 +63,9 @@ export const EXIT_BY_CODE: Record<ErrorCode, number> = {
   // Bad settings (config file, flags, environment) and token requests are the caller's to fix.
   CONFIG: EXIT.USAGE,
   TOKEN: EXIT.USAGE,
+  // A password the policy refuses, a one-time code of the wrong shape: the person's to fix.
+  PASSWORD_POLICY: EXIT.USAGE,
+  TOTP_CODE: EXIT.USAGE,
   LISTEN: EXIT.USAGE,
   NOT_FOUND: EXIT.NOT_FOUND,
   // A node runs on the data dir but cannot be reached: nothing was done.
@@ -74,6 +77,8 @@ export const EXIT_BY_CODE: Record<ErrorCode, number> = {
   LOG_DAMAGED: EXIT.PROBLEMS,
   INTEGRITY: EXIT.PROBLEMS,
   AUTH_FAILED: EXIT.PROBLEMS,
+  // A stored password hash that is malformed or out of bounds: a damaged or hostile user record.
+  PASSWORD_HASH: EXIT.PROBLEMS,
   // Failures inside a command that leave it unfinished: a bug or damage the message names.
   INVALID_ARGUMENT: I,
   DECODE_FAILED: I,

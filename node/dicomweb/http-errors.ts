@@ -40,6 +40,9 @@ export const HTTP_BY_CODE: Record<ErrorCode, HttpAnswer> = {
   UNREADABLE,
   PIXEL_DATA_CORRUPT: UNREADABLE,
   DECODER_BUSY: { status: 503, error: 'busy' },
+  // A new password the policy refuses (the message names the rule, never the password); a one-time code of the wrong shape.
+  PASSWORD_POLICY: { status: 400, error: 'password-policy' },
+  TOTP_CODE: BAD_REQUEST,
   // Stored data that failed verification: the operator's to check.
   INTEGRITY: DAMAGED,
   INDEX_DAMAGED: DAMAGED,
@@ -119,7 +122,8 @@ export const HTTP_BY_CODE: Record<ErrorCode, HttpAnswer> = {
   RESTORE_DONE: INTERNAL,
   RESTORE_SYNC: INTERNAL,
   RESTORE_REFUSED: INTERNAL,
-  RESTORE_GENESIS: INTERNAL
+  RESTORE_GENESIS: INTERNAL,
+  PASSWORD_HASH: INTERNAL
 }
 
 /** The codes only HTTP has words for; everything else a route throws is already a PeerpacsError. */

@@ -107,7 +107,10 @@ export const DIMSE_STATUS_BY_CODE: Record<ErrorCode, DimseFailureStatus> = {
   RESTORE_DONE: FAILED,
   RESTORE_SYNC: FAILED,
   RESTORE_REFUSED: FAILED,
-  RESTORE_GENESIS: FAILED
+  RESTORE_GENESIS: FAILED,
+  PASSWORD_POLICY: FAILED,
+  PASSWORD_HASH: FAILED,
+  TOTP_CODE: FAILED
 }
 
 /** The status for any thrown value: its code's row, or Processing Failure for what is not ours. */
