@@ -66,6 +66,7 @@ export const EXIT_BY_CODE: Record<ErrorCode, number> = {
   // A password the policy refuses, a one-time code of the wrong shape: the person's to fix.
   PASSWORD_POLICY: EXIT.USAGE,
   TOTP_CODE: EXIT.USAGE,
+  PASSKEY: EXIT.USAGE,
   LISTEN: EXIT.USAGE,
   NOT_FOUND: EXIT.NOT_FOUND,
   // A node runs on the data dir but cannot be reached: nothing was done.

@@ -43,6 +43,8 @@ export const HTTP_BY_CODE: Record<ErrorCode, HttpAnswer> = {
   // A new password the policy refuses (the message names the rule, never the password); a one-time code of the wrong shape.
   PASSWORD_POLICY: { status: 400, error: 'password-policy' },
   TOTP_CODE: BAD_REQUEST,
+  // A passkey answer that does not verify (the error's reason says which check refused it).
+  PASSKEY: { status: 400, error: 'passkey-refused' },
   // Stored data that failed verification: the operator's to check.
   INTEGRITY: DAMAGED,
   INDEX_DAMAGED: DAMAGED,

@@ -110,7 +110,8 @@ export const DIMSE_STATUS_BY_CODE: Record<ErrorCode, DimseFailureStatus> = {
   RESTORE_GENESIS: FAILED,
   PASSWORD_POLICY: FAILED,
   PASSWORD_HASH: FAILED,
-  TOTP_CODE: FAILED
+  TOTP_CODE: FAILED,
+  PASSKEY: FAILED
 }
 
 /** The status for any thrown value: its code's row, or Processing Failure for what is not ours. */

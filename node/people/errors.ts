@@ -32,3 +32,18 @@ export class TotpCodeError extends PeerpacsError {
   static readonly code = 'TOTP_CODE'
   constructor (message: string, hint: string) { super(TotpCodeError.code, message, { hint }) }
 }
+
+/** A WebAuthn ceremony refused: a passkey registration or sign-in answer that does not verify, or input it cannot use. */
+export class PasskeyError extends PeerpacsError {
+  static readonly code = 'PASSKEY'
+  /** What was wrong: stable, for routes, audit outcomes and clients that show their own text. */
+  readonly reason: PasskeyRefusal
+  constructor (reason: PasskeyRefusal, message: string, hint: string) {
+    super(PasskeyError.code, message, { hint })
+    this.reason = reason
+  }
+}
+
+export type PasskeyRefusal =
+  | 'malformed' | 'name' | 'no-challenge' | 'challenge-expired' | 'challenge' | 'origin' | 'rp-id'
+  | 'unknown-credential' | 'duplicate' | 'counter' | 'signature' | 'no-passkeys' | 'too-many' | 'rejected'
