@@ -19,9 +19,14 @@
  *    round so far, recompute E from the candidates, until E no longer changes. The candidate set
  *    only shrinks, so this ends within (number of removals + 1) rounds.
  *
+ * People's accounts (user.*) are written by full site members of level write or more, which
+ * hold the epoch keys the records are sealed with: the person-level rule (only an admin user may
+ * change accounts) is kept by the node the admin signed in at, which names that person inside
+ * the sealed record (docs/access-control.md).
+ *
  * The org's recovery key (named in the genesis) is not a member but holds the org's last-resort
  * authority, which restoring from a backup needs: it may add a site member at org scope, start
- * an epoch and remove a member (as an admin would), and nothing else. It cannot be removed:
+ * an epoch, remove a member (as an admin would) and administer people's accounts, and nothing else. It cannot be removed:
  * whoever holds it can open every epoch anyway.
  */
 import { nodeIdFromPublicKey, type NodeId } from '../identity.ts'
@@ -124,9 +129,28 @@ function epochWrapsOk (table: Members, body: EpochBody, excluded?: NodeId): bool
   return true
 }
 
+/** What content ops refer to: the op that registered a study, the user.add that created an account. */
+export interface Referents {
+  study (s: StudyId): DagEntry | undefined
+  /** By the account id in 32 hex. */
+  user (u: string): DagEntry | undefined
+}
+
+/** A user.* op: its epoch is applied and seen; an add names a new account, the others one it has seen created. */
+function judgeUser (ctx: Context, entry: DagEntry, refs: Referents): RejectReason | undefined {
+  const op = entry.op
+  if (op.type !== 'user.add' && op.type !== 'user.update' && op.type !== 'user.disable' && op.type !== 'user.enable') return 'bad-body'
+  const epoch = ctx.epochOps.get(hex(op.body.epoch))
+  if (epoch === undefined || !ctx.dag.isAncestor(epoch, entry)) return 'bad-epoch'
+  const added = refs.user(hex(op.body.user))
+  if (op.type === 'user.add') return added !== undefined && added !== entry ? 'duplicate-user' : undefined
+  return added === undefined || !ctx.dag.isAncestor(added, entry) ? 'unknown-user' : undefined
+}
+
 /**
- * Step 3 for one op. `studyOf` names the study.register op that registered a study, if any.
- * Returns the reason it does not apply, or undefined; `level` receives the issuer's level in scope.
+ * Step 3 for one op. `refs` names the study.register op that registered a study, the user.add
+ * that created an account. Returns the reason it does not apply, or undefined; `level` receives
+ * the issuer's level in scope.
  */
 function recoveryId (ctx: Context): NodeId | undefined {
   const genesis = ctx.dag.entries[0]?.op
@@ -134,7 +158,7 @@ function recoveryId (ctx: Context): NodeId | undefined {
 }
 
 /** The recovery key's ops (see the header): site admission, epochs and removals only. */
-function judgeRecovery (ctx: Context, entry: DagEntry, table: Members, out?: { level: number }): RejectReason | undefined {
+function judgeRecovery (ctx: Context, entry: DagEntry, table: Members, refs: Referents, out?: { level: number }): RejectReason | undefined {
   const op = entry.op
   const ADMIN = 3
   if (out !== undefined) out.level = ADMIN
@@ -155,16 +179,18 @@ function judgeRecovery (ctx: Context, entry: DagEntry, table: Members, out?: { l
       if (op.body.epoch !== undefined && !epochWrapsOk(table, op.body.epoch, id)) return 'bad-epoch'
       return undefined
     }
+    case 'user.add': case 'user.update': case 'user.disable': case 'user.enable':
+      return judgeUser(ctx, entry, refs)
     default:
       return 'not-member'
   }
 }
 
-function judge (ctx: Context, entry: DagEntry, studyOf: (s: StudyId) => DagEntry | undefined, out?: { level: number }): RejectReason | undefined {
+function judge (ctx: Context, entry: DagEntry, refs: Referents, out?: { level: number }): RejectReason | undefined {
   const op = entry.op
   if (op.type === 'org.genesis') return entry.index === 0 ? undefined : 'wrong-org'
   const table = tableAt(ctx, entry)
-  if (op.authorId === recoveryId(ctx)) return judgeRecovery(ctx, entry, table, out)
+  if (op.authorId === recoveryId(ctx)) return judgeRecovery(ctx, entry, table, refs, out)
   const me = table.get(op.authorId)
   if (me?.removed === true || removedBy(ctx, op.authorId, 'org', entry)) return 'after-removal'
   if (me === undefined || me.levels.size === 0) return 'not-member'
@@ -211,14 +237,14 @@ function judge (ctx: Context, entry: DagEntry, studyOf: (s: StudyId) => DagEntry
       if (mine < 2) return 'insufficient-level'
       const epoch = ctx.epochOps.get(hex(op.body.epoch))
       if (epoch === undefined || !ctx.dag.isAncestor(epoch, entry)) return 'bad-epoch'
-      const first = studyOf(op.body.study)
+      const first = refs.study(op.body.study)
       if (first !== undefined && first !== entry) return 'duplicate-study'
       return undefined
     }
     case 'study.instance':
     case 'study.instances':
     case 'case.update': {
-      const reg = studyOf(op.body.study)
+      const reg = refs.study(op.body.study)
       if (reg === undefined || !ctx.dag.isAncestor(reg, entry)) return 'unknown-study'
       return mine < 2 ? 'insufficient-level' : undefined
     }
@@ -228,6 +254,9 @@ function judge (ctx: Context, entry: DagEntry, studyOf: (s: StudyId) => DagEntry
       if (epoch === undefined || !ctx.dag.isAncestor(epoch, entry)) return 'bad-epoch'
       return undefined
     }
+    case 'user.add': case 'user.update': case 'user.disable': case 'user.enable':
+      if (me.role !== 'site' || mine < 2) return 'insufficient-level'
+      return judgeUser(ctx, entry, refs)
   }
 }
 
@@ -237,7 +266,7 @@ function hex (bytes: Uint8Array): string {
   return s
 }
 
-const noStudies = (): undefined => undefined
+const noReferents: Referents = { study: () => undefined, user: () => undefined }
 
 function startsEpoch (entry: DagEntry): boolean {
   const op = entry.op
@@ -258,7 +287,7 @@ function round (dag: OpDag, order: readonly DagEntry[], effective: ReadonlySet<D
   const valid: DagEntry[] = []
   for (const entry of order) {
     const out = { level: -1 }
-    const reason = structuralReason(dag, entry) ?? judge(ctx, entry, noStudies, out)
+    const reason = structuralReason(dag, entry) ?? judge(ctx, entry, noReferents, out)
     if (reason !== undefined) { reasons.set(entry.index, reason); continue }
     if (entry.op.type === 'member.remove') {
       valid.push(entry)
@@ -355,11 +384,11 @@ export function resolveAuthority (dag: OpDag, order: readonly number[]): Authori
 }
 
 /** Judges a non-membership op against a settled Authority. */
-export function judgeContent (dag: OpDag, authority: Authority, entry: DagEntry, studyOf: (s: StudyId) => DagEntry | undefined): RejectReason | undefined {
+export function judgeContent (dag: OpDag, authority: Authority, entry: DagEntry, refs: Referents): RejectReason | undefined {
   const structural = structuralReason(dag, entry)
   if (structural !== undefined) return structural
   const ctx: Context = { dag, applied: authority.applied, removals: authority.removals, epochOps: authority.epochOps, tables: authority.tables }
-  return judge(ctx, entry, studyOf)
+  return judge(ctx, entry, refs)
 }
 
 export { cloneMembers }

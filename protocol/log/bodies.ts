@@ -12,6 +12,7 @@ import {
   epochStartCodec, genesisCodec, memberAddCodec, memberAddressesCodec, memberRemoveCodec, memberSetLevelCodec,
   type EpochStartBody, type GenesisBody, type MemberAddBody, type MemberAddressesBody, type MemberRemoveBody, type MemberSetLevelBody
 } from './body-membership.ts'
+import { userAddCodec, userDisableCodec, userEnableCodec, userUpdateCodec, type UserBody } from './body-users.ts'
 
 export interface OpBodies {
   'org.genesis': GenesisBody
@@ -25,6 +26,10 @@ export interface OpBodies {
   'study.instances': StudyInstancesBody
   'audit.event': AuditEventBody
   'case.update': CaseUpdateBody
+  'user.add': UserBody
+  'user.update': UserBody
+  'user.disable': UserBody
+  'user.enable': UserBody
 }
 
 export type OpType = keyof OpBodies
@@ -45,7 +50,11 @@ export const BODY_CODECS: { readonly [T in OpType]: BodyCodec<OpBodies[T]> } = {
   'study.instance': studyInstanceCodec,
   'study.instances': studyInstancesCodec,
   'audit.event': auditEventCodec,
-  'case.update': caseUpdateCodec
+  'case.update': caseUpdateCodec,
+  'user.add': userAddCodec,
+  'user.update': userUpdateCodec,
+  'user.disable': userDisableCodec,
+  'user.enable': userEnableCodec
 }
 
 export const OP_TYPES = Object.keys(BODY_CODECS) as OpType[]

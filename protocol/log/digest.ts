@@ -24,7 +24,9 @@ export function stateToCanonical (state: OrgState): CanonicalValue {
     audit: sorted(state.audit).map(([id, list]) => [id, [...list]]),
     caseUpdates: sorted(state.caseUpdates).map(([id, list]) => [id, [...list]]),
     forks: sorted(state.forks).map(([id, f]) => [id, f.seq, [...f.evidence]]),
-    rejected: sorted(state.rejected)
+    rejected: sorted(state.rejected),
+    // Only when there are accounts, so the digest of a log from before accounts existed is unchanged.
+    ...(state.users.size === 0 ? {} : { users: sorted(state.users).map(([id, u]) => [id, u.addOp, u.record.op, [...u.disables]]) })
   }
 }
 

@@ -28,11 +28,14 @@ export type RejectReason =
   | 'bad-epoch'
   | 'unknown-study'
   | 'duplicate-study'
+  | 'unknown-user'
+  | 'duplicate-user'
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'too-large', 'malformed', 'signature', 'not-canonical', 'unknown-type', 'bad-body',
   'wrong-org', 'bad-seq', 'fork', 'pending-full',
-  'not-member', 'insufficient-level', 'after-removal', 'removal-conflict', 'bad-target', 'bad-epoch', 'unknown-study', 'duplicate-study'
+  'not-member', 'insufficient-level', 'after-removal', 'removal-conflict', 'bad-target', 'bad-epoch', 'unknown-study', 'duplicate-study',
+  'unknown-user', 'duplicate-user'
 ]
 
 export class OpRejectedError extends PeerpacsError {

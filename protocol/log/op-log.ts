@@ -82,7 +82,9 @@ export class OpLog {
         const { entry, fork } = this.#dag.insert(op)
         inserted.set(op.idHex, { index: entry.index, fork })
         const study = op.type === 'study.register' ? op.body.study : undefined
-        if (fork || MEMBERSHIP_TYPES.has(op.type) || (study !== undefined && this.#evaluation.studyOps.has(study))) full = true
+        // A second register of a study or add of an account: which is first depends on the whole order.
+        const again = (study !== undefined && this.#evaluation.studyOps.has(study)) || (op.type === 'user.add' && this.#evaluation.userOps.has(hexOf(op.body.user)))
+        if (fork || MEMBERSHIP_TYPES.has(op.type) || again) full = true
         if (!full) applyContent(this.#dag, this.#evaluation, entry)
         queue.push(...this.#dag.unblocked(op.idHex))
       }

@@ -21,6 +21,8 @@ export interface Evaluation {
   readonly authority: Authority
   /** Study id → the study.register op that registered it. */
   readonly studyOps: Map<StudyId, DagEntry>
+  /** Account id (32 hex) → the user.add op that created it. */
+  readonly userOps: Map<string, DagEntry>
   /** Entry index → why it does not apply (absent: applied). */
   readonly reasons: Map<number, RejectReason>
   readonly state: OrgState
@@ -49,6 +51,7 @@ export function evaluate (_provider: CryptoProvider, dag: OpDag, orgId: OrgId): 
     studies: new Map(),
     audit: new Map(),
     caseUpdates: new Map(),
+    users: new Map(),
     forks: new Map(),
     rejected: new Map()
   }
@@ -57,7 +60,7 @@ export function evaluate (_provider: CryptoProvider, dag: OpDag, orgId: OrgId): 
     reasons.set(index, reason)
     state.rejected.set(dag.entries[index]!.op.idHex as OpIdHex, reason)
   }
-  const evaluation: Evaluation = { authority, studyOps: new Map(), reasons, state }
+  const evaluation: Evaluation = { authority, studyOps: new Map(), userOps: new Map(), reasons, state }
   for (const i of order) {
     const entry = dag.entries[i]!
     if (!MEMBERSHIP_TYPES.has(entry.op.type)) applyContent(dag, evaluation, entry)
@@ -73,8 +76,8 @@ export function evaluate (_provider: CryptoProvider, dag: OpDag, orgId: OrgId): 
 
 /** Judges one content op and applies it to the state. Returns its reason, if rejected. */
 export function applyContent (dag: OpDag, evaluation: Evaluation, entry: DagEntry): RejectReason | undefined {
-  const { state, studyOps } = evaluation
-  const reason = judgeContent(dag, evaluation.authority, entry, (s) => studyOps.get(s))
+  const { state, studyOps, userOps } = evaluation
+  const reason = judgeContent(dag, evaluation.authority, entry, { study: (s) => studyOps.get(s), user: (u) => userOps.get(u) })
   const op = entry.op
   if (reason !== undefined) {
     evaluation.reasons.set(entry.index, reason)
@@ -105,6 +108,29 @@ export function applyContent (dag: OpDag, evaluation: Evaluation, entry: DagEntr
       let list = state.caseUpdates.get(op.body.study)
       if (list === undefined) state.caseUpdates.set(op.body.study, list = [])
       insertSorted(list, op.idHex, byId)
+      break
+    }
+    case 'user.add': {
+      const id = hexOf(op.body.user)
+      userOps.set(id, entry)
+      state.users.set(id, { id, addOp: op.idHex, record: { op: op.idHex, depth: entry.depth }, disables: [] })
+      break
+    }
+    case 'user.update': {
+      // Last writer by (causal depth, op id): a total order that agrees with causality, so every
+      // replica picks the same record whatever order the ops arrived in.
+      const user = state.users.get(hexOf(op.body.user))!
+      const { record } = user
+      if (entry.depth > record.depth || (entry.depth === record.depth && op.idHex > record.op)) user.record = { op: op.idHex, depth: entry.depth }
+      break
+    }
+    case 'user.disable':
+      insertSorted(state.users.get(hexOf(op.body.user))!.disables, op.idHex, byId)
+      break
+    case 'user.enable': {
+      // An enable lifts only the disables it has seen: a concurrent disable still holds.
+      const { disables } = state.users.get(hexOf(op.body.user))!
+      for (let i = disables.length - 1; i >= 0; i--) if (dag.isAncestor(dag.get(disables[i]!)!, entry)) disables.splice(i, 1)
       break
     }
     default:

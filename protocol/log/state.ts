@@ -71,6 +71,23 @@ export interface StudyState {
   readonly instances: StudyInstances
 }
 
+/**
+ * A person's account (docs/protocol.md "Users"). The log keeps only op ids: the record itself is
+ * sealed, and a node with the epoch key opens `record` (node/people/directory.ts).
+ */
+export interface UserState {
+  /** 32 lowercase hex: the account id (the body's `user`). */
+  readonly id: string
+  readonly addOp: OpIdHex
+  /** The applied user.add or user.update that holds the current record: the greatest by (causal depth, op id). */
+  record: { readonly op: OpIdHex, readonly depth: number }
+  /**
+   * Applied user.disable ops that no applied user.enable descends from: the account is disabled
+   * while this is non-empty, so a disable wins over a concurrent enable (sorted by op id).
+   */
+  readonly disables: OpIdHex[]
+}
+
 export interface ForkState {
   /** The lowest seq at which the author signed two different ops; from it on, nothing of it applies. */
   readonly seq: number
@@ -92,6 +109,8 @@ export interface OrgState {
   readonly audit: Map<NodeId, OpIdHex[]>
   /** Applied case.update op ids per study, by id. */
   readonly caseUpdates: Map<StudyId, OpIdHex[]>
+  /** People's accounts by id (32 hex). */
+  readonly users: Map<string, UserState>
   readonly forks: Map<NodeId, ForkState>
   /** Ops in the set that do not apply, with why. */
   readonly rejected: Map<OpIdHex, RejectReason>

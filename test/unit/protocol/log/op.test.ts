@@ -48,6 +48,9 @@ function buildOps (): SignedOp[] {
     // Added after the others (format 2): the earlier vectors keep their seqs and ids.
     'study.instances': { study: STUDY, blobs: [listed(p, 0, rng.bytes(0)), listed(p, 1000, rng.bytes(32)), listed(p, (2 << 20) + 1, rng.bytes(96))], sealed: rng.bytes(90) }
   }
+  // Added with people's accounts (format 3), after the others for the same reason.
+  const user = rng.bytes(16)
+  for (const type of ['user.add', 'user.update', 'user.disable', 'user.enable'] as const) bodies[type] = { user, epoch: genesis.id, sealed: rng.bytes(48) }
   const ops: SignedOp[] = [genesis]
   let seq = 2
   for (const [type, body] of Object.entries(bodies)) {
