@@ -111,7 +111,8 @@ function describeNumber (v: unknown): string {
 
 function checkStored (stored: PasswordHash): void {
   if (stored === null || typeof stored !== 'object') throw new PasswordHashError(`stored password hash: expected a record, got ${describe(stored)}`)
-  if (stored.kdf !== 'scrypt') throw new PasswordHashError(`stored password hash: kdf must be 'scrypt', got ${typeof stored.kdf === 'string' ? `'${stored.kdf.slice(0, 20)}'` : describe(stored.kdf)}`)
+  const kdf: unknown = stored.kdf
+  if (kdf !== 'scrypt') throw new PasswordHashError(`stored password hash: kdf must be 'scrypt', got ${typeof kdf === 'string' ? `'${kdf.slice(0, 20)}'` : describe(kdf)}`)
   const why = outOfBounds(stored.N, stored.r, stored.p)
   if (why !== undefined) throw new PasswordHashError(`stored password hash: ${why}`)
   checkLength('salt', stored.salt, SCRYPT_BOUNDS.saltBytes)
