@@ -46,7 +46,9 @@ export const NODE_ERROR_CODES = [
   'RECOVERY_KEY_OUT', 'RECOVERY_KEY_REFUSED', 'RECOVERY_KEY_FILE', 'BACKUP_UNREACHABLE',
   'RESTORE_ADDRESS', 'RESTORE_REPLACE', 'RESTORE_DONE', 'RESTORE_SYNC', 'RESTORE_REFUSED', 'RESTORE_GENESIS',
   // people: passwords and second factors (node/people/errors.ts)
-  'PASSWORD_POLICY', 'PASSWORD_HASH', 'TOTP_CODE', 'PASSKEY'
+  'PASSWORD_POLICY', 'PASSWORD_HASH', 'TOTP_CODE', 'PASSKEY',
+  // people: accounts, sign-in, sessions and what a role may do (node/people/)
+  'ACCOUNT_CHANGE', 'USER_NOT_FOUND', 'SIGN_IN_REFUSED', 'SIGN_IN_THROTTLED', 'NOT_SIGNED_IN', 'FORBIDDEN', 'CSRF'
 ] as const
 
 export type NodeErrorCode = typeof NODE_ERROR_CODES[number]

@@ -19,6 +19,8 @@ export const LABELS = {
   caseUpdateKey: 'peerpacs/v1/case-update-key',
   /** Key that seals audit records (`audit.event` ops), from the org's epoch key. */
   auditKey: 'peerpacs/v1/audit-key',
+  /** Key that seals people's account records (`user.*` ops), from the org's epoch key. */
+  userKey: 'peerpacs/v1/user-key',
   /** Key that seals a node's own snapshot of its query index, from its lookup key (never leaves the node). */
   indexSnapshotKey: 'peerpacs/v1/index-snapshot-key'
 } as const

@@ -10,7 +10,7 @@
  */
 import { PeerpacsError, type ErrorCode } from '../../protocol/errors.ts'
 
-export type ErrorStatus = 400 | 404 | 406 | 409 | 413 | 415 | 500 | 503
+export type ErrorStatus = 400 | 401 | 403 | 404 | 406 | 409 | 413 | 415 | 429 | 500 | 503
 
 export interface HttpAnswer {
   readonly status: ErrorStatus
@@ -45,6 +45,16 @@ export const HTTP_BY_CODE: Record<ErrorCode, HttpAnswer> = {
   TOTP_CODE: BAD_REQUEST,
   // A passkey answer that does not verify (the error's reason says which check refused it).
   PASSKEY: { status: 400, error: 'passkey-refused' },
+  // Accounts and sign-in: a change that cannot be made as asked; wrong credentials (never saying
+  // which part was wrong, or whether the account exists); too many attempts; no session; a role
+  // or a missing CSRF token that does not allow the request.
+  ACCOUNT_CHANGE: { status: 400, error: 'account-change-refused' },
+  USER_NOT_FOUND: { status: 404, error: 'not-found' },
+  SIGN_IN_REFUSED: { status: 401, error: 'sign-in-refused' },
+  SIGN_IN_THROTTLED: { status: 429, error: 'too-many-attempts' },
+  NOT_SIGNED_IN: { status: 401, error: 'not-signed-in' },
+  FORBIDDEN: { status: 403, error: 'forbidden' },
+  CSRF: { status: 403, error: 'csrf' },
   // Stored data that failed verification: the operator's to check.
   INTEGRITY: DAMAGED,
   INDEX_DAMAGED: DAMAGED,

@@ -111,7 +111,15 @@ export const DIMSE_STATUS_BY_CODE: Record<ErrorCode, DimseFailureStatus> = {
   PASSWORD_POLICY: FAILED,
   PASSWORD_HASH: FAILED,
   TOTP_CODE: FAILED,
-  PASSKEY: FAILED
+  PASSKEY: FAILED,
+  ACCOUNT_CHANGE: FAILED,
+  USER_NOT_FOUND: FAILED,
+  SIGN_IN_REFUSED: FAILED,
+  SIGN_IN_THROTTLED: FAILED,
+  NOT_SIGNED_IN: FAILED,
+  // A remote AE whose role does not allow the service (the DIMSE edge refuses it at association).
+  FORBIDDEN: FAILED,
+  CSRF: FAILED
 }
 
 /** The status for any thrown value: its code's row, or Processing Failure for what is not ours. */
