@@ -1,9 +1,14 @@
 /** Sessions (node/people/sessions.ts) and the session cookie (session-cookie.ts), with an injected clock. */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
+import { networkOf } from '../../../../node/people/client-address.ts'
 import { clearedSessionCookie, SESSION_COOKIE, sessionCookie, sessionIdFrom } from '../../../../node/people/session-cookie.ts'
 import { DEFAULT_SESSION_POLICY, SessionNotFoundError, SessionStageError, SessionStore, TOUCH_INTERVAL_MS } from '../../../../node/people/sessions.ts'
+import { LevelKvStore } from '../../../../node/store/kv-level.ts'
 import { MemoryKvStore } from '../../../../node/store/kv-memory.ts'
 import type { KvKey, KvOperation, KvStore } from '../../../../node/store/kv.ts'
 
@@ -231,6 +236,33 @@ test('the kv holds no session id nor anything that is not a hash of one', async 
   assert.equal(n, 5)
 })
 
+test('on disk (level), no file holds a session id, in text, hex or bytes', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'peerpacs-sessions-'))
+  try {
+    const kv = await LevelKvStore.open(join(dir, 'kv'), { create: true })
+    const store = new SessionStore(kv)
+    const ids: string[] = []
+    for (let i = 0; i < 20; i++) ids.push((await store.create(USER, 'mfa', HERE)).id)
+    for (let i = 0; i < 10; i++) ids.push((await store.promote(ids[i]!)).id)
+    const live = ids[ids.length - 1]!
+    assert.ok((await store.resolve(live, HERE)).ok)
+    await kv.close()
+    let bytes = 0
+    for (const name of await readdir(join(dir, 'kv'))) {
+      const content = await readFile(join(dir, 'kv', name))
+      bytes += content.length
+      for (const id of ids) {
+        assert.ok(!content.includes(Buffer.from(id)), `${name} holds a session id in text`)
+        assert.ok(!content.includes(Buffer.from(id, 'base64url')), `${name} holds a session id's bytes`)
+        assert.ok(!content.includes(Buffer.from(Buffer.from(id, 'base64url').toString('hex'))), `${name} holds a session id in hex`)
+      }
+    }
+    assert.ok(bytes > 1000, 'the sessions were written')
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
 test('malformed ids answer unknown without throwing', async () => {
   const { store } = setup()
   await store.create(USER, 'full', HERE)
@@ -280,4 +312,22 @@ test('cookie: the id is read among other cookies; absent, absurd or malformed va
   }
   const set = sessionCookie(id, { secure: true })
   assert.equal(sessionIdFrom(set.split(';')[0]), id, 'what we set is what we read back')
+})
+
+test('client networks: IPv4 and its mapped form are one; IPv6 is its /64; other labels are kept, bounded', () => {
+  const table: Array<[string, string]> = [
+    ['10.0.0.7', '10.0.0.7'],
+    ['::ffff:10.0.0.7', '10.0.0.7'],
+    ['::ffff:a00:7', '10.0.0.7'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:DB8:1:2::9', '2001:db8:1:2::/64'],
+    ['[2001:db8:a:b::9]', '2001:db8:a:b::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['64:ff9b::192.0.2.1', '64:ff9b:0:0::/64'],
+    ['::1', '::1'],
+    ['unknown', 'unknown'],
+    ['x'.repeat(1000), 'x'.repeat(100)]
+  ]
+  for (const [address, network] of table) assert.equal(networkOf(address), network, address.slice(0, 30))
 })
