@@ -68,13 +68,13 @@ export interface Session {
 
 export type Resolved = { ok: true, session: Session } | { ok: false, why: 'unknown' | 'idle' | 'absolute' | 'address' | 'stage' }
 
-/** promote() or update() named a session that is not there (never was, ended, or expired). */
+/** promote() or update() named a session that is not there (never was, ended, or expired): the person must sign in. */
 export class SessionNotFoundError extends PeerpacsError {
-  static readonly code = 'NOT_FOUND'
+  static readonly code = 'NOT_SIGNED_IN'
   constructor (message: string) { super(SessionNotFoundError.code, message, { hint: 'sign in again' }) }
 }
 
-/** promote() was asked to promote a session that is not waiting for its second factor. */
+/** promote() was asked to promote a session that is not waiting for its second factor: the caller's bug, so INVALID_ARGUMENT (HTTP 500). */
 export class SessionStageError extends PeerpacsError {
   static readonly code = 'INVALID_ARGUMENT'
   constructor (stage: string) { super(SessionStageError.code, `session promotion: expected a session in stage 'mfa', got one in stage '${stage}'`, { hint: 'only a session whose second factor is due can be promoted; resolve it first and check its stage' }) }
