@@ -16,14 +16,17 @@
  * memory or CPU.
  *
  * Passwords are NFC-normalised before hashing and checking, so the same characters typed on
- * two keyboards (composed or decomposed accents) are the same password.
+ * two keyboards (composed or decomposed accents) are the same password. The policy a new
+ * password must meet is password-policy.ts (re-exported here).
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { describe, isBytes } from '../../protocol/bytes.ts'
 import type { CanonicalValue } from '../../protocol/canonical.ts'
 import { InvalidArgumentError } from '../../protocol/errors.ts'
-import { PasswordHashError, PasswordPolicyError } from './errors.ts'
+import { PasswordHashError } from './errors.ts'
+import { PASSWORD_MAX_LENGTH, withinMaxLength } from './password-policy.ts'
+
+export { checkPasswordPolicy, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.ts'
 
 export interface PasswordHash {
   readonly kdf: 'scrypt'
@@ -52,9 +55,6 @@ export const SCRYPT_BOUNDS = Object.freeze({
 
 const SALT_BYTES = 16
 const HASH_BYTES = 32
-
-export const PASSWORD_MIN_LENGTH = 12
-export const PASSWORD_MAX_LENGTH = 1024
 
 /** How many scrypt runs at once in this process; the others queue. */
 export const HASHING_CONCURRENCY = 2
@@ -131,26 +131,15 @@ function expectPassword (password: unknown, name: string): string {
   return password
 }
 
-/** At most PASSWORD_MAX_LENGTH code points (a cheap test on UTF-16 units first, so a huge string costs nothing). */
-function withinMaxLength (password: string): boolean {
-  if (password.length <= PASSWORD_MAX_LENGTH) return true
-  if (password.length > 2 * PASSWORD_MAX_LENGTH) return false
-  return codePoints(password) <= PASSWORD_MAX_LENGTH
-}
-
-function codePoints (text: string): number {
-  let n = 0
-  for (const _ of text) n++
-  return n
-}
-
 // ---- hashing ----
 
 export async function hashPassword (password: string, params: Partial<typeof SCRYPT_DEFAULTS> = {}): Promise<PasswordHash> {
   expectPassword(password, 'hashPassword(password)')
   const normalised = password.normalize('NFC')
   if (!withinMaxLength(normalised)) throw new InvalidArgumentError(`hashPassword(password): more than ${PASSWORD_MAX_LENGTH} characters; checkPasswordPolicy refuses it first`)
-  const { N, r, p } = { ...SCRYPT_DEFAULTS, ...params }
+  const N = params.N ?? SCRYPT_DEFAULTS.N
+  const r = params.r ?? SCRYPT_DEFAULTS.r
+  const p = params.p ?? SCRYPT_DEFAULTS.p
   const why = outOfBounds(N, r, p)
   if (why !== undefined) throw new InvalidArgumentError(`hashPassword(params): ${why}`)
   const salt = new Uint8Array(randomBytes(SALT_BYTES))
@@ -211,52 +200,4 @@ export function passwordHashFromCanonical (v: CanonicalValue): PasswordHash {
   const h = { kdf: v.kdf, N: v.N, r: v.r, p: v.p, salt: v.salt, hash: v.hash } as unknown as PasswordHash
   checkStored(h)
   return Object.freeze({ kdf: 'scrypt', N: h.N, r: h.r, p: h.p, salt: h.salt.slice(), hash: h.hash.slice() })
-}
-
-// ---- policy ----
-
-let common: ReadonlySet<string> | undefined
-
-/** The bundled list, read at first use (nothing happens at import). */
-function commonPasswords (): ReadonlySet<string> {
-  if (common === undefined) {
-    const text = readFileSync(new URL('./common-passwords.txt', import.meta.url), 'utf8')
-    common = new Set(text.split('\n').map((line) => line.trim().normalize('NFC').toLowerCase()).filter((line) => line !== '' && !line.startsWith('#')))
-  }
-  return common
-}
-
-const ADVICE = 'choose a passphrase of several unrelated words, 12 characters or more'
-
-/**
- * Throws PasswordPolicyError when a new password breaks a rule: fewer than 12 or more than 1024
- * characters (code points, after NFC), in the bundled list of common passwords (case-insensitive),
- * containing the username (3 characters or more) or a part of the display name (4 or more), or
- * one short unit (up to 4 characters) repeated. The message names the rule, never the password.
- */
-export function checkPasswordPolicy (password: string, context: { username?: string, displayName?: string } = {}): void {
-  if (typeof password !== 'string') throw new PasswordPolicyError('not-text', `a password must be text, got ${describe(password)}`, ADVICE)
-  const normalised = password.normalize('NFC')
-  if (!withinMaxLength(normalised)) throw new PasswordPolicyError('too-long', `a password may have at most ${PASSWORD_MAX_LENGTH} characters`, 'choose a shorter passphrase')
-  const chars = [...normalised]
-  if (chars.length < PASSWORD_MIN_LENGTH) throw new PasswordPolicyError('too-short', `a password needs at least ${PASSWORD_MIN_LENGTH} characters`, ADVICE)
-  if (repeatsShortUnit(chars)) throw new PasswordPolicyError('repeated', 'a password may not be one character, or a group of up to 4, repeated', ADVICE)
-  const lower = normalised.toLowerCase()
-  if (commonPasswords().has(lower)) throw new PasswordPolicyError('common', 'this password is in the list of common passwords that attackers try first', ADVICE)
-  const username = context.username?.normalize('NFC').toLowerCase()
-  if (username !== undefined && codePoints(username) >= 3 && lower.includes(username)) {
-    throw new PasswordPolicyError('contains-username', 'a password may not contain the username', ADVICE)
-  }
-  const parts = (context.displayName ?? '').normalize('NFC').toLowerCase().split(/[\s\p{P}]+/u).filter((part) => codePoints(part) >= 4)
-  if (parts.some((part) => lower.includes(part))) {
-    throw new PasswordPolicyError('contains-name', 'a password may not contain the person\'s name', ADVICE)
-  }
-}
-
-function repeatsShortUnit (chars: readonly string[]): boolean {
-  // 'abcabcabcabca' counts: the last repeat may be cut short.
-  for (let unit = 1; unit <= 4 && unit < chars.length; unit++) {
-    if (chars.every((c, i) => c === chars[i % unit])) return true
-  }
-  return false
 }

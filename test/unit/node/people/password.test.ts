@@ -27,6 +27,8 @@ test('a hash verifies its password and no other; two hashes of one password diff
   assert.equal(await verifyPassword('blue harbour lantern', b), true)
   assert.equal(await verifyPassword('blue harbour lanterN', a), false)
   assert.equal(await verifyPassword('', a), false)
+  const c = await hashPassword('blue harbour lantern', { N: 2 ** 10, r: undefined, p: undefined })
+  assert.deepEqual([c.r, c.p], [8, 1], 'a parameter given as undefined takes its default')
 })
 
 test('passwords are NFC-normalised: a decomposed accent verifies against the composed one', async () => {
@@ -167,6 +169,8 @@ test('the policy refuses each rule with its own rule name, and never echoes the 
     ['a common password', 'password1234', {}, 'common'],
     ['a common password, other case', 'PassWord1234', {}, 'common'],
     ['a keyboard walk', '1qaz2wsx3edc', {}, 'common'],
+    ['a common password with spaces in it', 'Pass word 1234', {}, 'common'],
+    ['a listed phrase without its spaces', 'CorrectHorseBatteryStaple', {}, 'common'],
     ['a domain word with a year', 'Radiology2026', {}, 'common'],
     ['the username inside', 'my-Jdoe-and-more-words', { username: 'jdoe' }, 'contains-username'],
     ['a unicode username inside, other case', 'über Ölfarbe und ÄRZTIN', { username: 'ärztin' }, 'contains-username'],
