@@ -14,15 +14,22 @@
  * 2. Per account, a temporary lock: 10 failures within 15 min coming from at least 3 different
  *    addresses lock the account for 15 min, except from addresses where that account signed in
  *    successfully in the last 30 days (so a distributed guessing attack cannot keep the user out
- *    of their usual places).
+ *    of their usual places). Each further lock within 24 h of the last doubles, up to 1 h.
  * 3. Per address, a temporary lock: 20 failures within 15 min from one address, whichever
  *    accounts they name (password spraying), lock that address for 15 min, again except for the
  *    accounts that signed in successfully from it in the last 30 days (an office behind one NAT
- *    is not locked out by one sprayer among it).
+ *    is not locked out by one sprayer among it). Each further lock within 24 h of the last
+ *    doubles, up to 4 h.
  *    Failures on such a known (account, address) pair count only toward rule 1.
- * Every wait is bounded (15 min at most by default) and ends by itself; nothing is ever
- * permanent. A success resets only its own pair: it does not clear an account or address lock,
- * or a sprayer holding one valid account could reset his own count by signing in to it.
+ * Every wait is bounded (by default 15 min for a pair, 1 h for an account, 4 h for an address)
+ * and ends by itself; nothing is ever permanent, and release() lets an admin end an account's
+ * waits at once. A success resets only its own pair: it does not clear an account or address
+ * lock, or a sprayer holding one valid account could reset his own count by signing in to it.
+ * A failure reported while check() would refuse is not counted, so no caller can stretch a lock.
+ *
+ * Measured with the defaults (test/unit/node/people/throttle.test.ts): one address hammering
+ * one account as fast as allowed gets about 110 guesses a day; one address spraying many
+ * accounts gets 20 per lock, about 200 a day once the locks reach 4 h.
  *
  * Memory is bounded: each of the four tables (pairs, accounts, addresses, known pairs) holds at
  * most `maxEntries` (default 10 000) records and, when full, evicts the least recently touched
@@ -39,52 +46,60 @@ import { networkOf } from './client-address.ts'
 export interface ThrottlePolicy {
   /** Rule 1: failures of one account from one address before any wait. */
   readonly pairFreeFailures: number
-  /** Rule 1: the first wait; each further failure doubles it. */
+  /** Rule 1: the first wait; each further failure doubles it … */
   readonly pairBaseDelayMs: number
-  /** Rule 1: the longest wait. */
+  /** … up to this. */
   readonly pairMaxDelayMs: number
-  /** Rule 1: a pair's failures are forgotten this long after the last one. */
-  readonly pairForgetMs: number
   /** Rule 2: failures of one account within accountWindowMs … */
   readonly accountFailures: number
-  /** Rule 2: … from at least this many addresses … */
+  /** … from at least this many addresses … */
   readonly accountAddresses: number
   readonly accountWindowMs: number
-  /** Rule 2: … lock the account (from unknown addresses) this long. */
+  /** … lock the account (from addresses it is not known at) this long, doubling per lock … */
   readonly accountLockMs: number
+  /** … up to this. */
+  readonly accountLockMaxMs: number
   /** Rule 3: failures from one address within addressWindowMs … */
   readonly addressFailures: number
   readonly addressWindowMs: number
-  /** Rule 3: … lock the address (for accounts not known there) this long. */
+  /** … lock the address (for accounts not known there) this long, doubling per lock … */
   readonly addressLockMs: number
+  /** … up to this. */
+  readonly addressLockMaxMs: number
+  /** A pair's failures, and the count of an account's or address's locks, are forgotten this long after the last. */
+  readonly forgetMs: number
   /** A success makes its (account, address) pair known for this long. */
   readonly knownForMs: number
-  /** Records per table before the least recently touched is evicted. */
+  /** Records per table before the least recently touched quarter is evicted. */
   readonly maxEntries: number
 }
 
 const MINUTE = 60_000
+const HOUR = 60 * MINUTE
 
 export const DEFAULT_THROTTLE_POLICY: ThrottlePolicy = Object.freeze({
   pairFreeFailures: 5,
   pairBaseDelayMs: 1000,
   pairMaxDelayMs: 15 * MINUTE,
-  pairForgetMs: 24 * 60 * MINUTE,
   accountFailures: 10,
   accountAddresses: 3,
   accountWindowMs: 15 * MINUTE,
   accountLockMs: 15 * MINUTE,
+  accountLockMaxMs: HOUR,
   addressFailures: 20,
   addressWindowMs: 15 * MINUTE,
   addressLockMs: 15 * MINUTE,
-  knownForMs: 30 * 24 * 60 * MINUTE,
+  addressLockMaxMs: 4 * HOUR,
+  forgetMs: 24 * HOUR,
+  knownForMs: 30 * 24 * HOUR,
   maxEntries: 10_000
 })
 
 export type Verdict = { allowed: true } | { allowed: false, retryAfterMs: number, reason: 'account' | 'address' }
 
 interface PairRecord { failures: number, last: number, until: number }
-interface WindowRecord { start: number, failures: number, until: number, addresses?: Set<string> }
+/** A window of failures (account or address): its start and count, its lock, and how many locks lately. */
+interface WindowRecord { start: number, failures: number, until: number, locks: number, lastLock: number, addresses: Set<string> | undefined }
 
 /**
  * A Map that keeps at most `max` entries: past that, it keeps the youngest three quarters (by
@@ -99,6 +114,9 @@ class BoundedMap<V> {
   get size (): number { return this.#map.size }
   get (key: string): V | undefined { return this.#map.get(key) }
   delete (key: string): void { this.#map.delete(key) }
+  deleteWhere (doomed: (key: string) => boolean): void {
+    for (const key of [...this.#map.keys()]) if (doomed(key)) this.#map.delete(key)
+  }
   set (key: string, value: V): void {
     this.#map.delete(key) // re-inserting moves it to the young end
     this.#map.set(key, value)
@@ -169,25 +187,34 @@ export class SignInThrottle {
     if (!this.check(account, address).allowed) return
 
     const old = this.#pairs.get(pair)
-    const failures = (old === undefined || now - old.last >= policy.pairForgetMs ? 0 : old.failures) + 1
+    const failures = (old === undefined || now - old.last >= policy.forgetMs ? 0 : old.failures) + 1
     const over = failures - policy.pairFreeFailures
     const delay = over <= 0 ? 0 : Math.min(policy.pairMaxDelayMs, policy.pairBaseDelayMs * 2 ** Math.min(over - 1, 40))
     this.#pairs.set(pair, { failures, last: now, until: delay === 0 ? 0 : Math.max(old?.until ?? 0, now + delay) })
 
     if (this.#isKnown(pair, now)) return // a known pair only ever meets rule 1
 
-    const a = this.#window(this.#accounts, acct, now, policy.accountWindowMs)
+    const a = this.#window(this.#accounts, acct, now, policy.accountWindowMs, true)
     if (a.addresses!.size < policy.accountAddresses) a.addresses!.add(net)
-    if (a.failures >= policy.accountFailures && a.addresses!.size >= policy.accountAddresses) this.#lock(this.#accounts, acct, a, now, policy.accountLockMs)
+    if (a.failures >= policy.accountFailures && a.addresses!.size >= policy.accountAddresses) {
+      this.#lock(this.#accounts, acct, a, now, policy.accountLockMs, policy.accountLockMaxMs)
+    }
 
-    const n = this.#window(this.#addresses, net, now, policy.addressWindowMs)
-    if (n.failures >= policy.addressFailures) this.#lock(this.#addresses, net, n, now, policy.addressLockMs)
+    const n = this.#window(this.#addresses, net, now, policy.addressWindowMs, false)
+    if (n.failures >= policy.addressFailures) this.#lock(this.#addresses, net, n, now, policy.addressLockMs, policy.addressLockMaxMs)
   }
 
   success (account: string, address: string): void {
     const { pair } = this.#keys(account, address)
     this.#pairs.delete(pair)
     this.#known.set(pair, this.#now())
+  }
+
+  /** Ends every wait of an account, from every address (an admin who has checked who is asking). */
+  release (account: string): void {
+    const { acct } = this.#keys(account, '')
+    this.#accounts.delete(acct)
+    this.#pairs.deleteWhere((pair) => pair.startsWith(acct + '\u0000'))
   }
 
   #keys (account: string, address: string): { pair: string, acct: string, net: string } {
@@ -203,18 +230,20 @@ export class SignInThrottle {
     return at !== undefined && now - at < this.#policy.knownForMs
   }
 
-  /** The window record for key with this failure counted; a lapsed window starts afresh. */
-  #window (table: BoundedMap<WindowRecord>, key: string, now: number, windowMs: number): WindowRecord {
+  /** The window record for key with this failure counted; a lapsed window starts afresh (its lock history stays). */
+  #window (table: BoundedMap<WindowRecord>, key: string, now: number, windowMs: number, tracksAddresses: boolean): WindowRecord {
     const old = table.get(key)
     const record: WindowRecord = old !== undefined && now - old.start < windowMs
       ? { ...old, failures: old.failures + 1 }
-      : { start: now, failures: 1, until: old?.until ?? 0, addresses: new Set() }
+      : { start: now, failures: 1, until: old?.until ?? 0, locks: old?.locks ?? 0, lastLock: old?.lastLock ?? 0, addresses: tracksAddresses ? new Set() : undefined }
     table.set(key, record)
     return record
   }
 
-  /** Locks until now + lockMs and starts a new window, so the lock is not renewed by the same failures. */
-  #lock (table: BoundedMap<WindowRecord>, key: string, record: WindowRecord, now: number, lockMs: number): void {
-    table.set(key, { start: now, failures: 0, until: Math.max(record.until, now + lockMs), addresses: new Set() })
+  /** Locks for lockMs doubled per recent lock (up to maxMs) and starts a new window, so the same failures do not lock twice. */
+  #lock (table: BoundedMap<WindowRecord>, key: string, record: WindowRecord, now: number, lockMs: number, maxMs: number): void {
+    const locks = (record.locks > 0 && now - record.lastLock < this.#policy.forgetMs ? record.locks : 0) + 1
+    const ms = Math.min(maxMs, lockMs * 2 ** Math.min(locks - 1, 40))
+    table.set(key, { start: now, failures: 0, until: Math.max(record.until, now + ms), locks, lastLock: now, addresses: record.addresses === undefined ? undefined : new Set() })
   }
 }

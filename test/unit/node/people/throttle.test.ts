@@ -129,6 +129,47 @@ test('address lock: one address failing against many accounts is locked 15 min; 
   assert.ok(throttle.check('user99', ATTACKER).allowed, 'the lock expires')
 })
 
+test('repeated locks double and stay bounded: an address 15 min … 4 h, an account 15 min … 1 h; forgotten after 24 h', () => {
+  const { throttle, clock } = setup()
+  const addressLocks: number[] = []
+  let n = 0
+  for (let round = 0; round < 7; round++) {
+    for (let i = 0; i < 20; i++) throttle.failure(`user${n++}`, ATTACKER)
+    const v = throttle.check('someone', ATTACKER)
+    assert.ok(!v.allowed && v.reason === 'address')
+    addressLocks.push(v.retryAfterMs / MIN)
+    clock.t += v.retryAfterMs
+  }
+  assert.deepEqual(addressLocks, [15, 30, 60, 120, 240, 240, 240])
+  const accountLocks: number[] = []
+  const bots = ['192.0.2.1', '192.0.2.2', '192.0.2.3']
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 10; i++) throttle.failure('alice', `${bots[i % 3]!.slice(0, -1)}${round * 3 + (i % 3) + 1}`)
+    const v = throttle.check('alice', USER_AT)
+    assert.ok(!v.allowed && v.reason === 'account')
+    accountLocks.push(v.retryAfterMs / MIN)
+    clock.t += v.retryAfterMs
+  }
+  assert.deepEqual(accountLocks, [15, 30, 60, 60])
+  clock.t += 24 * HOUR
+  for (let i = 0; i < 20; i++) throttle.failure(`user${n++}`, ATTACKER)
+  const v = throttle.check('someone', ATTACKER)
+  assert.ok(!v.allowed && v.retryAfterMs === 15 * MIN, 'after a quiet day the next lock is short again')
+})
+
+test('release ends an account\'s waits from every address at once, and only that account\'s', () => {
+  const { throttle } = setup()
+  for (let i = 0; i < 6; i++) throttle.failure('alice', ATTACKER) // the pair waits 1 s
+  for (let i = 0; i < 4; i++) throttle.failure('alice', `192.0.2.${i + 1}`) // 10 failures from 5 addresses: the account locks
+  for (let i = 0; i < 6; i++) throttle.failure('bob', ATTACKER)
+  assert.equal(throttle.check('alice', USER_AT).allowed, false)
+  assert.equal(throttle.check('alice', ATTACKER).allowed, false)
+  throttle.release('alice')
+  assert.ok(throttle.check('alice', USER_AT).allowed, 'the account lock is gone')
+  assert.ok(throttle.check('alice', ATTACKER).allowed, 'and the pair backoff')
+  assert.equal(throttle.check('bob', ATTACKER).allowed, false, 'bob\'s wait stays')
+})
+
 test('an IPv6 sprayer rotating addresses inside one /64 is one address', () => {
   const { throttle } = setup()
   for (let i = 0; i < 20; i++) throttle.failure(`user${i}`, `2001:db8:5:6::${(i + 1).toString(16)}`)
