@@ -19,6 +19,11 @@ export function tokenUser (token: { id: string, name: string }, address: string 
   return { userId: `token:${token.id}`, userName: token.name, ...addressOf(address) }
 }
 
+/** A person signed in with an account: their username, account id and display name. */
+export function personUser (account: { id: string, username: string, displayName: string }, address: string | undefined): Actor {
+  return { userId: account.username, altUserId: `user:${account.id}`, userName: account.displayName, ...addressOf(address) }
+}
+
 /** The operating-system user running a CLI command on this machine. */
 export function cliUser (): Actor {
   let name = 'unknown'

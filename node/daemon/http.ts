@@ -17,6 +17,7 @@ import type { Logger } from '../logging/logger.ts'
 import { httpLimits, limitedServer } from './http-limits.ts'
 import type { HttpSettings } from '../config/settings.ts'
 import type { TokenRecord, TokenStore } from './tokens.ts'
+import type { Gate } from '../people/gate.ts'
 
 export type Caller = { kind: 'control' } | { kind: 'token', token: TokenRecord }
 
@@ -35,6 +36,11 @@ export interface HttpAppOptions {
   readonly control: Hono
   /** Routes any valid bearer may use (status). */
   readonly api: Hono
+  /**
+   * People's sign-in (node/people/gate.ts): session cookies, the role × route table, CSRF, the
+   * studies a role sees. Without it every route needs a bearer token and sees every study.
+   */
+  readonly gate?: Gate
   /** Told of each accepted API token and each refused bearer (the node audits them). */
   readonly onAuth?: (event: { ok: true, token: { id: string, name: string }, remote: string | undefined } | { ok: false, remote: string | undefined }) => void
 }
@@ -56,8 +62,8 @@ export function createHttpApp (options: HttpAppOptions): Hono {
   if (settings.corsOrigins.length > 0) {
     app.use('*', cors({
       origin: settings.corsOrigins.includes('*') ? '*' : [...settings.corsOrigins],
-      allowHeaders: ['Authorization', 'Content-Type', 'Accept'],
-      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'X-CSRF-Token'],
+      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
       exposeHeaders: ['Content-Type', 'Content-Length', 'Warning'],
       maxAge: 600
     }))
@@ -65,6 +71,13 @@ export function createHttpApp (options: HttpAppOptions): Hono {
 
   app.use('*', async (c, next) => {
     const header = c.req.header('authorization')
+    if (header === undefined && options.gate !== undefined) {
+      // No bearer: a person's session cookie, or nobody (the gate decides what that may do).
+      const refused = await options.gate.admit(c, undefined)
+      if (refused !== undefined) return refused
+      await next()
+      return
+    }
     if (header === undefined) return unauthorized(c, 'this route needs a bearer token (Authorization: Bearer ...); create one with `peerpacs token create --name NAME`')
     const match = /^Bearer\s+(\S+)$/i.exec(header)
     if (match === null) return unauthorized(c, 'the Authorization header must be "Bearer TOKEN"')
@@ -82,7 +95,10 @@ export function createHttpApp (options: HttpAppOptions): Hono {
       return unauthorized(c, 'the bearer token is unknown or revoked')
     }
     if (caller.kind === 'token') options.onAuth?.({ ok: true, token: caller.token, remote: socketOf(c)?.remoteAddress })
-    c.set('caller' as never, caller as never)
+    if (options.gate !== undefined) {
+      const refused = await options.gate.admit(c, caller)
+      if (refused !== undefined) return refused
+    } else c.set('caller' as never, caller as never)
     await next()
   })
 

@@ -26,6 +26,8 @@ import { thisNode } from '../audit/actors.ts'
 import { httpAuthAudit } from '../audit/http-auth.ts'
 import { Mesh } from '../mesh/mesh.ts'
 import { meshParts } from '../mesh/parts.ts'
+import { People } from '../people/people.ts'
+import { mountPeople, peopleStatus } from '../people/mount.ts'
 
 export class ListenError extends PeerpacsError {
   static readonly code = 'LISTEN'
@@ -132,8 +134,14 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     })
     const handle = { archive, pacs, dataDir: archive.layout.root, mesh: meshHandle, status: statusOf }
 
+    const people = new People(archive, await archive.log(), {
+      log: log.child({ component: 'people' }),
+      secure: false,
+      relyingParty: { id: 'localhost', name: 'peerpacs', origins: [`http://localhost:${settings.http.port === 0 ? 8042 : settings.http.port}`] }
+    })
     const api = new Hono()
-    api.get('/status', (c) => c.json(statusOf()))
+    api.get('/status', async (c) => c.json({ ...statusOf(), people: await peopleStatus(people) }))
+    mountPeople(api, people, pacs)
     const app = createHttpApp({
       settings: settings.http,
       tokens,
@@ -143,6 +151,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       control: new Hono(),
       api,
       onAuth: httpAuthAudit(archive.audit),
+      gate: people.gate,
       mounts: {
         '/dicomweb': dicomwebRoutes(pacs, settings.http, log.child({ component: 'dicomweb' })),
         '/wado': wadoUriRoutes(pacs, log.child({ component: 'wado' }))
@@ -150,6 +159,11 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     })
     dimse = await listening('DICOM', settings.dimse.host, settings.dimse.port, '--dicom', async () => await startDimse(pacs, settings.dimse, log.child({ component: 'dimse' })))
     http = await listening('HTTP', settings.http.host, settings.http.port, '--http', async () => await startHttp(app, settings.http, log.child({ component: 'http' })))
+    // Passkeys are bound to an origin: the address a browser on this machine opens (HTTPS and a
+    // host name for other machines come with TLS, issue 19).
+    people.setRelyingParty({ id: 'localhost', name: 'peerpacs', origins: [`http://localhost:${http.port}`] })
+    const sweep = setInterval(() => { people.sessions.sweep().catch((error: unknown) => log.warn('sessions.sweep.failed', { error: String(error) })) }, 5 * 60_000)
+    sweep.unref()
     mesh = await listening('the mesh', settings.mesh.listen.join(','), 0, '--p2p', async () => await Mesh.start({
       archive, pacs, settings: settings.mesh, logger: log.child({ component: 'mesh' }), blocks: parts.blocks, extras: parts.extras
     }))
@@ -167,6 +181,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     const stop = async (reason: string): Promise<void> => {
       stopping ??= (async () => {
         log.info('node.stopping', { reason })
+        clearInterval(sweep)
         await control!.close().catch((error: unknown) => log.error('control.close.failed', { error: String(error) }))
         // No new work: listeners close first (in-flight associations and requests finish).
         await http!.close().catch((error: unknown) => log.error('http.close.failed', { error: String(error) }))

@@ -5,7 +5,7 @@
  * scan and names the token in logs and audit; the secret never appears anywhere after creation.
  * Revoking keeps the record (marked revoked) so its name and history stay known.
  */
-import { asMap, decodeCanonical, encodeCanonical, intField, textField, bytesField } from '../../protocol/canonical.ts'
+import { asMap, decodeCanonical, encodeCanonical, intField, optionalText, textField, bytesField } from '../../protocol/canonical.ts'
 import { equalBytes, utf8Encode } from '../../protocol/bytes.ts'
 import { toHex } from '../../protocol/encoding.ts'
 import { PeerpacsError } from '../../protocol/errors.ts'
@@ -29,20 +29,23 @@ export interface TokenRecord {
   readonly name: string
   readonly created: number
   readonly revoked: number | undefined
+  /** The account (service account or person) the token acts for; undefined: a token from before accounts, which acts as `integration`. */
+  readonly user?: string
 }
 
 const PREFIX = 'ppt_'
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/
 
 function encode (r: TokenRecord, hash: Uint8Array): Uint8Array {
-  return encodeCanonical({ name: r.name, created: r.created, revoked: r.revoked ?? 0, hash })
+  return encodeCanonical({ name: r.name, created: r.created, revoked: r.revoked ?? 0, hash, ...(r.user === undefined ? {} : { user: r.user }) })
 }
 
 function decode (id: string, bytes: Uint8Array): { record: TokenRecord, hash: Uint8Array } {
   const map = asMap(decodeCanonical(bytes), 'token record')
   const revoked = intField(map, 'revoked', 'token record')
+  const user = optionalText(map, 'user', 'token record')
   return {
-    record: { id, name: textField(map, 'name', 'token record'), created: intField(map, 'created', 'token record'), revoked: revoked === 0 ? undefined : revoked },
+    record: { id, name: textField(map, 'name', 'token record'), created: intField(map, 'created', 'token record'), revoked: revoked === 0 ? undefined : revoked, ...(user === undefined ? {} : { user }) },
     hash: bytesField(map, 'hash', 'token record', 32)
   }
 }
@@ -65,14 +68,14 @@ export class TokenStore {
   }
 
   /** Creates a token; returns its record and the secret text, which is not kept. */
-  async create (name: string, now = Date.now()): Promise<{ record: TokenRecord, token: string }> {
+  async create (name: string, now = Date.now(), user?: string): Promise<{ record: TokenRecord, token: string }> {
     if (!NAME.test(name)) throw new TokenError(`token name "${name.slice(0, 80)}" is not allowed`, 'use 1 to 64 letters, digits, spaces and ._@- (starting with a letter or digit)')
     const existing = await this.list()
     if (existing.some((t) => t.name === name && t.revoked === undefined)) throw new TokenError(`a token named "${name}" already exists`, 'revoke it first, or choose another name')
     const id = toHex(this.#random(8))
     const secret = this.#random(32)
     const token = `${PREFIX}${id}_${toHex(secret)}`
-    const record: TokenRecord = { id, name, created: now, revoked: undefined }
+    const record: TokenRecord = { id, name, created: now, revoked: undefined, ...(user === undefined ? {} : { user }) }
     await this.#kv.batch([{ type: 'put', key: keys.token(id), value: encode(record, this.#provider.sha256(utf8Encode(token))) }])
     return { record, token }
   }

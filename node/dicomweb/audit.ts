@@ -13,7 +13,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { instancesAccessedEvent, instancesTransferredEvent, nodeSource, queryEvent, STUDY_ROOT_FIND, type Actor } from '../../protocol/audit/index.ts'
 import { utf8Encode } from '../../protocol/bytes.ts'
-import { networkUser, studyRefs, thisNode, tokenUser } from '../audit/actors.ts'
+import { networkUser, personUser, studyRefs, thisNode, tokenUser } from '../audit/actors.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import type { CatalogInstance } from '../query/attributes.ts'
 
@@ -48,8 +48,9 @@ export function auditQuery (c: Context): void {
 }
 
 function callerOf (c: Context): Actor {
-  const caller = c.get('caller' as never) as { kind: string, token?: { id: string, name: string } } | undefined
+  const caller = c.get('caller' as never) as { kind: string, token?: { id: string, name: string }, account?: { id: string, record: { username: string, displayName: string } } } | undefined
   const remote = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress
+  if (caller?.kind === 'person' && caller.account !== undefined) return personUser({ id: caller.account.id, ...caller.account.record }, remote)
   if (caller?.token !== undefined) return tokenUser(caller.token, remote)
   return networkUser(caller?.kind === 'control' ? 'control-token' : 'unknown', remote)
 }

@@ -139,7 +139,7 @@ export const HTTP_BY_CODE: Record<ErrorCode, HttpAnswer> = {
 }
 
 /** The codes only HTTP has words for; everything else a route throws is already a PeerpacsError. */
-export type RequestErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOT_ACCEPTABLE' | 'UNSUPPORTED_MEDIA_TYPE' | 'TOO_LARGE' | 'UNREADABLE'
+export type RequestErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOT_ACCEPTABLE' | 'UNSUPPORTED_MEDIA_TYPE' | 'TOO_LARGE' | 'UNREADABLE' | 'SIGN_IN_REFUSED' | 'SIGN_IN_THROTTLED' | 'NOT_SIGNED_IN' | 'FORBIDDEN'
 
 /** A request this node refuses, or a resource it cannot produce; HTTP_BY_CODE gives the status. */
 export class RequestError extends PeerpacsError {

@@ -10,6 +10,7 @@
  * in text (PN, LO, SH...) a comma is part of the value, so lists there use a backslash or a
  * repeated parameter.
  */
+import { visibleOf } from './study-visibility.ts'
 import type { Context } from 'hono'
 import { ATTRIBUTES, BY_KEYWORD, BY_TAG, levelRank, type AttributeDefinition, type QueryLevel } from '../query/attributes.ts'
 import type { QueryRow } from '../query/query.ts'
@@ -126,7 +127,8 @@ export async function qido (c: Context, pacs: Pacs, scope: QidoScope): Promise<R
     keys.SeriesInstanceUID = scope.series
   }
   // An invalid matching key throws QueryKeyError: a 400 by HTTP_BY_CODE.
-  const result = await pacs.query(scope.level as QueryLevel, keys, { ...(limit === undefined ? {} : { limit }), offset })
+  const visible = visibleOf(c)
+  const result = await pacs.query(scope.level as QueryLevel, keys, { ...(limit === undefined ? {} : { limit }), offset, ...(visible === undefined ? {} : { visible }) })
   const root = serviceRoot(c)
   const rows = result.rows.map((row) => {
     const out: Record<string, Record<string, unknown>> = {}

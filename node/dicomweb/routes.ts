@@ -17,6 +17,7 @@ import { auditQuery, auditRead, dicomwebAudit } from './audit.ts'
 import { stow } from './stow.ts'
 import { wadoUri } from './wado-uri.ts'
 import { bulkdata, frames, metadata, rendered, retrieve } from './wado.ts'
+import { studyGuard } from './study-visibility.ts'
 
 /**
  * Dot segments are resolved by the URL parser before routing ("/studies/../series" would become
@@ -55,6 +56,9 @@ export function dicomwebRoutes (pacs: Pacs, settings: HttpSettings, log: Logger)
   const l = log.child({ component: 'dicomweb' })
   handleErrors(app, l)
   app.use('*', dicomwebAudit(pacs, '/dicomweb'))
+  // A study the caller's role may not see answers 404, as one that is not here.
+  app.use('/studies/:study', studyGuard(pacs))
+  app.use('/studies/:study/*', studyGuard(pacs))
 
   // STOW-RS
   app.post('/studies', (c) => stow(c, pacs, settings, l, undefined))

@@ -4,10 +4,11 @@
  * as WADO-RS. Without a contentType it answers image/jpeg, the standard's default (PS3.18 §9.1.2.1,
  * Table 8.7.4-1); a contentType it cannot produce is a 406.
  */
+import { maySee } from './study-visibility.ts'
 import type { Context } from 'hono'
 import type { Logger } from '../logging/logger.ts'
 import type { Pacs } from '../pacs/pacs.ts'
-import { badRequest, notAcceptable } from './http-errors.ts'
+import { badRequest, notAcceptable, notFound } from './http-errors.ts'
 import { uidParam } from './http-util.ts'
 import { auditRead } from './audit.ts'
 import { openInstance } from './instance-data.ts'
@@ -21,6 +22,7 @@ export async function wadoUri (c: Context, pacs: Pacs, log: Logger): Promise<Res
   const series = uidParam(c.req.query('seriesUID'), 'seriesUID')
   const instance = uidParam(c.req.query('objectUID'), 'objectUID')
   auditRead(c, { study, series, instance })
+  if (!maySee(c, pacs, study)) throw notFound('no such instance')
   const contentTypes = (c.req.query('contentType') ?? 'image/jpeg').split(',').map((t) => t.split(';')[0]!.trim().toLowerCase())
   const [found] = await resolve(pacs, { study, series, instance })
   const wanted = c.req.query('transferSyntax')

@@ -28,6 +28,11 @@ export interface QueryResult {
 export interface QueryOptions {
   readonly limit?: number
   readonly offset?: number
+  /**
+   * The studies the asker may see (a person's role: node/people/study-access.ts). Others are not
+   * matched, counted or looked into, so no count or total says they exist.
+   */
+  readonly visible?: (study: StudyId) => boolean
 }
 
 /** What a query reads: the study index in memory, and the records on disk. */
@@ -296,6 +301,15 @@ async function instanceLevel (source: QuerySource, level: 'SERIES' | 'IMAGE', ke
 export async function runQuery (source: QuerySource, level: QueryLevel, keys: Readonly<Record<string, string>>, options: QueryOptions = {}): Promise<QueryResult> {
   const checks = compile(level, keys)
   const kept = new Kept(level, options)
+  const visible = options.visible
+  if (visible !== undefined) {
+    const studies = source.studies
+    const view = {
+      * entries () { for (const e of studies.entries()) if (visible(e.storedIn)) yield e },
+      byUid: (uid: string) => { const e = studies.byUid(uid); return e !== undefined && visible(e.storedIn) ? e : undefined }
+    }
+    source = { ...source, studies: view as unknown as StudyIndex }
+  }
   if (level === 'PATIENT' || level === 'STUDY') await studyLevel(source, level, keys, checks, kept)
   else await instanceLevel(source, level, keys, checks, kept)
   return kept.result(options)
