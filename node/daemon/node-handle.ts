@@ -13,6 +13,8 @@ export interface NodeHandle {
   readonly pacs: Pacs
   /** The running node's status (GET /api/status): mesh peers, transfers, studies' holding. */
   readonly status?: () => Record<string, unknown>
+  /** People at this site (accounts, active emergency access): the people part of GET /api/status. */
+  readonly people?: () => Promise<Record<string, unknown>>
   /** The running node's mesh: its invites, and the addresses a new node can dial (`peerpacs invite`). */
   readonly mesh?: {
     readonly invites: InviteStore

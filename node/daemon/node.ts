@@ -132,7 +132,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       unreadable: pacs.unreadable.length,
       mesh: mesh === undefined ? undefined : meshStatus(mesh)
     })
-    const handle = { archive, pacs, dataDir: archive.layout.root, mesh: meshHandle, status: statusOf }
+    const handle = { archive, pacs, dataDir: archive.layout.root, mesh: meshHandle, status: statusOf, people: async () => await peopleStatus(people) }
 
     const people = new People(archive, await archive.log(), {
       log: log.child({ component: 'people' }),

@@ -1,5 +1,6 @@
 /** What `peerpacs status` does (its options and help: commands/status.ts). */
 import { EXIT } from '../exit-codes.ts'
+import { directoryOf } from '../../people/accounts.ts'
 import { withArchive } from '../open-archive.ts'
 import { formatTable, plural } from '../output.ts'
 import type { CommandContext } from '../command.ts'
@@ -18,6 +19,8 @@ interface MeshStatus {
   transfers: { wanted: number, bytesPending: number, bytesFetched: number, inFlight: number } | null
   studies: { local: number, partial: number, remoteOnly: number }
 }
+
+interface PeopleStatus { accounts: number, breakGlass: Array<{ username: string, study: string, until: string, reason: string }> }
 
 function mb (bytes: number): string { return `${(bytes / 1e6).toFixed(1)} MB` }
 
@@ -42,8 +45,12 @@ export async function run (context: CommandContext): Promise<number> {
       ...log.suspectedForks().map((f) => ({ author: f.author, seq: f.seq, evidence: [...f.evidence] }))
     ]
     const hold = log.hold ?? null
-    out.record({ type: 'status', running: running !== undefined, ...base, forks, writesHeld: hold, ...(mesh === undefined ? {} : { mesh }) })
+    const people = (await context.node?.people?.()) as PeopleStatus | undefined
+    const accounts = people?.accounts ?? (archive.keyring.hasEpochKey ? directoryOf(archive, log).list().length : undefined)
+    out.record({ type: 'status', running: running !== undefined, ...base, forks, writesHeld: hold, ...(mesh === undefined ? {} : { mesh }), ...(people === undefined ? {} : { people }) })
     out.line(`Node ${base.nodeId} (${base.role ?? 'not yet a member'}) of org "${base.org}": ${plural(base.ops, 'op')}, ${plural(base.members, 'active member')}, ${plural(base.studies, 'study', 'studies')} in the log.`)
+    if (accounts !== undefined) out.line(`${plural(accounts, 'person account')} (\`peerpacs users list\`).`)
+    for (const b of people?.breakGlass ?? []) out.line(`EMERGENCY ACCESS: ${b.username} opened study ${b.study} until ${b.until}: "${b.reason}" (audited as 110113/110127).`)
     for (const f of forks) out.line(`FORK: ${f.author} signed two different ops at seq ${f.seq} (${f.evidence.map((e) => e.slice(0, 16)).join(', ')}): kept as evidence; its ops from that seq on do not apply.`)
     if (hold !== null) {
       out.line(`WRITES HELD: this node's journal ends at its own seq ${hold.journalHead}, but ${hold.source === 'mark' ? 'its high-water mark' : hold.source} holds seq ${hold.mustReach}: ` +
