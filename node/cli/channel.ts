@@ -7,9 +7,18 @@
  */
 import { Hono } from 'hono'
 import type { Logger } from '../logging/logger.ts'
-import type { CommandSpec, NodeHandle } from './command.ts'
+import type { CommandSpec, NodeHandle, Secrets } from './command.ts'
 import { execute } from './execute.ts'
 import { Output } from './output.ts'
+
+/** A request's secrets (a password the CLI read from its terminal): a few short texts, or none. */
+function secretsFrom (value: unknown): Secrets | undefined | false {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const entries = Object.entries(value)
+  if (entries.length > 8 || !entries.every(([k, v]) => k.length <= 40 && typeof v === 'string' && v.length <= 4096)) return false
+  return Object.fromEntries(entries) as Secrets
+}
 
 /** Commands that make no sense inside a running node. */
 const REFUSED: Readonly<Record<string, string>> = {
@@ -22,7 +31,7 @@ interface Sink { write: (text: string) => boolean, isTTY: boolean, columns: numb
 export function cliChannel (commands: readonly CommandSpec[], node: NodeHandle & { dataDir: string }, log: Logger): Hono {
   const app = new Hono()
   app.post('/run', async (c) => {
-    let request: { command?: unknown, argv?: unknown, tty?: unknown, columns?: unknown }
+    let request: { command?: unknown, argv?: unknown, tty?: unknown, columns?: unknown, secrets?: unknown }
     try {
       request = await c.req.json()
     } catch {
@@ -32,6 +41,8 @@ export function cliChannel (commands: readonly CommandSpec[], node: NodeHandle &
     if (spec === undefined || !Array.isArray(request.argv) || !request.argv.every((a) => typeof a === 'string')) {
       return c.json({ error: 'bad request', message: 'expected {command, argv: string[]} naming a peerpacs command' }, 400)
     }
+    const secrets = secretsFrom(request.secrets)
+    if (secrets === false) return c.json({ error: 'bad request', message: 'secrets, when given, must be at most 8 texts of at most 4096 characters' }, 400)
     const refused = REFUSED[spec.name]
     if (refused !== undefined) return c.json({ error: 'conflict', message: refused }, 409)
     const argv = request.argv as string[]
@@ -53,7 +64,7 @@ export function cliChannel (commands: readonly CommandSpec[], node: NodeHandle &
         const sink = (fd: 1 | 2): Sink => ({ write: (text: string) => { send({ fd, text }); return true }, isTTY: fd === 2 && tty, columns })
         const out = new Output({ json: argv.includes('--json'), stdout: sink(1) as unknown as NodeJS.WriteStream, stderr: sink(2) as unknown as NodeJS.WriteStream })
         log.info('cli.command', { command: spec.name })
-        const exit = await execute(spec, argv, { out, env: {}, commands, writeHelp: (text) => send({ fd: 1, text }), node })
+        const exit = await execute(spec, argv, { out, env: {}, commands, writeHelp: (text) => send({ fd: 1, text }), node, ...(secrets === undefined ? {} : { secrets }) })
         out.done()
         log.info('cli.command.done', { command: spec.name, exit })
         send({ exit })

@@ -36,8 +36,18 @@ export interface CommandSpec {
   readonly description: string
   readonly usesKeys: boolean
   readonly options: Readonly<Record<string, OptionSpec>>
+  /**
+   * Reads what must never be on the command line (a password) in the caller's own process, where
+   * its terminal and stdin are, before the command runs there or inside a running node. The result
+   * reaches run() as context.secrets; to a node it travels in the channel request's body over the
+   * 0600 control socket, never in argv nor in a log line.
+   */
+  readonly secrets?: (values: OptionValues, args: string[], env: NodeJS.ProcessEnv) => Promise<Secrets | undefined>
   run (context: CommandContext): Promise<number>
 }
+
+/** What a command's `secrets` read: name → text. */
+export type Secrets = Readonly<Record<string, string>>
 
 export type OptionValues = Record<string, string | boolean | undefined>
 
@@ -51,6 +61,15 @@ export interface CommandContext {
   readonly node?: NodeHandle
   /** Every command of the CLI (what `start` serves on its control channel). */
   readonly commands: readonly CommandSpec[]
+  /** What the command's `secrets` read in the caller's process. */
+  readonly secrets?: Secrets
+}
+
+/** Runs a command's `secrets` (none for --help); argv must parse. */
+export async function secretsOf (spec: CommandSpec, argv: string[], env: NodeJS.ProcessEnv): Promise<Secrets | undefined> {
+  if (spec.secrets === undefined) return undefined
+  const { values, args } = parse(spec, argv)
+  return values.help === true ? undefined : await spec.secrets(values, args, env)
 }
 
 /**

@@ -4,7 +4,7 @@
  * executes commands sent over its CLI channel with the same code and the same output.
  */
 import { PeerpacsError } from '../../protocol/errors.ts'
-import { dataDirOf, helpOf, parse, type CommandSpec, type NodeHandle } from './command.ts'
+import { dataDirOf, helpOf, parse, type CommandSpec, type NodeHandle, type Secrets } from './command.ts'
 import { exitCodeFor, EXIT } from './exit-codes.ts'
 import type { Output } from './output.ts'
 
@@ -16,6 +16,8 @@ export interface ExecuteOptions {
   readonly node?: NodeHandle & { readonly dataDir: string }
   /** Every command of the CLI. */
   readonly commands: readonly CommandSpec[]
+  /** Read by the command's `secrets` in the caller's process (sent over the channel); else read here, outside a node. */
+  readonly secrets?: Secrets
 }
 
 export function reportError (error: unknown, out: Output, env: NodeJS.ProcessEnv): number {
@@ -39,7 +41,8 @@ export async function execute (spec: CommandSpec, argv: string[], options: Execu
     }
     const node = options.node
     const dataDir = node !== undefined ? node.dataDir : dataDirOf(values, env)
-    return await spec.run({ values, args, dataDir, out, env, commands: options.commands, ...(node === undefined ? {} : { node }) })
+    const secrets = options.secrets ?? (node === undefined ? await spec.secrets?.(values, args, env) : undefined)
+    return await spec.run({ values, args, dataDir, out, env, commands: options.commands, ...(node === undefined ? {} : { node }), ...(secrets === undefined ? {} : { secrets }) })
   } catch (error) {
     return reportError(error, out, env)
   }

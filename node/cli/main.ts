@@ -3,7 +3,7 @@
  * error into a message on stderr (a JSON error record on stdout with --json) and an exit code.
  */
 import { readFileSync } from 'node:fs'
-import { helpOf, UsageError, type CommandSpec } from './command.ts'
+import { helpOf, secretsOf, UsageError, type CommandSpec } from './command.ts'
 import { execute, reportError } from './execute.ts'
 import { runningNode, runThroughNode } from './remote.ts'
 import { COMMANDS } from './commands/index.ts'
@@ -101,12 +101,15 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
   // While a node runs on the data dir, commands go through it (it holds the data dir).
   if (!LOCAL_ONLY.has(spec.name) && !rest.includes('--help') && !rest.includes('-h')) {
     let remote
+    let secrets
     try {
       remote = await runningNode(spec, rest, env)
+      // A password is read here, where the terminal is, not inside the node.
+      if (remote !== undefined) secrets = await secretsOf(spec, rest, env)
     } catch (error) {
       return reportError(error, out, env)
     }
-    if (remote !== undefined) return await runThroughNode(remote, spec, rest, out, env)
+    if (remote !== undefined) return await runThroughNode(remote, spec, rest, out, env, secrets)
   }
   return await execute(spec, rest, { out, env, commands: COMMANDS, writeHelp: (text) => process.stdout.write(text) })
 }

@@ -14,7 +14,7 @@ import { resolve } from 'node:path'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { socketPathFor } from '../daemon/socket-path.ts'
 import { dataDirLayout } from '../store/data-dir.ts'
-import { dataDirOf, parse, type CommandSpec } from './command.ts'
+import { dataDirOf, parse, type CommandSpec, type Secrets } from './command.ts'
 import { EXIT } from './exit-codes.ts'
 import type { Output } from './output.ts'
 
@@ -115,10 +115,11 @@ async function post (node: ControlInfo, body: string): Promise<IncomingMessage> 
   }
 }
 
-export async function runThroughNode (node: ControlInfo, spec: CommandSpec, argv: string[], out: Output, _env: NodeJS.ProcessEnv): Promise<number> {
+export async function runThroughNode (node: ControlInfo, spec: CommandSpec, argv: string[], out: Output, _env: NodeJS.ProcessEnv, secrets?: Secrets): Promise<number> {
   const body = JSON.stringify({
     command: spec.name,
     argv: absolutePaths(spec, argv),
+    ...(secrets === undefined ? {} : { secrets }),
     tty: process.stderr.isTTY === true,
     columns: process.stderr.columns ?? 0
   })

@@ -14,5 +14,6 @@ import { start } from './start.ts'
 import { status } from './status.ts'
 import { studies } from './studies.ts'
 import { token } from './token.ts'
+import { users } from './users.ts'
 
-export const COMMANDS: readonly CommandSpec[] = [init, start, importCommand, studies, exportCommand, status, members, invite, backup, restore, audit, fsckCommand, logCommand, token]
+export const COMMANDS: readonly CommandSpec[] = [init, start, importCommand, studies, exportCommand, status, members, users, invite, backup, restore, audit, fsckCommand, logCommand, token]
