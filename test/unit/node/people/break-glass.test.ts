@@ -41,7 +41,7 @@ test('break glass: reasoned, audited as 110113/110127, listed in status, time-li
   const key = f.archive.keyring.epochKey(f.archive.keyring.currentEpoch)
   const alerts = [...log.oplog.state.audit.values()].flat().map((id) => log.oplog.get(id)!).filter((op) => op.type === 'audit.event')
     .map((op) => openAuditRecord(f.archive.provider, key, { org: f.archive.keyring.orgId, author: op.author }, (op.body as { sealed: Uint8Array }).sealed))
-    .filter((r) => r.eventId === EVENT_ID.securityAlert && r.eventTypeCodes.includes(EVENT_TYPE.emergencyOverrideStarted))
+    .filter((r) => r.eventId === EVENT_ID.securityAlert && (r.eventTypeCodes ?? []).includes(EVENT_TYPE.emergencyOverrideStarted))
   assert.equal(alerts.length, 1, 'one emergency-override alert')
 
   f.advance(61 * 60_000)
