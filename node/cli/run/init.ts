@@ -13,6 +13,7 @@ import { utf8Encode } from '../../../protocol/bytes.ts'
 import { DATA_DIR_FORMAT, DATA_DIR_VERSION, dataDirLayout, prepareNewDataDir, writeDataDirMeta } from '../../store/data-dir.ts'
 import { UsageError } from '../command.ts'
 import { EXIT } from '../exit-codes.ts'
+import { addFirstAdmin, adminNameOf, defaultSignInUrl, noAdminLines, signInLines } from './init-admin.ts'
 import { joinOrg } from './init-join.ts'
 import type { CommandContext } from '../command.ts'
 
@@ -33,6 +34,8 @@ export async function run (context: CommandContext): Promise<number> {
     }
     return await joinOrg(context, values.join)
   }
+  // The admin's name and password were checked (secrets) before anything is created.
+  const admin = context.secrets?.password === undefined ? undefined : { username: adminNameOf(values), password: context.secrets.password }
   const layout = dataDirLayout(dataDir)
   const name = typeof values.name === 'string' ? values.name : `peerpacs-${hostname()}`
   const keyOut = typeof values['recovery-key-out'] === 'string' ? resolve(values['recovery-key-out']) : undefined
@@ -83,11 +86,26 @@ export async function run (context: CommandContext): Promise<number> {
     throw error
   }
 
+  // The org exists from here on: a failure to add the admin is reported, with the way to add one.
+  let adminId: string | undefined
+  let adminError: unknown
+  if (admin !== undefined) {
+    try {
+      adminId = (await addFirstAdmin(layout.root, passphrase, admin.username, admin.password)).id
+    } catch (error) {
+      adminError = error
+    }
+  }
+
   if (passphrase === undefined) {
     out.warn(`no passphrase given: the node's keys in ${layout.keysDir} are stored unsealed, protected only by file permissions. ` +
       'To seal them, start over with PEERPACS_PASSPHRASE set or --passphrase-file FILE.')
   }
-  out.record({ type: 'init', dataDir: layout.root, nodeId, orgId, orgName: name, sealed: passphrase !== undefined, ...(keyOut === undefined ? { recoveryKey } : { recoveryKeyFile: keyOut }) })
+  out.record({
+    type: 'init', dataDir: layout.root, nodeId, orgId, orgName: name, sealed: passphrase !== undefined,
+    ...(keyOut === undefined ? { recoveryKey } : { recoveryKeyFile: keyOut }),
+    admin: adminId === undefined ? null : { id: adminId, username: admin!.username, signIn: defaultSignInUrl() }
+  })
   out.line(`Initialised ${layout.root}`)
   out.line(`  org:     ${name} (${orgId})`)
   out.line(`  node id: ${nodeId}`)
@@ -101,6 +119,17 @@ export async function run (context: CommandContext): Promise<number> {
     out.line(`    ${recoveryKey}`)
     out.line('')
     out.line('It restores this org from its backup if every node is lost.')
+  }
+  out.line('')
+  if (adminId !== undefined) {
+    out.line(`Admin account: ${admin!.username} (${adminId}).`)
+    for (const line of signInLines(admin!.username, defaultSignInUrl(), false)) out.line(line)
+  } else if (adminError === undefined) {
+    for (const line of noAdminLines(layout.root, values['no-admin'] === true)) out.line(line)
+  }
+  if (adminError !== undefined) {
+    out.error(`the org was made, but its admin account was not: ${(adminError as Error).message}`, 'add it with `peerpacs users add USERNAME --role admin`')
+    return EXIT.PROBLEMS
   }
   return EXIT.OK
 }
