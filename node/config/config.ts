@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { multiaddr } from '@multiformats/multiaddr'
+import { rolePermissions } from '../dimse/access.ts'
+import { isPersonRole, PERSON_ROLES } from '../people/roles.ts'
 import { DEFAULTS } from './defaults.ts'
 import type { DimseSettings, HttpSettings, MeshSettings, NodeSettings, RemoteAe } from './settings.ts'
 
@@ -130,13 +132,21 @@ function remotesFrom (r: Reader, value: unknown, path: string): RemoteAe[] {
   if (!Array.isArray(value)) r.fail(path, 'must be a list')
   return value.map((item, i) => {
     const p = `${path}[${i}]`
-    const o = r.object(item, p, ['aeTitle', 'host', 'port', 'store', 'query', 'retrieve'])
+    const o = r.object(item, p, ['aeTitle', 'host', 'port', 'role', 'store', 'query', 'retrieve'])
     let aeTitle: string
     try { aeTitle = checkAeTitle(r.string(o.aeTitle, `${p}.aeTitle`), `${p}.aeTitle`) } catch (e) { r.fail(`${p}.aeTitle`, (e as Error).message.replace(/^.*?: /, '')) }
     const host = r.string(o.host, `${p}.host`)
     // The allow-list compares the peer's address; host names are not resolved per association.
     if (host !== '*' && host !== 'localhost' && isIP(host) === 0) r.fail(`${p}.host`, `"${host}" must be an IP address, "localhost" or "*" (host names are not resolved)`)
     const port = o.port === undefined ? undefined : r.integer(o.port, `${p}.port`, 1, 65535)
+    if (o.role !== undefined) {
+      // A role decides the services (the role x service table, docs/access-control.md); flags beside it would contradict it.
+      const role = r.string(o.role, `${p}.role`)
+      if (!isPersonRole(role)) r.fail(`${p}.role`, `"${role.slice(0, 40)}" is not a role; one of ${PERSON_ROLES.join(', ')} (a modality: technologist; a workstation: radiologist)`)
+      const flags = ['store', 'query', 'retrieve'].filter((k) => o[k] !== undefined)
+      if (flags.length > 0) r.fail(p, `give either "role" or "store"/"query"/"retrieve", not both (found role "${role}" and ${flags.map((k) => `"${k}"`).join(', ')}): the role decides what the AE may do; remove the flags, or the role`)
+      return { aeTitle, host, ...(port === undefined ? {} : { port }), role, ...rolePermissions(role) }
+    }
     return {
       aeTitle,
       host,

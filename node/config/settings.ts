@@ -2,6 +2,7 @@
  * What a running node is configured with, after the config file, the environment and the flags
  * have been merged and validated (config.ts). Each edge takes its own part.
  */
+import type { PersonRole } from '../people/roles.ts'
 
 /** An application entity that may talk to this node over DIMSE. */
 export interface RemoteAe {
@@ -10,6 +11,12 @@ export interface RemoteAe {
   readonly host: string
   /** Where it listens, for C-MOVE destinations; absent: it can't be a C-MOVE destination. */
   readonly port?: number
+  /**
+   * The person role it acts as (a modality: technologist; a workstation: radiologist): its
+   * services then come from the role (dimse/access.ts, rolePermissions) and the flags below are
+   * those of the role. Absent: the flags as configured.
+   */
+  readonly role?: PersonRole
   /** What it may ask for. */
   readonly store: boolean
   readonly query: boolean

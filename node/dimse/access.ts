@@ -1,10 +1,14 @@
 /**
  * Who may associate and what they may do: the calling AE title and peer address must match a
  * configured remote (host '*' matches any address) unless unknown callers are accepted, and the
- * called AE title must be this node's. Permissions are per remote: store, query, retrieve.
+ * called AE title must be this node's. Permissions are per remote: store, query, retrieve; a
+ * remote bound to a person role (a modality: technologist; a workstation: radiologist) gets them
+ * from the role × service matrix below, the same table the HTTP routes use (people/roles.ts).
+ * C-ECHO (verification) is open to every admitted remote.
  */
 import { isIP } from 'node:net'
 import type { DimseSettings, RemoteAe } from '../config/settings.ts'
+import { can, type PersonRole } from '../people/roles.ts'
 
 export interface Permissions {
   readonly store: boolean
@@ -17,6 +21,23 @@ export type AccessDecision =
   | { readonly ok: false, readonly reason: 'calling' | 'called' }
 
 const EVERYTHING: Permissions = { store: true, query: true, retrieve: true }
+
+/**
+ * The DIMSE services of a role: C-STORE needs study.ingest; C-FIND and C-MOVE/C-GET need
+ * study.read (every study). DIMSE does not apply per-study limits, so a role that reads only
+ * some studies (a technologist: its own site's; a referrer: its shares) gets no query or
+ * retrieve here rather than all of them (docs/access-control.md, "Known limits").
+ */
+export function rolePermissions (role: PersonRole): Permissions {
+  const reads = can(role, 'study.read')
+  return { store: can(role, 'study.ingest'), query: reads, retrieve: reads }
+}
+
+/** What a configured remote may do: its role's services when it has one, else its flags. */
+export function permissionsOf (remote: RemoteAe): Permissions {
+  if (remote.role !== undefined) return rolePermissions(remote.role)
+  return { store: remote.store, query: remote.query, retrieve: remote.retrieve }
+}
 
 /** IPv4 peers on a dual-stack socket show as ::ffff:a.b.c.d. */
 export function plainAddress (address: string | undefined): string {
@@ -36,7 +57,7 @@ export function decideAccess (settings: DimseSettings, callingAe: string, called
   const remote = settings.remotes.find((r) => r.aeTitle === callingAe && hostMatches(r.host, address))
   if (remote === undefined && !settings.acceptUnknown) return { ok: false, reason: 'calling' }
   if (calledAe !== settings.aeTitle) return { ok: false, reason: 'called' }
-  return { ok: true, permissions: remote ?? EVERYTHING, remote }
+  return { ok: true, permissions: remote === undefined ? EVERYTHING : permissionsOf(remote), remote }
 }
 
 /** A configured C-MOVE destination: it must have a port and a concrete host. */
