@@ -8,7 +8,8 @@
  * refused with a message, never ignored. Once the node listens, it prints commands to try
  * against it, with its real address and port; each works exactly as printed (the quick-start
  * test runs them). For that, dcmtk's tools calling from this machine under their own AE titles
- * are let in, in addition to any allow-list given.
+ * are let in, in addition to any allow-list given. In a terminal, init asks for the first admin
+ * account's password, and once the node listens the quick start says where to sign in.
  */
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -18,6 +19,7 @@ import { start } from '../node/cli/commands/start.ts'
 import { reportError } from '../node/cli/execute.ts'
 import { main } from '../node/cli/main.ts'
 import { Output } from '../node/cli/output.ts'
+import { signInLines } from '../node/cli/run/init-admin.ts'
 import { syntheticStudy, KNOWN_PATIENTS } from '../test/synthetic/study.ts'
 
 /** The calling AE titles dcmtk's tools use when not told otherwise. */
@@ -39,9 +41,12 @@ const data = dataDirOf(values, process.env)
 const sample = process.env.PEERPACS_SAMPLE ?? './sample'
 const passphrase = typeof values['passphrase-file'] === 'string' ? ['--passphrase-file', values['passphrase-file']] : []
 
+// In a terminal, init asks for the first admin's password; in CI (no terminal) it makes none and says how.
+let madeAdmin = false
 if (!existsSync(join(data, 'peerpacs.json'))) {
   const code = await main(['init', '--data', data, '--name', typeof values.name === 'string' ? values.name : 'peerpacs quick start', ...passphrase])
   if (code !== 0) process.exit(code)
+  madeAdmin = process.stdin.isTTY === true
 }
 if (!existsSync(sample)) {
   for (const instance of syntheticStudy({ seed: 1, patient: KNOWN_PATIENTS[0], profile: 'mixed', folder: 'study-1' })) {
@@ -82,8 +87,21 @@ async function printHintsWhenReady (running: Promise<number>): Promise<void> {
     const hints = hintLines({ aeTitle, host, port, url: control.url, data, sample })
     const width = Math.max(...hints.map(([command]) => command.length)) + 3
     console.log(['', 'While it runs, in another terminal (each works as printed):', ...hints.map(([command, what]) => `  ${command.padEnd(width)}${what}`), ''].join('\n'))
+    console.log(signInText(control.url, data).join('\n') + '\n')
     return
   }
+}
+
+/** Where and how a person signs in (the browser's origin is localhost: passkeys are bound to it). */
+function signInText (url: string, dataDir: string): string[] {
+  const browser = url.replace('//127.0.0.1:', '//localhost:').replace(/\/?$/, '/')
+  const data = dataDir.includes(' ') ? `'${dataDir}'` : dataDir
+  if (madeAdmin) return signInLines('admin', browser, true)
+  return [
+    `Sign in at ${browser} with an account of this org (\`npx peerpacs users list --data ${data}\` shows them).`,
+    `No admin yet? \`npx peerpacs users add admin --role admin --data ${data}\` makes one (it asks for the password);`,
+    'the first sign-in enrols a second factor with an authenticator app (TOTP).'
+  ]
 }
 
 /** The commands to try against the running node, each with what it shows. */
