@@ -4,8 +4,9 @@
  *
  *   passwd  DATA USERNAME PASSWORD   the password changed here (a user.update op of this node)
  *   inspect DATA USERNAME            the account's ops with their causal depth (longest path from
- *                                    the genesis, computed here from the ops' parents) and the op
- *                                    the log's state names as its record
+ *                                    the genesis, computed here from the ops' parents), which of
+ *                                    the account's other ops each has among its ancestors, and the
+ *                                    op the log's state names as its record
  *   secrets DATA                     every account's record opened with this site's epoch keys:
  *                                    username, display name, password salt and hash, TOTP secret,
  *                                    recovery-code hashes (hex), so a test can look for them on disk
@@ -36,11 +37,26 @@ try {
       depths.set(op.idHex, depth)
       return depth
     }
-    const ops: Array<{ op: string, type: string, author: string, depth: number }> = []
+    const ancestorsOf = (op: SignedOp): Set<string> => {
+      const seen = new Set<string>()
+      const stack = op.parents.map(toHex)
+      while (stack.length > 0) {
+        const id = stack.pop()!
+        if (seen.has(id)) continue
+        seen.add(id)
+        stack.push(...log.oplog.get(id)!.parents.map(toHex))
+      }
+      return seen
+    }
+    const mine: SignedOp[] = []
     for await (const [, bytes] of archive.kv.entries(['oplog'])) {
       const op = decodeOp(provider, bytes)
-      if (op.type.startsWith('user.') && toHex((op.body as { user: Uint8Array }).user) === account.id) ops.push({ op: op.idHex, type: op.type, author: op.authorId, depth: depthOf(op) })
+      if (op.type.startsWith('user.') && toHex((op.body as { user: Uint8Array }).user) === account.id) mine.push(op)
     }
+    const ops = mine.map((op) => {
+      const ancestors = ancestorsOf(op)
+      return { op: op.idHex, type: op.type, author: op.authorId, depth: depthOf(op), after: mine.filter((o) => ancestors.has(o.idHex)).map((o) => o.idHex) }
+    })
     console.log(JSON.stringify({ user: account.id, node: archive.keyring.nodeId, recordOp: account.recordOp, stateRecord: log.oplog.state.users.get(account.id)?.record, disabled: account.disabled, ops }))
   } else if (command === 'secrets') {
     console.log(JSON.stringify(accounts.directory.list().map((a) => ({

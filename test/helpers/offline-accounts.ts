@@ -19,14 +19,22 @@ async function offline (args: string[]): Promise<any> {
   return JSON.parse(line!)
 }
 
-export interface AccountOp { readonly op: string, readonly type: string, readonly author: string, readonly depth: number }
+export interface AccountOp {
+  readonly op: string
+  readonly type: string
+  readonly author: string
+  /** Longest path from the genesis. */
+  readonly depth: number
+  /** The account's other ops among this one's ancestors. */
+  readonly after: string[]
+}
 
 /** Sets the password of `username` at the stopped site; returns the op written. */
 export async function offlinePasswd (data: string, username: string, password: string): Promise<{ user: string, op: string }> {
   return await offline(['passwd', data, username, password])
 }
 
-/** The account's ops (with causal depths computed from parents) and the op its state names. */
+/** The account's ops (with causal depths and ancestry computed from parents) and the op its state names. */
 export async function offlineInspect (data: string, username: string): Promise<{ user: string, node: string, recordOp: string, stateRecord: { op: string, depth: number }, disabled: boolean, ops: AccountOp[] }> {
   return await offline(['inspect', data, username])
 }

@@ -137,6 +137,7 @@ test('accounts at three sites: sign-in at C while A is offline; disabled at B, r
   const updates = inspected.ops.filter((o) => o.type === 'user.update')
   assert.equal(updates.length, 2, `two concurrent password changes: ${JSON.stringify(inspected.ops)}`)
   assert.ok(updates.some((u) => u.op === atC.op), 'one is C\'s')
+  assert.ok(updates.every((u) => !updates.some((v) => u.after.includes(v.op))), 'the two changes are concurrent: neither saw the other')
   const winner = [...updates].sort((x, y) => (y.depth - x.depth) || (y.op > x.op ? 1 : -1))[0]!
   assert.equal(inspected.stateRecord.op, winner.op, 'the log\'s state names the greater by (depth, id)')
   const winnerIsC = winner.op === atC.op
