@@ -12,7 +12,7 @@
  */
 import type { PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import type { SignedOp } from '../../protocol/log/index.ts'
-import { LOG_PROTOCOL, LOG_PROTOCOL_1_0 } from '../../protocol/wire/log-sync.ts'
+import { LOG_PROTOCOL, LOG_PROTOCOL_1_0, LOG_PROTOCOL_1_1 } from '../../protocol/wire/log-sync.ts'
 import { nodeIdFromPublicKey } from '../../protocol/identity.ts'
 import { toHex } from '../../protocol/encoding.ts'
 import type { Logger } from '../logging/logger.ts'
@@ -21,7 +21,7 @@ import type { MeshAlerts } from './alerts.ts'
 import { handleLogSync, pushOverStream, syncOverStream, type LogSyncHooks, type SyncReport } from './log-sync.ts'
 import type { OwnSeqs } from './own-seqs.ts'
 
-export const LOG_PROTOCOLS = [LOG_PROTOCOL, LOG_PROTOCOL_1_0]
+export const LOG_PROTOCOLS = [LOG_PROTOCOL, LOG_PROTOCOL_1_1, LOG_PROTOCOL_1_0]
 
 const PUSH_DELAY_MS = 20
 const SYNC_RETRY_MS = 2000

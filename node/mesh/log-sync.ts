@@ -9,9 +9,13 @@
  * author's vector seq): an author whose tip differs at a seq both hold has forked, and the
  * side that notices sends every op of that author, so the fork becomes evident on both sides.
  * Over 1.0.0 (older nodes) hellos carry no tips.
+ *
+ * Over 1.2.0 each ops or push frame is acknowledged once handled, and a sender keeps at most
+ * WINDOW_FRAMES unacknowledged: a site verifying a large catch-up holds its sender up, where it
+ * used to buffer everything sent meanwhile and fail past the framed stream's bound.
  */
 import type { Connection, PeerId, Stream, StreamHandler } from '@libp2p/interface'
-import { decodeLogSync, encodeLogSync, LOG_PROTOCOL, LogSyncProtocolError, MAX_FRAME_BYTES, packOps, type LogSyncMessage } from '../../protocol/wire/log-sync.ts'
+import { decodeLogSync, encodeLogSync, LOG_PROTOCOL, LOG_PROTOCOL_1_0, LogSyncProtocolError, MAX_FRAME_BYTES, packOps, WINDOW_FRAMES, type LogSyncMessage } from '../../protocol/wire/log-sync.ts'
 import type { NodeLog, ReceiveResult } from '../log/node-log.ts'
 import { FrameError, framed, type Framed } from './frames.ts'
 
@@ -52,18 +56,43 @@ async function readMessage (f: Framed): Promise<LogSyncMessage> {
   return decodeLogSync(await f.read())
 }
 
-async function sendOps (f: Framed, ops: readonly Uint8Array[], t: 'ops' | 'push' = 'ops'): Promise<void> {
-  for (const message of packOps(ops, t)) await f.write(encodeLogSync(message))
+/** This side's flow-control state on one stream (1.2.0); undefined on older streams. */
+interface Flow { sent: number, acked: number, handled: number }
+
+function flowOf (stream: Stream): Flow | undefined {
+  return stream.protocol === LOG_PROTOCOL ? { sent: 0, acked: 0, handled: 0 } : undefined
+}
+
+async function sendOps (f: Framed, ops: readonly Uint8Array[], t: 'ops' | 'push' = 'ops', flow?: Flow): Promise<void> {
+  for (const message of packOps(ops, t)) {
+    while (flow !== undefined && flow.sent - flow.acked >= WINDOW_FRAMES) {
+      const ack = await readMessage(f)
+      if (ack.t !== 'ack') throw new LogSyncProtocolError(`expected ack while sending, got ${ack.t}`)
+      if (ack.n > flow.sent || ack.n < flow.acked) throw new LogSyncProtocolError(`ack of ${ack.n} frames, but ${flow.sent} were sent and ${flow.acked} acknowledged`)
+      flow.acked = ack.n
+    }
+    await f.write(encodeLogSync(message))
+    if (flow !== undefined) flow.sent++
+  }
+}
+
+/** Hands a received frame's ops to NodeLog.receive, then acknowledges it (1.2.0). */
+async function handleFrame (f: Framed, ops: readonly Uint8Array[], hooks: LogSyncHooks, peer: PeerId, flow?: Flow): Promise<number> {
+  const added = await receiveOps(ops, hooks, peer)
+  if (flow !== undefined) await f.write(encodeLogSync({ t: 'ack', n: ++flow.handled }))
+  return added
 }
 
 /** Reads ops frames until done; hands each frame's ops to NodeLog.receive. */
-async function receiveUntilDone (f: Framed, hooks: LogSyncHooks, peer: PeerId, kind: 'ops' | 'push' = 'ops'): Promise<number> {
+async function receiveUntilDone (f: Framed, hooks: LogSyncHooks, peer: PeerId, kind: 'ops' | 'push' = 'ops', flow?: Flow): Promise<number> {
   let count = 0
   for (;;) {
     const message = await readMessage(f)
     if (message.t === 'done') return count
+    // An ack of this side's own frames that it did not need to wait for.
+    if (message.t === 'ack' && flow !== undefined) continue
     if (message.t !== kind) throw new LogSyncProtocolError(`expected ${kind} or done, got ${message.t}`)
-    count += await receiveOps(message.ops, hooks, peer)
+    count += await handleFrame(f, message.ops, hooks, peer, flow)
   }
 }
 
@@ -78,7 +107,7 @@ async function receiveOps (ops: readonly Uint8Array[], hooks: LogSyncHooks, peer
 }
 
 /** Whether the stream speaks 1.1.0 (tips in hellos). */
-function withTips (stream: Stream): boolean { return stream.protocol === LOG_PROTOCOL }
+function withTips (stream: Stream): boolean { return stream.protocol !== LOG_PROTOCOL_1_0 }
 
 function hello (hooks: LogSyncHooks, tips: boolean): Uint8Array {
   const vector = hooks.log.oplog.versionVector()
@@ -106,12 +135,13 @@ function fail (stream: Stream, hooks: LogSyncHooks, peer: PeerId, error: unknown
 /** The dialer's side of a full sync. Resolves with what was exchanged. */
 export async function syncOverStream (stream: Stream, hooks: LogSyncHooks, peer: PeerId): Promise<SyncReport> {
   const f = framed(stream, { maxFrameBytes: MAX_FRAME_BYTES, readTimeoutMs: LOG_READ_TIMEOUT_MS })
+  const flow = flowOf(stream)
   try {
     await f.write(hello(hooks, withTips(stream)))
     const theirs = checkHello(await readMessage(f), hooks, peer)
-    const received = await receiveUntilDone(f, hooks, peer)
+    const received = await receiveUntilDone(f, hooks, peer, 'ops', flow)
     const missing = missingFor(hooks, peer, theirs)
-    await sendOps(f, missing)
+    await sendOps(f, missing, 'ops', flow)
     await f.write(encodeLogSync({ t: 'done' }))
     await stream.close()
     const report = { theirVector: theirs.vector, sent: missing.length, received }
@@ -126,7 +156,7 @@ export async function syncOverStream (stream: Stream, hooks: LogSyncHooks, peer:
 /** Sends new ops unasked. */
 export async function pushOverStream (stream: Stream, ops: readonly Uint8Array[]): Promise<void> {
   const f = framed(stream, { maxFrameBytes: MAX_FRAME_BYTES, readTimeoutMs: LOG_READ_TIMEOUT_MS })
-  await sendOps(f, ops, 'push')
+  await sendOps(f, ops, 'push', flowOf(stream))
   await f.write(encodeLogSync({ t: 'done' }))
   await stream.close()
 }
@@ -136,20 +166,21 @@ export function handleLogSync (hooks: LogSyncHooks): StreamHandler {
   return async (stream: Stream, connection: Connection) => {
     const peer = connection.remotePeer
     const f = framed(stream, { maxFrameBytes: MAX_FRAME_BYTES, readTimeoutMs: LOG_READ_TIMEOUT_MS })
+    const flow = flowOf(stream)
     try {
       const first = await readMessage(f)
       if (first.t === 'push') {
-        await receiveOps(first.ops, hooks, peer)
-        await receiveUntilDone(f, hooks, peer, 'push')
+        await handleFrame(f, first.ops, hooks, peer, flow)
+        await receiveUntilDone(f, hooks, peer, 'push', flow)
         await stream.close()
         return
       }
       const theirs = checkHello(first, hooks, peer)
       await f.write(hello(hooks, withTips(stream)))
       const missing = missingFor(hooks, peer, theirs)
-      await sendOps(f, missing)
+      await sendOps(f, missing, 'ops', flow)
       await f.write(encodeLogSync({ t: 'done' }))
-      const received = await receiveUntilDone(f, hooks, peer)
+      const received = await receiveUntilDone(f, hooks, peer, 'ops', flow)
       await stream.close()
       hooks.synced(peer, { theirVector: theirs.vector, sent: missing.length, received })
     } catch (error) {

@@ -21,6 +21,14 @@
  * the bytes sent are the ops the other side lacks (plus the vectors). A push stream carries one
  * push frame. Every op is validated by the receiver as any op is (signature, authority, ...).
  *
+ * 1.2.0 adds flow control: the receiver of ops or push frames answers each one, once it has
+ * handled it, with
+ *   ack    { t: 'ack', n: count }                   how many ops/push frames of this stream it has handled
+ * and a sender never has more than WINDOW_FRAMES frames unacknowledged: before writing the next
+ * it reads acks. A receiver that is slow to verify a catch-up thus holds its sender up instead of
+ * buffering without bound. An ack arriving while a side is itself receiving (one left over from
+ * its own sending phase) is passed over. 1.1.0 and 1.0.0 streams carry no acks.
+ *
  * Limits: a frame is at most MAX_FRAME_BYTES; an ops or push frame holds at most MAX_OPS_PER_FRAME
  * ops; a vector names at most MAX_AUTHORS authors. Anything else is a protocol violation.
  */
@@ -29,9 +37,13 @@ import { decodeCanonical, encodeCanonical, type CanonicalMap, type CanonicalValu
 import { PeerpacsError } from '../errors.ts'
 import { MAX_OP_BYTES } from '../log/op.ts'
 
-export const LOG_PROTOCOL = '/peerpacs/log/1.1.0'
-/** The previous version: the same messages, hello without tips (still spoken with older nodes). */
+export const LOG_PROTOCOL = '/peerpacs/log/1.2.0'
+/** Without acks (still spoken with older nodes). */
+export const LOG_PROTOCOL_1_1 = '/peerpacs/log/1.1.0'
+/** The first version: the same messages as 1.1.0, hello without tips (still spoken with older nodes). */
 export const LOG_PROTOCOL_1_0 = '/peerpacs/log/1.0.0'
+/** Most ops or push frames a 1.2.0 sender has written and not had acknowledged (~6 MiB). */
+export const WINDOW_FRAMES = 8
 export const MAX_FRAME_BYTES = 4 * MAX_OP_BYTES + 4096
 /** Ops are packed into frames up to this many bytes (one op of MAX_OP_BYTES always fits). */
 export const FRAME_TARGET_BYTES = 3 * MAX_OP_BYTES
@@ -48,6 +60,7 @@ export type LogSyncMessage =
   | { readonly t: 'ops', readonly ops: readonly Uint8Array[] }
   | { readonly t: 'push', readonly ops: readonly Uint8Array[] }
   | { readonly t: 'done' }
+  | { readonly t: 'ack', readonly n: number }
 
 const HEX64 = /^[0-9a-f]{64}$/
 
@@ -66,6 +79,8 @@ export function encodeLogSync (message: LogSyncMessage): Uint8Array {
       return encodeCanonical({ t: message.t, ops: [...message.ops] })
     case 'done':
       return encodeCanonical({ t: 'done' })
+    case 'ack':
+      return encodeCanonical({ t: 'ack', n: message.n })
   }
 }
 
@@ -126,6 +141,10 @@ export function decodeLogSync (frame: Uint8Array): LogSyncMessage {
     case 'done':
       keysExactly(map, ['t'], 'done')
       return { t: 'done' }
+    case 'ack':
+      keysExactly(map, ['t', 'n'], 'ack')
+      if (typeof map.n !== 'number' || !Number.isSafeInteger(map.n) || map.n < 1) throw new LogSyncProtocolError('ack.n: expected a count of frames (a positive integer)')
+      return { t: 'ack', n: map.n }
     default:
       throw new LogSyncProtocolError(`frame: unknown kind ${JSON.stringify(typeof map.t === 'string' ? map.t.slice(0, 40) : map.t ?? null)}`)
   }
