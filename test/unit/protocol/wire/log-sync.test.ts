@@ -25,6 +25,7 @@ test('hello, ops, push and done round-trip', () => {
     assert.deepEqual(m.t === t ? m.ops.map((o) => [...o]) : [], ops.map((o) => [...o]))
   }
   assert.deepEqual(decodeLogSync(encodeLogSync({ t: 'done' })), { t: 'done' })
+  assert.deepEqual(decodeLogSync(encodeLogSync({ t: 'ack', n: 17 })), { t: 'ack', n: 17 })
 })
 
 test('1.1.0 hello carries tips (author → op id at its vector seq); bad tips are refused', () => {
@@ -76,7 +77,10 @@ test('malformed frames are refused with a precise reason', () => {
     ['op not bytes', encodeCanonical({ t: 'push', ops: ['text'] }), /byte string/],
     ['op too large', encodeCanonical({ t: 'ops', ops: [new Uint8Array(MAX_OP_BYTES + 1)] }), /over the limit/],
     ['too many ops', encodeCanonical({ t: 'ops', ops: Array.from({ length: MAX_OPS_PER_FRAME + 1 }, () => new Uint8Array(1)) }), /over the limit of 4096/],
-    ['frame too large', new Uint8Array(MAX_FRAME_BYTES + 1), /over the limit/]
+    ['frame too large', new Uint8Array(MAX_FRAME_BYTES + 1), /over the limit/],
+    ['ack of zero frames', encodeCanonical({ t: 'ack', n: 0 }), /ack.n: expected a count/],
+    ['ack count as text', encodeCanonical({ t: 'ack', n: '3' }), /ack.n: expected a count/],
+    ['ack without a count', encodeCanonical({ t: 'ack' }), /expected the fields/]
   ]
   for (const [label, frame, reason] of cases) {
     assert.throws(() => decodeLogSync(frame), (error: unknown) => error instanceof LogSyncProtocolError && reason.test(error.message), label)
