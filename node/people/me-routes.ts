@@ -4,10 +4,13 @@
  *   GET    /api/me/sessions             this person's sessions at this site (the current one marked)
  *   DELETE /api/me/sessions/:session    ends one of them (by the id hash prefix the list shows)
  *   POST   /api/me/password             {current, next}: a new password; the person's other sessions here end
- *   POST   /api/me/totp                 {} → a new secret, URI and QR code; then {code} → enrolled (replaces the old one)
- *   POST   /api/me/recovery-codes       {} → ten new recovery codes, shown once (the old ones stop working)
+ *   POST   /api/me/totp                 {password} → a new secret, URI and QR code; then {code} → enrolled (replaces the old one)
+ *   POST   /api/me/recovery-codes       {password} → ten new recovery codes, shown once (the old ones stop working)
  *   POST   /api/me/passkeys/options     {} → WebAuthn creation options
- *   POST   /api/me/passkeys             {response, name} → the passkey is added
+ *   POST   /api/me/passkeys             {response, name, password} → the passkey is added
+ *
+ * What would let a stolen session outlive its sign-in (a new second factor, new recovery codes)
+ * asks for the password again.
  *   POST   /api/break-glass             {study: StudyInstanceUID, reason}: emergency access (see break-glass.ts)
  */
 import { Hono, type Context } from 'hono'
@@ -24,6 +27,13 @@ import { newTotpSecret, totpUri } from './totp.ts'
 import { qrSvg } from './qr.ts'
 
 type Person = Extract<Caller, { kind: 'person' }>
+
+/** The person's password again, for changes that add a way in. */
+async function reauthenticate (me: Person, body: Readonly<Record<string, unknown>>): Promise<void> {
+  const password = textOf(body, 'password', 4096)
+  const stored = me.account.record.password
+  if (stored === null || !await verifyPassword(password, stored)) throw new SignInRefusedError('the password is wrong')
+}
 
 function person (c: Context): Person {
   const caller = callerOf(c)
@@ -71,6 +81,7 @@ export function meRoutes (people: People): Hono {
     const body = await jsonBody(c)
     const code = textOf(body, 'code', 20, true)
     if (code === undefined) {
+      await reauthenticate(me, body)
       const secret = newTotpSecret()
       if (pendingTotp.size >= 10_000) pendingTotp.clear()
       pendingTotp.set(me.session.idHash, secret)
@@ -87,7 +98,7 @@ export function meRoutes (people: People): Hono {
 
   app.post('/recovery-codes', async (c) => {
     const me = person(c)
-    await jsonBody(c)
+    await reauthenticate(me, await jsonBody(c))
     const codes = newRecoveryCodes()
     const hashes = codes.map(hashRecoveryCode)
     const account = await people.accounts.update(me.account.id, (r) => ({ ...r, recovery: hashes }), people.authorOf(me.account, remoteAddressOf(c)), 'recovery codes replaced')
@@ -103,6 +114,7 @@ export function meRoutes (people: People): Hono {
     const me = person(c)
     const body = await jsonBody(c)
     const name = textOf(body, 'name', 64, true) ?? 'passkey'
+    await reauthenticate(me, body)
     const credential = await people.passkeys.verifyRegistration(me.account.id, body.response, name)
     const account = await people.accounts.update(me.account.id, (r) => ({ ...r, passkeys: [...r.passkeys, credential] }), people.authorOf(me.account, remoteAddressOf(c)), `passkey "${credential.name}" added`)
     return c.json({ user: accountView(account) })

@@ -133,8 +133,9 @@ export function sessionRoutes (people: People): Hono {
 
   app.post('/totp-enrolment', async (c) => {
     const caller = callerOf(c)
-    if (caller.kind !== 'person' || caller.session.stage !== 'mfa') throw new RequestError('FORBIDDEN', 'enrolment here is for a session waiting for its second factor; signed-in people use POST /api/me/totp')
-    if (methodsOf(caller.account).length > 0) throw new RequestError('FORBIDDEN', 'this account has a second factor already: use it; an admin can reset it (`peerpacs users reset-mfa`)')
+    // Not the gate's 403: the route is allowed, the request does not fit this session's state.
+    if (caller.kind !== 'person' || caller.session.stage !== 'mfa') throw new RequestError('BAD_REQUEST', 'enrolment here is for a session waiting for its second factor; signed-in people use POST /api/me/totp')
+    if (methodsOf(caller.account).length > 0) throw new RequestError('BAD_REQUEST', 'this account has a second factor already: use it; an admin can reset it (`peerpacs users reset-mfa`)')
     const secret = newTotpSecret()
     if (pendingTotp.size >= MAX_PENDING) pendingTotp.clear()
     pendingTotp.set(caller.session.idHash, secret)
