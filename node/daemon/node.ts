@@ -185,6 +185,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
         await control!.close().catch((error: unknown) => log.error('control.close.failed', { error: String(error) }))
         // No new work: listeners close first (in-flight associations and requests finish).
         await http!.close().catch((error: unknown) => log.error('http.close.failed', { error: String(error) }))
+        await people.close().catch(() => undefined)
         await dimse!.close().catch((error: unknown) => log.error('dimse.close.failed', { error: String(error) }))
         // The last instances' study.instances ops, written while the mesh can still offer them.
         await pacs.drain()

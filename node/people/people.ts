@@ -39,6 +39,8 @@ export class People {
   readonly secure: boolean
   readonly now: () => number
   readonly #log: Logger
+  readonly #unsubscribe: () => void
+  #ending: Promise<unknown> = Promise.resolve()
 
   constructor (archive: Archive, log: NodeLog, options: PeopleOptions) {
     this.archive = archive
@@ -60,6 +62,24 @@ export class People {
       ownSite: (study: StudyId) => log.oplog.state.studies.get(study)?.registeredBy === self,
       onSessionRefused: (refusal) => { this.#sessionRefused(refusal) }
     })
+    // A disable from any site ends that person's sessions here as soon as its op is durable
+    // (the gate would refuse them at their next request anyway; this also clears the list).
+    this.#unsubscribe = log.onDurable((ops) => {
+      if (ops.some((op) => op.type === 'user.disable')) this.#ending = this.#ending.then(async () => await this.endSessionsOfDisabled()).catch((error: unknown) => this.#log.warn('sessions.end.failed', { error: String(error) }))
+    })
+  }
+
+  /** Ends every session here of a disabled account; returns how many. */
+  async endSessionsOfDisabled (): Promise<number> {
+    let ended = 0
+    for (const account of this.directory.list()) if (account.disabled) ended += await this.sessions.endAllOf(account.id)
+    return ended
+  }
+
+  /** Stops listening to the log (the node is stopping). Waits for sessions being ended. */
+  async close (): Promise<void> {
+    this.#unsubscribe()
+    await this.#ending
   }
 
   get passkeys (): PasskeyCeremonies { return this.#passkeys }

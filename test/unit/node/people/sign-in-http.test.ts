@@ -194,6 +194,20 @@ test('disabling an account ends its sessions at once; a role change applies at t
   assert.equal((await f.browser().request('POST', '/api/session', { username: 'lee', password: PASSWORD })).status, 200)
 })
 
+test('a disable written anywhere ends the person\'s sessions here as soon as its op is durable', async (t) => {
+  const f = await peopleFront(t)
+  await f.addUser('pat', 'technologist', PASSWORD)
+  const pat = f.browser()
+  await pat.signIn('pat', PASSWORD)
+  const id = f.people.directory.byUsername('pat')!.id
+  assert.equal((await f.people.sessions.listOf(id)).length, 1)
+  // As a disable arriving from another site does: through the log, not through this site's route.
+  await f.people.accounts.disable('pat', 'left', { by: 'cli:other-site', actor: { userId: 'os:other' } })
+  await f.people.close()
+  assert.equal((await f.people.sessions.listOf(id)).length, 0, 'the session is gone from the list, not only refused at the next request')
+  assert.equal((await pat.request('GET', '/api/session')).status, 401)
+})
+
 test('bad input: malformed JSON, oversized fields and bodies, unicode usernames, a weak password', async (t) => {
   const f = await peopleFront(t)
   await f.addUser('mia', 'admin', PASSWORD)
