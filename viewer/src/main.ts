@@ -1,0 +1,71 @@
+/**
+ * The viewer's entry: asks the node who is signed in, then shows the sign-in page or the page the
+ * address names (#/ the worklist, #/study/UID a study). A request answered 401 later (the session
+ * ended: idle, expired, signed out elsewhere) brings the sign-in page back with a notice.
+ */
+import { messageOf, SESSION_ENDED } from './api.ts'
+import { h, replace } from './dom.ts'
+import { currentSession, signOut, type SessionAnswer } from './session.ts'
+import { shell } from './shell.ts'
+import { signInPage } from './sign-in.ts'
+import { studyPage } from './study-page.ts'
+import { queryFrom, worklistPage } from './worklist.ts'
+
+const root = document.getElementById('app')!
+let session: SessionAnswer | undefined
+let leave: (() => void) | undefined
+
+function navigate (hash: string): void {
+  if (location.hash === hash) route()
+  else location.hash = hash
+}
+
+function showSignIn (notice?: string, pending?: SessionAnswer): void {
+  leave?.()
+  leave = undefined
+  session = undefined
+  document.title = 'Sign in · peerpacs'
+  signInPage(root, {
+    ...(notice === undefined ? {} : { notice }),
+    ...(pending === undefined ? {} : { pending }),
+    onSignedIn: (s) => { session = s; route() }
+  })
+}
+
+function route (): void {
+  if (session === undefined) return
+  leave?.()
+  leave = undefined
+  const { main } = shell(root, session.user, () => {
+    signOut().catch(() => undefined).finally(() => { showSignIn('You are signed out.') })
+  })
+  const hash = location.hash.replace(/^#/, '') || '/'
+  const [path = '/', query = ''] = hash.split('?')
+  const study = /^\/study\/([^/]+)$/.exec(path)
+  if (study !== null) {
+    document.title = 'Study · peerpacs'
+    leave = studyPage(main, decodeURIComponent(study[1]!))
+  } else {
+    document.title = 'Worklist · peerpacs'
+    leave = worklistPage(main, queryFrom(new URLSearchParams(query)), navigate)
+  }
+}
+
+// A session that ends while a page is open: any request answered 401 brings sign-in back.
+window.addEventListener(SESSION_ENDED, () => {
+  if (session !== undefined) showSignIn('Your session has ended. Sign in again.')
+})
+window.addEventListener('hashchange', route)
+
+async function boot (): Promise<void> {
+  try {
+    const current = await currentSession()
+    if (current === undefined) showSignIn()
+    else if (current.stage === 'mfa') showSignIn(undefined, current)
+    else { session = current; route() }
+  } catch (error) {
+    replace(root, h('main.centre', {}, h('p.alert', { role: 'alert' }, `The node could not be reached: ${messageOf(error)}`)))
+  }
+}
+
+void boot()

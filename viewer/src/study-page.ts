@@ -1,0 +1,82 @@
+/**
+ * A study: its series down the side (number, modality, description, image count, and a
+ * thumbnail the node renders from the series' first image), the selected series in the stack
+ * view, and the toolbar: CT presets, invert, reset. The first series with images opens first.
+ */
+import { dicomJson, messageOf } from './api.ts'
+import { type DicomJson, isoDate, num, personName, TAG, text } from './dicom-json.ts'
+import { h, replace } from './dom.ts'
+import { CT_PRESETS } from './presets.ts'
+import { StackView } from './stack-view.ts'
+
+const seriesPath = (study: string, series: string): string => `/dicomweb/studies/${encodeURIComponent(study)}/series/${encodeURIComponent(series)}`
+
+export function studyPage (main: HTMLElement, study: string): () => void {
+  const title = h('h1.study-title', {}, 'Study')
+  const list = h('ol.series-list', { 'aria-label': 'Series' })
+  const view = new StackView()
+  const buttons = CT_PRESETS.map((preset) => {
+    const b = h('button', { type: 'button', 'data-preset': preset.id, title: `${preset.label}: W ${preset.width} L ${preset.center} (key ${preset.key})` }, preset.label)
+    b.addEventListener('click', () => { view.applyPreset(preset); view.element.focus() })
+    return b
+  })
+  const invert = h('button', { type: 'button', 'data-action': 'invert', title: 'Invert (i)' }, 'Invert')
+  const reset = h('button', { type: 'button', 'data-action': 'reset', title: 'Reset window, zoom and pan (r)' }, 'Reset')
+  invert.addEventListener('click', () => { view.invert(); view.element.focus() })
+  reset.addEventListener('click', () => { view.reset(); view.element.focus() })
+  const toolbar = h('div.toolbar', { role: 'toolbar', 'aria-label': 'Image tools' }, h('a', { href: '#/' }, '← Worklist'), h('span.presets', {}, ...buttons), invert, reset)
+  const status = h('p.status', { role: 'status', hidden: true })
+  replace(main, h('div.study', {}, h('div.study-head', {}, title, toolbar), status, h('div.study-body', {}, h('aside', {}, list), view.element)))
+  view.attach()
+
+  const onKey = (e: KeyboardEvent): void => {
+    const target = e.target as HTMLElement | null
+    if (target !== null && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA') || e.ctrlKey || e.metaKey || e.altKey) return
+    const preset = CT_PRESETS.find((p) => p.key === e.key)
+    if (preset !== undefined) { view.applyPreset(preset); e.preventDefault() }
+  }
+  document.addEventListener('keydown', onKey)
+
+  const select = (item: HTMLElement, series: string): void => {
+    for (const other of list.children) other.removeAttribute('aria-current')
+    item.setAttribute('aria-current', 'true')
+    view.show({ study, series }).catch(() => undefined)
+    view.element.focus()
+  }
+
+  dicomJson<DicomJson[]>(`/dicomweb/studies/${encodeURIComponent(study)}/series?includefield=${TAG.SeriesDescription}&includefield=${TAG.NumberOfSeriesRelatedInstances}`).then(async ({ body: series }) => {
+    series.sort((a, b) => (num(a, TAG.SeriesNumber) ?? 0) - (num(b, TAG.SeriesNumber) ?? 0))
+    let first: { item: HTMLElement, uid: string } | undefined
+    for (const s of series) {
+      const uid = text(s, TAG.SeriesInstanceUID)
+      const thumb = h('img.thumb', { alt: '', width: 64, height: 64, loading: 'lazy' })
+      const item = h('li', { tabindex: 0, 'data-series': uid },
+        thumb,
+        h('span.series-text', {}, h('strong', {}, `${text(s, TAG.SeriesNumber)} ${text(s, TAG.Modality)}`), h('span', {}, text(s, TAG.SeriesDescription)), h('span.count', {}, `${num(s, TAG.NumberOfSeriesRelatedInstances) ?? '?'} images`)))
+      item.addEventListener('click', () => { select(item, uid) })
+      item.addEventListener('keydown', (e) => { if (e.key === 'Enter') select(item, uid) })
+      list.append(item)
+      // The thumbnail: the node renders the series' first instance (cheap: one small JPEG).
+      dicomJson<DicomJson[]>(`${seriesPath(study, uid)}/instances?limit=1`).then(({ body }) => {
+        const sop = body[0] === undefined ? '' : text(body[0], TAG.SOPInstanceUID)
+        if (sop !== '') thumb.src = `${seriesPath(study, uid)}/instances/${encodeURIComponent(sop)}/thumbnail`
+      }).catch(() => undefined)
+      if (first === undefined && (num(s, TAG.NumberOfSeriesRelatedInstances) ?? 1) > 0) first = { item, uid }
+    }
+    if (first !== undefined) select(first.item, first.uid)
+    else { status.hidden = false; status.textContent = 'This study has no series.' }
+    // The study line (patient, date, description) from the study's QIDO-RS record.
+    const { body } = await dicomJson<DicomJson[]>(`/dicomweb/studies?StudyInstanceUID=${encodeURIComponent(study)}&includefield=${TAG.StudyDescription}`)
+    const record = body[0]
+    if (record !== undefined) title.textContent = [personName(record, TAG.PatientName), text(record, TAG.PatientID), isoDate(text(record, TAG.StudyDate)), text(record, TAG.StudyDescription)].filter(Boolean).join(' · ')
+  }).catch((error: unknown) => {
+    status.hidden = false
+    status.classList.add('alert')
+    status.textContent = `The study could not be opened: ${messageOf(error)}`
+  })
+
+  return () => {
+    document.removeEventListener('keydown', onKey)
+    view.detach()
+  }
+}
