@@ -17,6 +17,7 @@ import { startDimse, type DimseServer } from '../dimse/server.ts'
 import { dicomwebRoutes, wadoUriRoutes } from '../dicomweb/routes.ts'
 import { listenControlSocket, type ControlSocket } from './control-socket.ts'
 import { createHttpApp, startHttp, type HttpServer } from './http.ts'
+import { viewerStatic } from './viewer-static.ts'
 import type { Logger } from '../logging/logger.ts'
 import type { NodeHandle } from './node-handle.ts'
 import type { NodeSettings } from '../config/settings.ts'
@@ -154,7 +155,9 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       gate: people.gate,
       mounts: {
         '/dicomweb': dicomwebRoutes(pacs, settings.http, log.child({ component: 'dicomweb' })),
-        '/wado': wadoUriRoutes(pacs, log.child({ component: 'wado' }))
+        '/wado': wadoUriRoutes(pacs, log.child({ component: 'wado' })),
+        // The web viewer's static files at / (viewer-static.ts); it then calls /api and /dicomweb.
+        '/': viewerStatic()
       }
     })
     dimse = await listening('DICOM', settings.dimse.host, settings.dimse.port, '--dicom', async () => await startDimse(pacs, settings.dimse, log.child({ component: 'dimse' })))
@@ -182,10 +185,10 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       stopping ??= (async () => {
         log.info('node.stopping', { reason })
         clearInterval(sweep)
+        await people.close().catch(() => undefined)
         await control!.close().catch((error: unknown) => log.error('control.close.failed', { error: String(error) }))
         // No new work: listeners close first (in-flight associations and requests finish).
         await http!.close().catch((error: unknown) => log.error('http.close.failed', { error: String(error) }))
-        await people.close().catch(() => undefined)
         await dimse!.close().catch((error: unknown) => log.error('dimse.close.failed', { error: String(error) }))
         // The last instances' study.instances ops, written while the mesh can still offer them.
         await pacs.drain()

@@ -26,6 +26,9 @@ export interface RouteRule {
 const read = (path: string): RouteRule => ({ method: 'GET', path, need: 'study-read' })
 
 export const ROUTE_RULES: readonly RouteRule[] = [
+  // The web viewer's static files (daemon/viewer-static.ts): the page that signs people in
+  { method: 'GET', path: '/', need: 'public' },
+  { method: 'GET', path: '/assets/*', need: 'public' },
   // Signing in and out, one's own account (routes: people/session-routes.ts, people/me-routes.ts)
   { method: 'POST', path: '/api/session', need: 'public' },
   { method: 'GET', path: '/api/session', need: 'session', people: true },
