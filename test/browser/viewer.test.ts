@@ -140,37 +140,42 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   assert.ok(first.tl <= 2 && first.tr >= 253 && Math.abs(first.bl - 128) <= TOLERANCE, JSON.stringify(first))
   await page.screenshot({ path: join(shots, '5-viewer-stored-window.png') })
 
-  // The brain preset (W 80 / L 40): +40 HU stays mid-grey, -100 HU is now black.
-  await page.click('button[data-preset=brain]')
-  await page.waitForSelector('.stack-view[data-window="80"][data-center="40"]')
-  await shown(page, 0)
-  expectGreys(await greys(page), 0, 80, 40)
-
   // Scroll: the wheel over the image goes to slice 2, whose bottom-right quadrant is -50 HU.
-  await page.click('button[data-preset=abdomen]')
-  await page.waitForSelector('.stack-view[data-window="400"][data-center="50"]')
   const box = await view.boundingBox()
   await page.mouse.move(box!.x + box!.width / 2, box!.y + box!.height / 2)
   await page.mouse.wheel(0, 120)
   await shown(page, 1)
   assert.equal(await page.textContent('[data-overlay=slice]'), `Im: 2/${SLICES}`)
   const second = await greys(page)
-  expectGreys(second, 1, 400, 50)
-  // The arrow keys scroll too: to the last slice (+100 HU bottom right), then back one.
+  expectGreys(second, 1, STORED_WINDOW.width, STORED_WINDOW.center)
+  // The arrow keys scroll too: to the last slice (+100 HU bottom right), then back one (+50 HU).
   await view.focus()
   for (let i = 1; i < SLICES - 1; i++) await page.keyboard.press('ArrowDown')
   await shown(page, SLICES - 1)
   const last = await greys(page)
-  expectGreys(last, SLICES - 1, 400, 50)
+  expectGreys(last, SLICES - 1, STORED_WINDOW.width, STORED_WINDOW.center)
   assert.ok(last.br > second.br + 40, `the bottom-right quadrant brightens from slice 2 to ${SLICES}: ${second.br} → ${last.br}`)
   assert.equal(await page.textContent('[data-overlay=slice]'), `Im: ${SLICES}/${SLICES}`)
   await page.keyboard.press('ArrowUp')
-  await shown(page, SLICES - 2)
+  const k = SLICES - 2
+  await shown(page, k)
+
+  // Presets on that slice: brain (W 80 / L 40) puts +50 HU at ~161 and +40 HU at mid-grey;
+  // abdomen (W 400 / L 50) puts +50 HU at mid-grey. A wrong width or centre moves these greys.
+  await page.click('button[data-preset=brain]')
+  await page.waitForSelector('.stack-view[data-window="80"][data-center="40"]')
+  await shown(page, k)
+  expectGreys(await greys(page), k, 80, 40)
+  await page.screenshot({ path: join(shots, '6-viewer-brain-preset.png') })
+  await page.click('button[data-preset=abdomen]')
+  await page.waitForSelector('.stack-view[data-window="400"][data-center="50"]')
+  await shown(page, k)
+  expectGreys(await greys(page), k, 400, 50)
 
   // Invert, then reset (back to the stored window, not inverted).
   await page.click('button[data-action=invert]')
   await page.waitForSelector('.stack-view[data-invert="true"]')
-  await shown(page, SLICES - 2)
+  await shown(page, k)
   const inverted = await greys(page)
   assert.ok(inverted.tl >= 253 && inverted.tr <= 2, `inverted: -500 HU white, +500 HU black: ${JSON.stringify(inverted)}`)
   await page.click('button[data-action=reset]')
@@ -180,14 +185,14 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   await page.click('button[data-action=about]')
   await page.waitForSelector('dialog.about[open]')
   assert.match(await page.textContent('dialog.about') ?? '', /not a medical device cleared or approved for primary diagnosis/)
-  await page.screenshot({ path: join(shots, '6-about.png') })
+  await page.screenshot({ path: join(shots, '7-about.png') })
   await page.click('dialog.about button')
 
   // Sign out: the sign-in page is back, and the session no longer opens the API.
   await page.click('button[data-action=sign-out]')
   await page.waitForSelector('form[data-step=password]')
   assert.match(await page.textContent('.sign-in') ?? '', /You are signed out/)
-  await page.screenshot({ path: join(shots, '7-signed-out.png') })
+  await page.screenshot({ path: join(shots, '8-signed-out.png') })
   const after = await page.evaluate(async () => { const r = await (globalThis as any).fetch('/dicomweb/studies'); await r.text(); return r.status })
   assert.equal(after, 401)
   await page.reload()
