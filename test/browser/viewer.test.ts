@@ -20,11 +20,14 @@ import * as OTPAuth from 'otpauth'
 import type { Page } from 'playwright-core'
 import { childEnv, runCli, show } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/files.ts'
+import { writeManyStudies } from '../synthetic/many-studies.ts'
 import { startNode } from '../helpers/node-process.ts'
 import { browserMissing, canvasPixels, launchChromium, pageProblems, screenshotDir, viewerBuilt } from '../helpers/browser.ts'
 import { greyOf, huOf, PATIENT, SLICES, STORED_WINDOW, STUDY_DESCRIPTION, writeKnownCt, type Quadrant } from './known-ct.ts'
 
 const ADD_ACCOUNT = fileURLToPath(new URL('./add-account.ts', import.meta.url))
+/** Other studies beside the known CT, so the worklist has two pages. */
+const MANY = 30
 const USERNAME = 'rad.viewer'
 const PASSWORD = 'quartz-lantern-meadow-42'
 /** Where each quadrant's centre is, as a fraction of the fitted image from its centre. */
@@ -60,7 +63,9 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   assert.equal(init.code, 0, show(init))
   const ct = await writeKnownCt(join(data, '..', `${data.split('/').at(-1)!}-ct`))
   t.after(async () => { const { rm } = await import('node:fs/promises'); await rm(join(ct.files[0]!, '..'), { recursive: true, force: true }) })
-  const imported = await runCli(['import', '--data', data, join(ct.files[0]!, '..')])
+  const many = await writeManyStudies(join(ct.files[0]!, '..', '..', `${data.split('/').at(-1)!}-many`), MANY)
+  t.after(async () => { const { rm } = await import('node:fs/promises'); await rm(many.dir, { recursive: true, force: true }) })
+  const imported = await runCli(['import', '--data', data, join(ct.files[0]!, '..'), many.dir])
   assert.equal(imported.code, 0, show(imported))
   await promisify(execFile)(process.execPath, [ADD_ACCOUNT, data, USERNAME, 'radiologist', PASSWORD], { env: childEnv() })
   const node = await startNode(t, data)
@@ -105,22 +110,44 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   await page.screenshot({ path: join(shots, '3-recovery-codes.png') })
   await page.click('text=I have kept them: continue')
 
-  // Worklist: the study, with its patient, ID, date, modality, description and counts.
-  const row = page.locator(`tr[data-study="${ct.studyInstanceUid}"]`)
-  await row.waitFor({ timeout: 15_000 })
-  const cells = (await row.locator('td').allTextContents()).map((s) => s.trim())
-  assert.deepEqual(cells, ['ZZVIEWER, KNOWN CT', PATIENT.id, '2024-03-15', 'CT', STUDY_DESCRIPTION, 'ACCVIEW01', '1', String(SLICES)])
+  // Worklist: 31 studies in pages of 25; Next, then Previous.
   assert.match(await page.textContent('.who') ?? '', /Dr rad\.viewer \(radiologist\)/)
-  // Search by name narrows the list to the study; a name that matches nothing says so.
+  const rows = page.locator('table.worklist tbody tr')
+  await page.waitForSelector('.pager .range:text("1–25")')
+  assert.equal(await rows.count(), 25)
+  await page.screenshot({ path: join(shots, '4-worklist.png') })
+  await page.click('.pager button:text("Next →")')
+  await page.waitForSelector(`.pager .range:text("26–${MANY + 1}")`)
+  assert.equal(await rows.count(), MANY + 1 - 25)
+  assert.equal(await page.isDisabled('.pager button:text("Next →")'), true)
+  const seen = new Set(await rows.evaluateAll((trs) => trs.map((tr: any) => tr.dataset.study as string)))
+  await page.click('.pager button:text("← Previous")')
+  await page.waitForSelector('.pager .range:text("1–25")')
+  for (const uid of await rows.evaluateAll((trs) => trs.map((tr: any) => tr.dataset.study as string))) seen.add(uid)
+  assert.equal(seen.size, MANY + 1, 'the two pages together list every study once')
+
+  // Search by name: the known study alone, with its patient, ID, date, modality, description,
+  // accession and counts; a name that matches nothing says so.
+  const row = page.locator(`tr[data-study="${ct.studyInstanceUid}"]`)
   await page.fill('input[name=name]', 'zzviewer')
   await page.click('form.search button[type=submit]')
   await page.waitForFunction(() => (globalThis as any).location.hash.includes('name=zzviewer'))
-  await row.waitFor()
-  await page.screenshot({ path: join(shots, '4-worklist.png') })
+  await page.waitForSelector('.pager .range:text("1–1")')
+  assert.equal(await rows.count(), 1)
+  const cells = (await row.locator('td').allTextContents()).map((s) => s.trim())
+  assert.deepEqual(cells, ['ZZVIEWER, KNOWN CT', PATIENT.id, '2024-03-15', 'CT', STUDY_DESCRIPTION, 'ACCVIEW01', '1', String(SLICES)])
+  await page.screenshot({ path: join(shots, '5-worklist-search.png') })
   await page.fill('input[name=name]', 'nobody-by-this-name')
   await page.click('form.search button[type=submit]')
   await page.waitForSelector('text=No studies match.')
+  // By patient ID and date range too.
   await page.click('form.search button[type=reset]')
+  await page.waitForSelector('.pager .range:text("1–25")')
+  await page.fill('input[name=id]', 'VIEW-01')
+  await page.fill('input[name=from]', '2024-03-01')
+  await page.fill('input[name=to]', '2024-03-31')
+  await page.click('form.search button[type=submit]')
+  await page.waitForSelector('.pager .range:text("1–1")')
   await row.waitFor()
 
   // Keyboard: ↓ selects the first row, Enter opens it.
@@ -138,7 +165,7 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   const first = await greys(page)
   expectGreys(first, 0, STORED_WINDOW.width, STORED_WINDOW.center)
   assert.ok(first.tl <= 2 && first.tr >= 253 && Math.abs(first.bl - 128) <= TOLERANCE, JSON.stringify(first))
-  await page.screenshot({ path: join(shots, '5-viewer-stored-window.png') })
+  await page.screenshot({ path: join(shots, '6-viewer-stored-window.png') })
 
   // Scroll: the wheel over the image goes to slice 2, whose bottom-right quadrant is -50 HU.
   const box = await view.boundingBox()
@@ -166,7 +193,7 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   await page.waitForSelector('.stack-view[data-window="80"][data-center="40"]')
   await shown(page, k)
   expectGreys(await greys(page), k, 80, 40)
-  await page.screenshot({ path: join(shots, '6-viewer-brain-preset.png') })
+  await page.screenshot({ path: join(shots, '7-viewer-brain-preset.png') })
   await page.click('button[data-preset=abdomen]')
   await page.waitForSelector('.stack-view[data-window="400"][data-center="50"]')
   await shown(page, k)
@@ -185,14 +212,14 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   await page.click('button[data-action=about]')
   await page.waitForSelector('dialog.about[open]')
   assert.match(await page.textContent('dialog.about') ?? '', /not a medical device cleared or approved for primary diagnosis/)
-  await page.screenshot({ path: join(shots, '7-about.png') })
+  await page.screenshot({ path: join(shots, '8-about.png') })
   await page.click('dialog.about button')
 
   // Sign out: the sign-in page is back, and the session no longer opens the API.
   await page.click('button[data-action=sign-out]')
   await page.waitForSelector('form[data-step=password]')
   assert.match(await page.textContent('.sign-in') ?? '', /You are signed out/)
-  await page.screenshot({ path: join(shots, '8-signed-out.png') })
+  await page.screenshot({ path: join(shots, '9-signed-out.png') })
   const after = await page.evaluate(async () => { const r = await (globalThis as any).fetch('/dicomweb/studies'); await r.text(); return r.status })
   assert.equal(after, 401)
   await page.reload()
