@@ -9,7 +9,8 @@ import { currentSession, signOut, type SessionAnswer } from './session.ts'
 import { shell } from './shell.ts'
 import { signInPage } from './sign-in.ts'
 import { studyPage } from './study-page.ts'
-import { queryFrom, worklistPage } from './worklist.ts'
+import { worklistPage } from './worklist.ts'
+import { queryFrom } from './worklist-query.ts'
 
 const root = document.getElementById('app')!
 let session: SessionAnswer | undefined

@@ -12,7 +12,8 @@ import { Enums, getRenderingEngine, RenderingEngine, utilities, type Types } fro
 import { wadors } from '@cornerstonejs/dicom-image-loader'
 import { Enums as ToolEnums, PanTool, StackScrollTool, ToolGroupManager, WindowLevelTool, ZoomTool } from '@cornerstonejs/tools'
 import { dicomJson } from './api.ts'
-import { type DicomJson, isoDate, num, numbers, personName, TAG, text } from './dicom-json.ts'
+import { type DicomJson, isoDate, num, personName, TAG, text } from './dicom-json.ts'
+import { readingOrder } from './series-order.ts'
 import { h } from './dom.ts'
 import type { WindowPreset } from './presets.ts'
 import { startCornerstone } from './cornerstone.ts'
@@ -22,19 +23,6 @@ const VIEWPORT = 'stack'
 const TOOLS = 'stack-tools'
 
 export interface SeriesRef { readonly study: string, readonly series: string }
-
-/** The images of a series in reading order: along the slice normal where geometry allows, else by Instance Number. */
-export function readingOrder (instances: readonly DicomJson[]): DicomJson[] {
-  const orientation = numbers(instances[0] ?? {}, TAG.ImageOrientationPatient)
-  const positioned = orientation.length === 6 && instances.every((i) => numbers(i, TAG.ImagePositionPatient).length === 3)
-  if (positioned) {
-    const [a, b, c, d, e, f] = orientation as [number, number, number, number, number, number]
-    const normal = [b * f - c * e, c * d - a * f, a * e - b * d] as const
-    const along = (i: DicomJson): number => { const p = numbers(i, TAG.ImagePositionPatient); return p[0]! * normal[0] + p[1]! * normal[1] + p[2]! * normal[2] }
-    return [...instances].sort((x, y) => along(x) - along(y) || (num(x, TAG.InstanceNumber) ?? 0) - (num(y, TAG.InstanceNumber) ?? 0))
-  }
-  return [...instances].sort((x, y) => (num(x, TAG.InstanceNumber) ?? 0) - (num(y, TAG.InstanceNumber) ?? 0))
-}
 
 export class StackView {
   readonly element: HTMLDivElement

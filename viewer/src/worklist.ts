@@ -4,50 +4,12 @@
  * by limit/offset (one row more than a page is asked for, to know whether there is a next
  * page); keyboard: ↑/↓ move, Enter opens, / goes to the search.
  *
- * The search and page live in the address (#/?name=…&offset=…), so Back returns to them.
+ * The search and page live in the address (worklist-query.ts), so Back returns to them.
  */
 import { dicomJson, messageOf } from './api.ts'
-import { allText, type DicomJson, dicomDate, isoDate, num, personName, TAG, text } from './dicom-json.ts'
+import { allText, type DicomJson, isoDate, num, personName, TAG, text } from './dicom-json.ts'
 import { h, replace } from './dom.ts'
-
-export const PAGE_SIZE = 25
-
-export interface WorklistQuery {
-  readonly name: string
-  readonly id: string
-  readonly from: string
-  readonly to: string
-  readonly offset: number
-}
-
-export function queryFrom (params: URLSearchParams): WorklistQuery {
-  const offset = Number(params.get('offset') ?? 0)
-  return { name: params.get('name') ?? '', id: params.get('id') ?? '', from: params.get('from') ?? '', to: params.get('to') ?? '', offset: Number.isInteger(offset) && offset > 0 ? offset : 0 }
-}
-
-export function hashOf (q: WorklistQuery): string {
-  const p = new URLSearchParams()
-  for (const key of ['name', 'id', 'from', 'to'] as const) if (q[key] !== '') p.set(key, q[key])
-  if (q.offset > 0) p.set('offset', String(q.offset))
-  const s = p.toString()
-  return s === '' ? '#/' : `#/?${s}`
-}
-
-/** The QIDO-RS query for a worklist query: names and IDs match anywhere (wildcards), dates as a range. */
-export function qidoOf (q: WorklistQuery): string {
-  const p = new URLSearchParams()
-  const words = q.name.trim().split(/[\s,^]+/).filter((w) => w !== '')
-  if (words.length > 0) p.set('PatientName', `*${words.join('*')}*`)
-  if (q.id.trim() !== '') p.set('PatientID', `*${q.id.trim()}*`)
-  if (q.from !== '' || q.to !== '') p.set('StudyDate', q.from === q.to ? dicomDate(q.from) : `${dicomDate(q.from)}-${dicomDate(q.to)}`)
-  p.append('includefield', TAG.StudyDescription)
-  p.append('includefield', TAG.ModalitiesInStudy)
-  p.append('includefield', TAG.NumberOfStudyRelatedSeries)
-  p.append('includefield', TAG.NumberOfStudyRelatedInstances)
-  p.set('limit', String(PAGE_SIZE + 1))
-  p.set('offset', String(q.offset))
-  return `/dicomweb/studies?${p.toString()}`
-}
+import { hashOf, PAGE_SIZE, qidoOf, type WorklistQuery } from './worklist-query.ts'
 
 export function worklistPage (main: HTMLElement, q: WorklistQuery, navigate: (hash: string) => void): () => void {
   const field = (name: keyof WorklistQuery, label: string, type = 'search'): HTMLInputElement =>
@@ -60,7 +22,7 @@ export function worklistPage (main: HTMLElement, q: WorklistQuery, navigate: (ha
     h('label', {}, 'Name', name), h('label', {}, 'Patient ID', id), h('label', {}, 'From', from), h('label', {}, 'To', to),
     h('button', { type: 'submit' }, 'Search'),
     h('button', { type: 'reset' }, 'Clear'))
-  form.addEventListener('submit', (e) => { e.preventDefault(); navigate(hashOf({ name: name.value, id: id.value, from: from.value, to: to.value || from.value, offset: 0 })) })
+  form.addEventListener('submit', (e) => { e.preventDefault(); navigate(hashOf({ name: name.value, id: id.value, from: from.value, to: to.value, offset: 0 })) })
   form.addEventListener('reset', (e) => { e.preventDefault(); navigate('#/') })
   const body = h('tbody')
   const table = h('table.worklist', { 'aria-label': 'Studies' },
