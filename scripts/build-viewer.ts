@@ -14,7 +14,7 @@
  * assets/codecs/, the folder the loader is told (`wasmBasePath`). Prints the time and the sizes.
  */
 import { createRequire } from 'node:module'
-import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { gzip as gzipCallback } from 'node:zlib'
 import { existsSync } from 'node:fs'
@@ -25,7 +25,7 @@ const gzip = promisify(gzipCallback)
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const VIEWER_SOURCE = join(ROOT, 'viewer')
 export const VIEWER_DIST = join(VIEWER_SOURCE, 'dist')
-/** Written last: its presence means a whole build. */
+/** Its presence means a whole build; its time, when. */
 const STAMP = join(VIEWER_DIST, 'build.json')
 
 /** The WASM codecs the decode worker loads, by the file name it asks for (dicom-image-loader's shared/decoders). */
@@ -65,7 +65,7 @@ async function newestSource (): Promise<number> {
   let newest = 0
   const visit = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.name === 'dist' && dir === VIEWER_SOURCE) continue
+      if (entry.name.startsWith('dist') && dir === VIEWER_SOURCE) continue
       const path = join(dir, entry.name)
       if (entry.isDirectory()) await visit(path)
       else newest = Math.max(newest, (await stat(path)).mtimeMs)
@@ -99,8 +99,11 @@ export async function buildViewer (): Promise<BuildReport> {
   // esbuild is loaded here, not at import time, so `viewerIsFresh` works without it.
   const esbuild = await import('esbuild')
   const require = createRequire(join(ROOT, 'package.json'))
-  await rm(VIEWER_DIST, { recursive: true, force: true })
-  const assets = join(VIEWER_DIST, 'assets')
+  // Built beside dist and renamed into place: a node serving dist, or a second build started at the
+  // same moment (npm start and a test), never sees half a build.
+  const out = `${VIEWER_DIST}.${process.pid}.tmp`
+  await rm(out, { recursive: true, force: true })
+  const assets = join(out, 'assets')
   await mkdir(join(assets, 'codecs'), { recursive: true })
   const common = {
     bundle: true,
@@ -125,17 +128,19 @@ export async function buildViewer (): Promise<BuildReport> {
   ])
   for (const [specifier, name] of CODECS) await copyFile(require.resolve(specifier), join(assets, 'codecs', name))
   await copyFile(join(VIEWER_SOURCE, 'styles.css'), join(assets, 'styles.css'))
-  await copyFile(join(VIEWER_SOURCE, 'index.html'), join(VIEWER_DIST, 'index.html'))
+  await copyFile(join(VIEWER_SOURCE, 'index.html'), join(out, 'index.html'))
   // gzip twins of what compresses well (the node sends them to browsers that accept gzip).
-  for (const { path } of await sizes(VIEWER_DIST)) {
+  for (const { path } of await sizes(out)) {
     if (!/\.(js|css|wasm)$/.test(path)) continue
-    const full = join(VIEWER_DIST, path)
+    const full = join(out, path)
     await writeFile(`${full}.gz`, await gzip(await readFile(full), { level: 9 }))
   }
-  const files = await sizes(VIEWER_DIST)
+  const files = await sizes(out)
   const ms = Math.round(performance.now() - started)
   const bytes = files.reduce((n, f) => n + f.bytes, 0)
-  await writeFile(STAMP, JSON.stringify({ builtAt: new Date().toISOString(), ms, bytes, files }, null, 1) + '\n')
+  await writeFile(join(out, 'build.json'), JSON.stringify({ builtAt: new Date().toISOString(), ms, bytes, files }, null, 1) + '\n')
+  await rm(VIEWER_DIST, { recursive: true, force: true })
+  await rename(out, VIEWER_DIST)
   return { ms, files, bytes }
 }
 
