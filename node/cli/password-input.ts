@@ -66,8 +66,9 @@ async function fromFile (file: string): Promise<string> {
 /** Reads one line typed at the terminal without echoing it. Ctrl-C cancels, Ctrl-D on an empty line too. */
 export async function promptHidden (label: string, io: PasswordIo = PROCESS_IO): Promise<string> {
   const { stdin, stderr } = io
-  stderr.write(label)
+  // No echo before the label shows: what is typed after it is never on the screen.
   stdin.setRawMode?.(true)
+  stderr.write(label)
   stdin.setEncoding?.('utf8')
   stdin.resume()
   try {
@@ -100,21 +101,49 @@ export async function promptHidden (label: string, io: PasswordIo = PROCESS_IO):
   }
 }
 
+/** Tries at a terminal before giving up on a password that `check` refuses. */
+const TRIES = 3
+
+export interface ReadPasswordOptions {
+  /** Throws when the password is not acceptable (the policy); at a terminal, asked again. */
+  readonly check?: (password: string) => void
+  readonly io?: PasswordIo
+}
+
 /**
- * The password from the source given, or typed twice at a terminal; undefined when none was given
- * and stdin is not a terminal (the caller says what to do). Both flags at once are refused.
+ * The password from the source given, or typed at a terminal (checked, then typed again to
+ * confirm); undefined when none was given and stdin is not a terminal (the caller says what to
+ * do). Both flags at once are refused.
  */
-export async function readPassword (source: PasswordSource, prompt: string, io: PasswordIo = PROCESS_IO): Promise<string | undefined> {
+export async function readPassword (source: PasswordSource, prompt: string, options: ReadPasswordOptions = {}): Promise<string | undefined> {
+  const io = options.io ?? PROCESS_IO
+  const check = options.check ?? (() => undefined)
   if (source.file !== undefined && source.stdin === true) throw new UsageError(`give ${source.flags.file} or ${source.flags.stdin}, not both`)
-  if (source.file !== undefined) return await fromFile(source.file)
+  if (source.file !== undefined) {
+    const password = await fromFile(source.file)
+    check(password)
+    return password
+  }
   if (source.stdin === true) {
     if (io.stdin.isTTY === true) throw new UsageError(`${source.flags.stdin} reads a pipe, but stdin is a terminal`, `pipe the password in (e.g. \`... ${source.flags.stdin} < FILE\`), or leave the flag out to be asked for it`)
-    return checked(withoutNewline(await readBounded(io.stdin as AsyncIterable<Uint8Array>, 'stdin')), 'stdin')
+    const password = checked(withoutNewline(await readBounded(io.stdin as AsyncIterable<Uint8Array>, 'stdin')), 'stdin')
+    check(password)
+    return password
   }
   if (io.stdin.isTTY !== true) return undefined
-  const first = await promptHidden(`${prompt}: `, io)
-  if (first === '') throw new UsageError('no password was typed')
-  const again = await promptHidden('The same again: ', io)
-  if (again !== first) throw new UsageError('the two passwords typed differ; nothing was changed', 'run the command again')
-  return first
+  for (let attempt = 1; ; attempt++) {
+    const first = await promptHidden(`${prompt}: `, io)
+    if (first === '') throw new UsageError('no password was typed')
+    try {
+      check(first)
+    } catch (error) {
+      if (attempt >= TRIES) throw error
+      const e = error as { message: string, hint?: string }
+      io.stderr.write(`That password is refused: ${e.message}.${e.hint === undefined ? '' : ` ${e.hint[0]!.toUpperCase()}${e.hint.slice(1)}.`}\n`)
+      continue
+    }
+    const again = await promptHidden('The same again: ', io)
+    if (again !== first) throw new UsageError('the two passwords typed differ; nothing was changed', 'run the command again')
+    return first
+  }
 }

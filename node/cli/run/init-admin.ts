@@ -18,9 +18,6 @@ import { UsageError, type OptionValues, type Secrets } from '../command.ts'
 import { readPassword, type PasswordIo } from '../password-input.ts'
 
 export const DEFAULT_ADMIN = 'admin'
-/** Tries at a terminal before giving up on a password the policy refuses. */
-const TRIES = 3
-
 /** The first admin's username from the command line (checked). */
 export function adminNameOf (values: OptionValues): string {
   const name = typeof values.admin === 'string' ? values.admin : DEFAULT_ADMIN
@@ -38,20 +35,10 @@ export async function adminSecrets (values: OptionValues, io?: PasswordIo): Prom
     return undefined
   }
   const username = adminNameOf(values)
-  const source = { file, stdin, flags: { file: '--admin-password-file', stdin: '--admin-password-stdin' } }
-  const typed = file === undefined && !stdin
-  for (let attempt = 1; ; attempt++) {
-    const password = await readPassword(source, `Password for the first admin account, ${username}`, io)
-    if (password === undefined) return undefined
-    try {
-      checkPasswordPolicy(password, { username, displayName: username })
-      return { password }
-    } catch (error) {
-      if (!typed || attempt >= TRIES) throw error
-      const e = error as { message: string, hint?: string }
-      ;(io?.stderr ?? process.stderr).write(`That password is refused: ${e.message}.${e.hint === undefined ? '' : ` ${e.hint}.`}\n`)
-    }
-  }
+  const password = await readPassword({ file, stdin, flags: { file: '--admin-password-file', stdin: '--admin-password-stdin' } },
+    `Password for the first admin account, ${username}`,
+    { check: (p) => { checkPasswordPolicy(p, { username, displayName: username }) }, ...(io === undefined ? {} : { io }) })
+  return password === undefined ? undefined : { password }
 }
 
 /** Adds the admin to a data dir init has just made (the node is not running). */

@@ -11,6 +11,7 @@ import { Accounts, directoryOf, type ChangeAuthor } from '../../people/accounts.
 import type { Account } from '../../people/directory.ts'
 import { isPersonRole, MFA_REQUIRED, PERSON_ROLES, type PersonRole } from '../../people/roles.ts'
 import { accountView } from '../../people/session-routes.ts'
+import { checkPasswordPolicy } from '../../people/password-policy.ts'
 import { SessionStore } from '../../people/sessions.ts'
 import { REASON_MAX } from '../../people/user-record.ts'
 import { UsageError, type CommandContext, type OptionValues, type Secrets } from '../command.ts'
@@ -77,8 +78,12 @@ export async function secrets (values: OptionValues, args: string[]): Promise<Se
   const request = requestOf(values, args)
   if (!request.needsPassword) return undefined
   const file = values['password-file']
+  // Checked here too, so a person at a terminal can try again; the account's own check follows
+  // where the record is (passwd: against its display name as well).
+  const displayName = typeof values['display-name'] === 'string' ? values['display-name'] : request.user!
+  const check = (password: string): void => { checkPasswordPolicy(password, request.action === 'add' ? { username: request.user!, displayName } : { username: request.user! }) }
   const password = await readPassword({ file: typeof file === 'string' ? file : undefined, stdin: values['password-stdin'] === true, flags: { file: '--password-file', stdin: '--password-stdin' } },
-    request.action === 'add' ? `Password for the new account ${request.user!.slice(0, 64)}` : `New password for ${request.user!.slice(0, 64)}`)
+    request.action === 'add' ? `Password for the new account ${request.user!.slice(0, 64)}` : `New password for ${request.user!.slice(0, 64)}`, { check })
   if (password === undefined) {
     throw new UsageError(`users ${request.action} needs a password, and stdin is not a terminal to ask for one`,
       request.action === 'add' ? 'give --password-stdin or --password-file FILE; or --service for an account that signs in with API tokens only' : 'give --password-stdin or --password-file FILE')
