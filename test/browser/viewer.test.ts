@@ -61,11 +61,10 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   const data = await tempDir(t, 'peerpacs-viewer-')
   const init = await runCli(['init', '--data', data, '--name', 'viewer test'])
   assert.equal(init.code, 0, show(init))
-  const ct = await writeKnownCt(join(data, '..', `${data.split('/').at(-1)!}-ct`))
-  t.after(async () => { const { rm } = await import('node:fs/promises'); await rm(join(ct.files[0]!, '..'), { recursive: true, force: true }) })
-  const many = await writeManyStudies(join(ct.files[0]!, '..', '..', `${data.split('/').at(-1)!}-many`), MANY)
-  t.after(async () => { const { rm } = await import('node:fs/promises'); await rm(many.dir, { recursive: true, force: true }) })
-  const imported = await runCli(['import', '--data', data, join(ct.files[0]!, '..'), many.dir])
+  const files = await tempDir(t, 'peerpacs-viewer-files-')
+  const ct = await writeKnownCt(join(files, 'known-ct'))
+  const many = await writeManyStudies(join(files, 'many'), MANY)
+  const imported = await runCli(['import', '--data', data, ct.dir, many.dir])
   assert.equal(imported.code, 0, show(imported))
   await promisify(execFile)(process.execPath, [ADD_ACCOUNT, data, USERNAME, 'radiologist', PASSWORD], { env: childEnv() })
   const node = await startNode(t, data)
@@ -135,7 +134,7 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   await page.waitForSelector('.pager .range:text("1–1")')
   assert.equal(await rows.count(), 1)
   const cells = (await row.locator('td').allTextContents()).map((s) => s.trim())
-  assert.deepEqual(cells, ['ZZVIEWER, KNOWN CT', PATIENT.id, '2024-03-15', 'CT', STUDY_DESCRIPTION, 'ACCVIEW01', '1', String(SLICES)])
+  assert.deepEqual(cells, ['ZZVIEWER, KNOWN CT', PATIENT.id, '2024-03-15', 'CT', STUDY_DESCRIPTION, 'ACCVIEW01', '2', String(2 * SLICES)])
   await page.screenshot({ path: join(shots, '5-worklist-search.png') })
   await page.fill('input[name=name]', 'nobody-by-this-name')
   await page.click('form.search button[type=submit]')
@@ -207,6 +206,18 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   assert.ok(inverted.tl >= 253 && inverted.tr <= 2, `inverted: -500 HU white, +500 HU black: ${JSON.stringify(inverted)}`)
   await page.click('button[data-action=reset]')
   await page.waitForSelector(`.stack-view[data-invert="false"][data-window="${STORED_WINDOW.width}"][data-center="${STORED_WINDOW.center}"]`)
+
+  // Series 2, the same pixels as JPEG-LS lossless, decoded by CharLS (WebAssembly, in the decode
+  // worker, under the page's CSP): the same greys.
+  await page.click(`.series-list li[data-series="${ct.jpegLsSeriesInstanceUid}"]`)
+  await page.waitForSelector('.series-list li[aria-current] >> text=Known quadrants JPEG-LS')
+  await shown(page, 0)
+  assert.match(await page.textContent('.corner.bl') ?? '', /Se: 2/)
+  expectGreys(await greys(page), 0, STORED_WINDOW.width, STORED_WINDOW.center)
+  await view.focus()
+  await page.keyboard.press('End')
+  await shown(page, SLICES - 1)
+  expectGreys(await greys(page), SLICES - 1, STORED_WINDOW.width, STORED_WINDOW.center)
 
   // The About box says it is for review, not a cleared diagnostic device.
   await page.click('button[data-action=about]')
