@@ -82,7 +82,10 @@ const EXPECTED: Record<string, string> = {
   'GET /dicomweb/instances': 'NYYYN Y NYYYNY U',
   'GET /dicomweb/studies/:study': 'NYYYN Y NYYYNY U',
   'GET /dicomweb/studies/:study/*': 'NYYYN Y NYYYNY U',
-  'GET /wado': 'NYYYN Y NYYYNY U'
+  'GET /wado': 'NYYYN Y NYYYNY U',
+  // The web viewer's static files (node/daemon/viewer-static.ts): sign-in starts there.
+  'GET /': 'YYYYY Y YYYYYY Y',
+  'GET /assets/*': 'YYYYY Y YYYYYY Y'
 }
 
 /**
@@ -122,7 +125,9 @@ const MFA_STAGE: Record<string, string> = {
   'GET /dicomweb/instances': 'UUUUU',
   'GET /dicomweb/studies/:study': 'UUUUU',
   'GET /dicomweb/studies/:study/*': 'UUUUU',
-  'GET /wado': 'UUUUU'
+  'GET /wado': 'UUUUU',
+  'GET /': 'YYYYY',
+  'GET /assets/*': 'YYYYY'
 }
 
 const PERSON_ROLES_SIGNED_IN: readonly PersonRole[] = ['admin', 'radiologist', 'technologist', 'referrer', 'auditor']
