@@ -29,8 +29,9 @@ Actions (USER is a username or an account id, as \`users list\` shows them):
                                account's sessions at this site end.
   users sessions USER [--end]  the account's sessions at this site; --end ends them.
 
-Roles: ${PERSON_ROLES.join(', ')} (docs/access-control.md). A second factor is
-required for admin, radiologist and auditor, and for anyone added with --mfa.
+Roles: ${PERSON_ROLES.join(', ')}
+(docs/access-control.md). A second factor is required for admin, radiologist and auditor, and
+for anyone added with --mfa; the first sign-in enrols it.
 
 Passwords are never taken on the command line (they would be kept in the shell's history and
 shown by \`ps\`). Each change is a signed op of this node, sealed under the org's key, and is
