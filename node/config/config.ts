@@ -6,12 +6,13 @@
  */
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { dirname, resolve } from 'node:path'
 import { PeerpacsError } from '../../protocol/errors.ts'
 import { multiaddr } from '@multiformats/multiaddr'
 import { rolePermissions } from '../dimse/access.ts'
 import { isPersonRole, PERSON_ROLES } from '../people/roles.ts'
 import { DEFAULTS } from './defaults.ts'
-import type { DimseSettings, HttpSettings, MeshSettings, NodeSettings, RemoteAe } from './settings.ts'
+import type { DimseSettings, HttpSettings, HttpTlsSettings, MeshSettings, NodeSettings, RemoteAe } from './settings.ts'
 
 export class ConfigError extends PeerpacsError {
   static readonly code = 'CONFIG'
@@ -30,6 +31,11 @@ export interface ConfigSources {
   readonly allowAe?: string
   readonly acceptUnknownAe?: boolean
   readonly cors?: string
+  /** auto, on or off (--tls). */
+  readonly tls?: string
+  /** PEM files (--tls-cert, --tls-key), relative to the working directory. */
+  readonly tlsCert?: string
+  readonly tlsKey?: string
   readonly logLevel?: string
   /** Comma-separated multiaddrs to listen on. */
   readonly p2p?: string
@@ -179,13 +185,39 @@ async function readConfigFile (path: string): Promise<Json> {
   }
 }
 
+const TLS_MODES = ['auto', 'on', 'off'] as const
+
+function tlsModeOf (text: string, what: string): HttpTlsSettings['mode'] {
+  if (!(TLS_MODES as readonly string[]).includes(text)) throw new ConfigError(`${what}: "${text.slice(0, 40)}" is not a TLS mode (${TLS_MODES.join(', ')})`, 'auto: HTTPS unless the HTTP address is loopback; on: always HTTPS; off: plain HTTP (behind a proxy that terminates TLS)')
+  return text as HttpTlsSettings['mode']
+}
+
+/**
+ * `http.tls` ({ "mode": "auto|on|off", "cert": FILE, "key": FILE }, files relative to the config
+ * file) under --tls, --tls-cert and --tls-key (relative to the working directory). A certificate
+ * needs its key and the other way round; a certificate with mode off contradicts itself.
+ */
+function tlsFrom (r: Reader, value: unknown, sources: ConfigSources): HttpTlsSettings {
+  const t = value === undefined ? {} : r.object(value, 'http.tls', ['mode', 'cert', 'key'])
+  const base = sources.configFile === undefined ? process.cwd() : dirname(resolve(sources.configFile))
+  const fromFile = (v: unknown, key: string): string | undefined => v === undefined ? undefined : resolve(base, r.string(v, `http.tls.${key}`))
+  const mode = sources.tls !== undefined ? tlsModeOf(sources.tls, '--tls') : t.mode === undefined ? DEFAULTS.httpTls : tlsModeOf(r.string(t.mode, 'http.tls.mode'), `${sources.configFile}: http.tls.mode`)
+  const cert = sources.tlsCert !== undefined ? resolve(sources.tlsCert) : fromFile(t.cert, 'cert')
+  const key = sources.tlsKey !== undefined ? resolve(sources.tlsKey) : fromFile(t.key, 'key')
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(`a TLS ${cert === undefined ? 'key' : 'certificate'} was given (${cert ?? key}) without its ${cert === undefined ? 'certificate' : 'key'}`, 'give both --tls-cert FILE and --tls-key FILE (or http.tls.cert and http.tls.key), or neither for a generated certificate')
+  }
+  if (mode === 'off' && cert !== undefined) throw new ConfigError(`TLS is off, but a certificate was given (${cert})`, 'remove --tls off (or http.tls.mode "off") to serve HTTPS with it, or remove the certificate')
+  return { mode, ...(cert === undefined ? {} : { cert, key: key! }) }
+}
+
 export async function loadSettings (sources: ConfigSources): Promise<NodeSettings> {
   const file = sources.configFile === undefined ? {} : await readConfigFile(sources.configFile)
   const r = new Reader(sources.configFile ?? 'config')
   const top = r.object(file, '', ['dicom', 'http', 'mesh', 'logLevel'])
   const m = top.mesh === undefined ? {} : r.object(top.mesh, 'mesh', ['listen', 'peers', 'mdns'])
   const d = top.dicom === undefined ? {} : r.object(top.dicom, 'dicom', ['listen', 'aeTitle', 'acceptUnknown', 'maxPduLength', 'idleTimeout', 'artimTimeout', 'maxConnectionsPerAddress', 'remotes'])
-  const h = top.http === undefined ? {} : r.object(top.http, 'http', ['listen', 'cors', 'maxStowBytes', 'headersTimeout', 'requestTimeout', 'idleTimeout', 'keepAliveTimeout', 'maxConnectionsPerAddress'])
+  const h = top.http === undefined ? {} : r.object(top.http, 'http', ['listen', 'cors', 'maxStowBytes', 'headersTimeout', 'requestTimeout', 'idleTimeout', 'keepAliveTimeout', 'maxConnectionsPerAddress', 'tls'])
 
   const dicomAddress = sources.dicom !== undefined
     ? parseAddress(sources.dicom, '--dicom')
@@ -222,6 +254,7 @@ export async function loadSettings (sources: ConfigSources): Promise<NodeSetting
   }
   const http: HttpSettings = {
     ...httpAddress,
+    tls: tlsFrom(r, h.tls, sources),
     corsOrigins,
     maxStowBytes: h.maxStowBytes === undefined ? DEFAULTS.maxStowBytes : r.integer(h.maxStowBytes, 'http.maxStowBytes', 1024, Number.MAX_SAFE_INTEGER),
     headersTimeout: h.headersTimeout === undefined ? DEFAULTS.httpHeadersTimeout : r.integer(h.headersTimeout, 'http.headersTimeout', 1, 3600),

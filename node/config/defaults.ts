@@ -17,5 +17,6 @@ export const DEFAULTS = {
   httpIdleTimeout: 60,
   httpKeepAliveTimeout: 5,
   httpMaxConnectionsPerAddress: 64,
+  httpTls: 'auto',
   logLevel: 'info'
 } as const

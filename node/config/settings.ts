@@ -40,9 +40,23 @@ export interface DimseSettings {
   readonly maxConnectionsPerAddress: number
 }
 
+/**
+ * HTTPS on the HTTP port (daemon/tls.ts). `auto`: on when the HTTP address is not loopback, off on
+ * loopback unless a certificate is given; `on` / `off` say so whatever the address. Without
+ * `cert`/`key` the node makes (once) and keeps a self-signed certificate in its data dir.
+ */
+export interface HttpTlsSettings {
+  readonly mode: 'auto' | 'on' | 'off'
+  /** PEM certificate (chain) and its private key, given by the operator; both or neither. */
+  readonly cert?: string
+  readonly key?: string
+}
+
 export interface HttpSettings {
   readonly host: string
   readonly port: number
+  /** Absent: `{ mode: 'auto' }`. */
+  readonly tls?: HttpTlsSettings
   /** Origins a browser viewer may call from ('*' for any); empty: CORS off. */
   readonly corsOrigins: readonly string[]
   /** Largest STOW-RS request body, in bytes. */

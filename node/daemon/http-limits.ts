@@ -14,6 +14,7 @@
  */
 import type { IncomingMessage, RequestListener, Server, ServerOptions, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https'
 import type { Socket } from 'node:net'
 import { DEFAULTS } from '../config/config.ts'
 import type { Logger } from '../logging/logger.ts'
@@ -53,14 +54,17 @@ function refusal (max: number): string {
 
 /**
  * A `createServer` for @hono/node-server's serve() that builds the server with these limits: the
- * timeouts as server options, and the per-address count kept from 'connection' to 'close'.
+ * timeouts as server options, and the per-address count kept from 'connection' to 'close'. With
+ * `secure` (TLS options) it is an HTTPS server; a refused connection there is closed without an
+ * answer (a plain-text 503 would mean nothing to a TLS client).
  */
-export function limitedServer (limits: HttpLimits, log: Logger): (options: ServerOptions, listener: RequestListener) => Server {
+export function limitedServer (limits: HttpLimits, log: Logger, secure?: HttpsServerOptions): (options: ServerOptions, listener: RequestListener) => Server {
   return (options, listener) => {
     const refused = new WeakSet<Socket>()
     const open = new Map<string, number>()
     const lastLogged = new Map<string, number>()
-    const server = createServer({
+    const make = secure === undefined ? createServer : (o: ServerOptions, l: RequestListener): Server => createHttpsServer({ ...secure, ...o } as HttpsServerOptions, l)
+    const server = make({
       ...options,
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
@@ -79,8 +83,11 @@ export function limitedServer (limits: HttpLimits, log: Logger): (options: Serve
       const count = open.get(address) ?? 0
       if (count >= limits.maxConnectionsPerAddress) {
         refused.add(socket)
-        socket.end(refusal(limits.maxConnectionsPerAddress))
-        socket.setTimeout(REFUSED_GRACE_MS, () => socket.destroy())
+        if (secure !== undefined) socket.destroy()
+        else {
+          socket.end(refusal(limits.maxConnectionsPerAddress))
+          socket.setTimeout(REFUSED_GRACE_MS, () => socket.destroy())
+        }
         const now = Date.now()
         if ((lastLogged.get(address) ?? 0) <= now - LOG_WINDOW_MS) {
           if (lastLogged.size > 10_000) lastLogged.clear()

@@ -5,10 +5,13 @@
  * DICOMweb and status, and the control token (a secret in the data dir's control.json, readable
  * only by whoever may open the data dir) for /api/cli, which runs CLI commands inside the node
  * and is answered on loopback only. The server cuts slow clients and caps connections per
- * address (http-limits.ts).
+ * address (http-limits.ts). With TLS (tls.ts, issue 19) the port serves HTTPS, every answer with
+ * HSTS, and a plain-HTTP connection to it only gets a redirect to https:// (tls-front.ts).
  */
-import { serve, type ServerType } from '@hono/node-server'
-import type { AddressInfo } from 'node:net'
+import { createAdaptorServer, serve, type ServerType } from '@hono/node-server'
+import type { Server as NodeHttpServer, RequestListener } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Server as TlsServer } from 'node:tls'
 import { Hono, type Context } from 'hono'
 import { cors } from 'hono/cors'
 import { equalBytes, utf8Encode } from '../../protocol/bytes.ts'
@@ -18,6 +21,9 @@ import { httpLimits, limitedServer } from './http-limits.ts'
 import type { HttpSettings } from '../config/settings.ts'
 import type { TokenRecord, TokenStore } from './tokens.ts'
 import type { Gate } from '../people/gate.ts'
+import { createFront, redirectListener } from './tls-front.ts'
+import { HSTS } from './tls.ts'
+import type { TlsService } from './tls-service.ts'
 
 export type Caller = { kind: 'control' } | { kind: 'token', token: TokenRecord }
 
@@ -137,10 +143,17 @@ function remoteOf (c: Context): string | undefined {
 
 export interface HttpServer {
   readonly port: number
+  /** 'https' when it serves TLS (then plain HTTP on the port only redirects). */
+  readonly scheme: 'http' | 'https'
   close: () => Promise<void>
 }
 
-export async function startHttp (app: Hono, settings: HttpSettings, log: Logger): Promise<HttpServer> {
+/**
+ * Serves `app` on settings.host:port: plain HTTP, or with `tls` HTTPS (its certificate swapped
+ * on renewal, tls-service.ts) with plain HTTP on the same port answered by a redirect.
+ */
+export async function startHttp (app: Hono, settings: HttpSettings, log: Logger, tls?: TlsService): Promise<HttpServer> {
+  if (tls !== undefined) return await startHttps(app, settings, log, tls)
   const limits = httpLimits(settings)
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port, createServer: limitedServer(limits, log) as never }, () => resolve(s))
@@ -148,14 +161,59 @@ export async function startHttp (app: Hono, settings: HttpSettings, log: Logger)
   })
   const port = (server.address() as AddressInfo).port
   server.on('connection', (socket) => { socket.setNoDelay(true) })
-  log.info('http.listening', { host: settings.host, port, headersTimeout: limits.headersTimeoutMs / 1000, requestTimeout: limits.requestTimeoutMs / 1000, idleTimeout: limits.idleTimeoutMs / 1000, maxConnectionsPerAddress: limits.maxConnectionsPerAddress })
+  log.info('http.listening', { scheme: 'http', host: settings.host, port, headersTimeout: limits.headersTimeoutMs / 1000, requestTimeout: limits.requestTimeoutMs / 1000, idleTimeout: limits.idleTimeoutMs / 1000, maxConnectionsPerAddress: limits.maxConnectionsPerAddress })
   return {
     port,
+    scheme: 'http',
     close: async () => {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => { (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.() }, 5000)
         server.close(() => { clearTimeout(timer); resolve() })
         ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+      })
+    }
+  }
+}
+
+async function startHttps (app: Hono, settings: HttpSettings, log: Logger, tls: TlsService): Promise<HttpServer> {
+  const limits = httpLimits(settings)
+  const secure = createAdaptorServer({
+    fetch: app.fetch,
+    createServer: ((options: object, listener: RequestListener) => limitedServer(limits, log, tls.secureOptions)(options, (req, res) => {
+      res.setHeader('Strict-Transport-Security', HSTS)
+      listener(req, res)
+    })) as never
+  }) as NodeHttpServer
+  const plain = limitedServer(limits, log)({}, redirectListener)
+  const front = createFront({ secure, plain, firstByteTimeoutMs: limits.headersTimeoutMs })
+  const sockets = new Set<Socket>()
+  front.on('connection', (socket: Socket) => { sockets.add(socket); socket.once('close', () => sockets.delete(socket)) })
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject)
+    front.listen(settings.port, settings.host, () => { front.removeListener('error', reject); resolve() })
+  })
+  tls.attach(secure as unknown as TlsServer)
+  const port = (front.address() as AddressInfo).port
+  const info = tls.info
+  log.info('http.listening', {
+    scheme: 'https', host: settings.host, port, fingerprint: info.fingerprint, subject: info.subject, notAfter: info.notAfter, certificate: info.source, certFile: info.certFile,
+    plainHttp: 'redirect', headersTimeout: limits.headersTimeoutMs / 1000, requestTimeout: limits.requestTimeoutMs / 1000, idleTimeout: limits.idleTimeoutMs / 1000, maxConnectionsPerAddress: limits.maxConnectionsPerAddress
+  })
+  return {
+    port,
+    scheme: 'https',
+    close: async () => {
+      tls.close()
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          secure.closeAllConnections()
+          plain.closeAllConnections()
+          for (const socket of sockets) socket.destroy()
+        }, 5000)
+        front.close(() => { clearTimeout(timer); resolve() })
+        // Neither inner server listens: close() only stops their deadline checks and idle connections.
+        secure.close(() => {})
+        plain.close(() => {})
       })
     }
   }

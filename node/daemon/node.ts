@@ -17,6 +17,7 @@ import { startDimse, type DimseServer } from '../dimse/server.ts'
 import { dicomwebRoutes, wadoUriRoutes } from '../dicomweb/routes.ts'
 import { listenControlSocket, type ControlSocket } from './control-socket.ts'
 import { createHttpApp, startHttp, type HttpServer } from './http.ts'
+import { openTls, type TlsService } from './tls-service.ts'
 import { viewerStatic } from './viewer-static.ts'
 import type { Logger } from '../logging/logger.ts'
 import type { NodeHandle } from './node-handle.ts'
@@ -54,6 +55,8 @@ export interface RunningNode {
   readonly mesh: Mesh
   readonly dicomPort: number
   readonly httpPort: number
+  /** The HTTPS certificate served (undefined: plain HTTP on loopback). */
+  readonly tls: TlsService | undefined
   /** Resolves once the node has stopped; stop() starts that. */
   readonly stopped: Promise<void>
   stop: (reason: string) => Promise<void>
@@ -107,6 +110,9 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
   archive.logger = log.child({ component: 'audit' })
   const application = thisNode(archive.keyring.nodeId, settings.dimse.aeTitle)
   try {
+    // The HTTPS certificate first: a bad one is a config error before anything listens (tls.ts).
+    const tls = await openTls(settings.http, { keysDir: archive.layout.keysDir, passphrase: options.passphrase, provider, random, log: log.child({ component: 'tls' }) })
+    const scheme = tls === undefined ? 'http' : 'https'
     const started = performance.now()
     const pacs = await Pacs.load(archive)
     log.info('catalogue.loaded', { studies: pacs.studyCount, instances: pacs.instanceCount, unreadable: pacs.unreadable.length, ms: Math.round(performance.now() - started) })
@@ -127,7 +133,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       orgId: archive.meta.orgId,
       pid: process.pid,
       dicom: { aeTitle: settings.dimse.aeTitle, port: dimse?.port },
-      http: { port: http?.port },
+      http: { port: http?.port, scheme, tls: tls === undefined ? null : tls.info },
       studies: pacs.studyCount,
       instances: pacs.instanceCount,
       unreadable: pacs.unreadable.length,
@@ -137,8 +143,8 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
 
     const people = new People(archive, await archive.log(), {
       log: log.child({ component: 'people' }),
-      secure: false,
-      relyingParty: { id: 'localhost', name: 'peerpacs', origins: [`http://localhost:${settings.http.port === 0 ? 8042 : settings.http.port}`] }
+      secure: tls !== undefined,
+      relyingParty: { id: 'localhost', name: 'peerpacs', origins: [`${scheme}://localhost:${settings.http.port === 0 ? 8042 : settings.http.port}`] }
     })
     const api = new Hono()
     api.get('/status', async (c) => c.json({ ...statusOf(), people: await peopleStatus(people) }))
@@ -161,10 +167,10 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       }
     })
     dimse = await listening('DICOM', settings.dimse.host, settings.dimse.port, '--dicom', async () => await startDimse(pacs, settings.dimse, log.child({ component: 'dimse' })))
-    http = await listening('HTTP', settings.http.host, settings.http.port, '--http', async () => await startHttp(app, settings.http, log.child({ component: 'http' })))
+    http = await listening('HTTP', settings.http.host, settings.http.port, '--http', async () => await startHttp(app, settings.http, log.child({ component: 'http' }), tls))
     // Passkeys are bound to an origin: the address a browser on this machine opens (HTTPS and a
     // host name for other machines come with TLS, issue 19).
-    people.setRelyingParty({ id: 'localhost', name: 'peerpacs', origins: [`http://localhost:${http.port}`] })
+    people.setRelyingParty({ id: 'localhost', name: 'peerpacs', origins: [`${scheme}://localhost:${http.port}`] })
     const sweep = setInterval(() => { people.sessions.sweep().catch((error: unknown) => log.warn('sessions.sweep.failed', { error: String(error) })) }, 5 * 60_000)
     sweep.unref()
     mesh = await listening('the mesh', settings.mesh.listen.join(','), 0, '--p2p', async () => await Mesh.start({
@@ -173,7 +179,8 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     control = await listenControlSocket(options.controlChannel(handle), archive.layout.controlSocket, log.child({ component: 'control' }))
     await writeFileAtomic(archive.layout.controlFile, JSON.stringify({
       pid: process.pid,
-      url: `http://${urlHost(settings.http.host)}:${http.port}`,
+      url: `${scheme}://${urlHost(settings.http.host)}:${http.port}`,
+      ...(tls === undefined ? {} : { tls: { fingerprint: tls.info.fingerprint, certFile: tls.info.certFile } }),
       token: controlToken,
       dicom: { aeTitle: settings.dimse.aeTitle, host: urlHost(settings.dimse.host).replace(/^\[|\]$/g, ''), port: dimse.port }
     }) + '\n', 0o600)
@@ -206,10 +213,10 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     }
     archive.auditor.emit(applicationActivityEvent({ time: Date.now(), source: nodeSource(archive.keyring.nodeId), kind: 'start', application }))
     log.info('node.ready', {
-      nodeId: archive.meta.nodeId, aeTitle: settings.dimse.aeTitle, dicomHost: settings.dimse.host, dicomPort: dimse.port, httpHost: settings.http.host, httpPort: http.port,
+      nodeId: archive.meta.nodeId, aeTitle: settings.dimse.aeTitle, dicomHost: settings.dimse.host, dicomPort: dimse.port, httpHost: settings.http.host, httpPort: http.port, httpScheme: scheme,
       peerId: mesh.host.peerId.toString(), p2p: mesh.addresses().join(' '), mdns: settings.mesh.mdns
     })
-    return { archive, pacs, mesh, dicomPort: dimse.port, httpPort: http.port, stopped, stop }
+    return { archive, pacs, mesh, dicomPort: dimse.port, httpPort: http.port, tls, stopped, stop }
   } catch (error) {
     await cleanup()
     throw error

@@ -21,6 +21,12 @@ Settings come from, in rising precedence: defaults, the config file, the environ
   --dicom HOST:PORT      $PEERPACS_DICOM      default ${DEFAULTS.dicom} (port 0: any free port)
   --ae-title AET         $PEERPACS_AE_TITLE   default ${DEFAULTS.aeTitle}
   --http HOST:PORT       $PEERPACS_HTTP       default ${DEFAULTS.http}
+  --tls MODE             $PEERPACS_TLS        auto (default): HTTPS when --http is not a loopback
+                                              address, plain HTTP on loopback; on; off (only behind
+                                              a proxy that terminates TLS)
+  --tls-cert FILE        $PEERPACS_TLS_CERT   PEM certificate (chain) to serve HTTPS with, and
+  --tls-key FILE         $PEERPACS_TLS_KEY    its PEM private key; without them a self-signed
+                                              certificate is made once and kept in the data dir
   --allow-ae LIST        $PEERPACS_ALLOW_AE   AET@HOST[:PORT],... may store, query and retrieve
                                               (PORT makes it a C-MOVE destination; HOST * = any)
   --accept-unknown-ae    $PEERPACS_ACCEPT_UNKNOWN_AE=1
@@ -50,7 +56,8 @@ Settings come from, in rising precedence: defaults, the config file, the environ
     "http": {
       "listen": "127.0.0.1:8080", "cors": ["https://viewer.example.org"], "maxStowBytes": ${DEFAULTS.maxStowBytes},
       "headersTimeout": ${DEFAULTS.httpHeadersTimeout}, "requestTimeout": ${DEFAULTS.httpRequestTimeout}, "idleTimeout": ${DEFAULTS.httpIdleTimeout},
-      "keepAliveTimeout": ${DEFAULTS.httpKeepAliveTimeout}, "maxConnectionsPerAddress": ${DEFAULTS.httpMaxConnectionsPerAddress}
+      "keepAliveTimeout": ${DEFAULTS.httpKeepAliveTimeout}, "maxConnectionsPerAddress": ${DEFAULTS.httpMaxConnectionsPerAddress},
+      "tls": { "mode": "${DEFAULTS.httpTls}", "cert": "/etc/peerpacs/fullchain.pem", "key": "/etc/peerpacs/privkey.pem" }
     },
     "mesh": { "listen": ["${DEFAULTS.p2p}"], "peers": [], "mdns": true },
     "logLevel": "info"
@@ -67,6 +74,14 @@ byte either way for idleTimeout is closed (a slow body that keeps coming is fine
 holds at most maxConnectionsPerAddress connections (more get 503). One STOW-RS request takes at
 most 10,000 parts; one WADO-RS frames request names at most 1000 frames, each once.
 
+HTTPS: with TLS on, the HTTP port serves HTTPS (TLS 1.2 or 1.3, AEAD suites only) with HSTS, and
+a plain http:// request to it is only redirected (308) to https://. The certificate's SHA-256
+fingerprint is logged (http.listening), printed here and by \`peerpacs status\`. A renewed
+certificate is picked up without a restart: the files are watched, and SIGHUP reads them again;
+a pair that does not read or match is refused (logged) and the old one keeps serving. Files in
+the config file are relative to it. The generated certificate (keys/tls-cert.pem) is for
+localhost, this machine's names and addresses; trust it in a browser, or \`curl --cacert\` it.
+
 Every DICOMweb route (/dicomweb, /wado) needs a bearer token: \`peerpacs token create --name NAME\`.
 Logs are JSON lines on stderr, one per event, and never carry patient data.`,
   options: {
@@ -74,6 +89,9 @@ Logs are JSON lines on stderr, one per event, and never carry patient data.`,
     dicom: { type: 'string', value: 'HOST:PORT', help: `DIMSE listen address (default ${DEFAULTS.dicom})` },
     'ae-title': { type: 'string', value: 'AET', help: `this node's AE title (default ${DEFAULTS.aeTitle})` },
     http: { type: 'string', value: 'HOST:PORT', help: `HTTP listen address (default ${DEFAULTS.http})` },
+    tls: { type: 'string', value: 'MODE', help: 'auto (HTTPS unless --http is loopback), on or off' },
+    'tls-cert': { type: 'string', value: 'FILE', help: 'PEM certificate (chain) for HTTPS' },
+    'tls-key': { type: 'string', value: 'FILE', help: 'PEM private key of --tls-cert' },
     'allow-ae': { type: 'string', value: 'LIST', help: 'AET@HOST[:PORT],... allowed to store, query and retrieve' },
     'accept-unknown-ae': { type: 'boolean', help: 'accept associations from any AE (testing only)' },
     cors: { type: 'string', value: 'ORIGINS', help: 'comma-separated browser origins allowed (or *)' },

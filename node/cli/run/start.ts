@@ -32,6 +32,9 @@ export async function run (context: CommandContext): Promise<number> {
     configFile: flagOrEnv(values, 'config', env, 'PEERPACS_CONFIG'),
     dicom: flagOrEnv(values, 'dicom', env, 'PEERPACS_DICOM'),
     http: flagOrEnv(values, 'http', env, 'PEERPACS_HTTP'),
+    tls: flagOrEnv(values, 'tls', env, 'PEERPACS_TLS'),
+    tlsCert: flagOrEnv(values, 'tls-cert', env, 'PEERPACS_TLS_CERT'),
+    tlsKey: flagOrEnv(values, 'tls-key', env, 'PEERPACS_TLS_KEY'),
     aeTitle: flagOrEnv(values, 'ae-title', env, 'PEERPACS_AE_TITLE'),
     allowAe: flagOrEnv(values, 'allow-ae', env, 'PEERPACS_ALLOW_AE'),
     acceptUnknownAe: switchOrEnv(values, 'accept-unknown-ae', env, 'PEERPACS_ACCEPT_UNKNOWN_AE'),
@@ -73,8 +76,14 @@ export async function run (context: CommandContext): Promise<number> {
     process.removeListener('SIGTERM', onSignal)
     throw error
   }
-  out.line(`peerpacs node running: DIMSE ${settings.dimse.aeTitle}@${settings.dimse.host}:${node.dicomPort}, HTTP http://${settings.http.host}:${node.httpPort}/dicomweb (Ctrl-C stops)`)
-  out.record({ type: 'started', dicomPort: node.dicomPort, httpPort: node.httpPort, aeTitle: settings.dimse.aeTitle, nodeId: node.archive.meta.nodeId })
+  const tls = node.tls?.info
+  out.line(`peerpacs node running: DIMSE ${settings.dimse.aeTitle}@${settings.dimse.host}:${node.dicomPort}, HTTP ${tls === undefined ? 'http' : 'https'}://${settings.http.host}:${node.httpPort}/dicomweb (Ctrl-C stops)`)
+  if (tls !== undefined) {
+    out.line(`HTTPS certificate (${tls.source === 'generated' ? 'self-signed, made by this node' : 'from the files given'}) ${tls.certFile}, valid until ${tls.notAfter}`)
+    out.line(`  SHA-256 fingerprint ${tls.fingerprint}`)
+    out.line('  plain http:// requests to this port are redirected to https://')
+  }
+  out.record({ type: 'started', dicomPort: node.dicomPort, httpPort: node.httpPort, httpScheme: tls === undefined ? 'http' : 'https', ...(tls === undefined ? {} : { tlsFingerprint: tls.fingerprint }), aeTitle: settings.dimse.aeTitle, nodeId: node.archive.meta.nodeId })
   if (stopRequested !== undefined) void node.stop(stopRequested)
   await node.stopped
   process.removeListener('SIGINT', onSignal)

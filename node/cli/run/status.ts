@@ -20,6 +20,14 @@ interface MeshStatus {
   studies: { local: number, partial: number, remoteOnly: number }
 }
 
+interface HttpStatus { port?: number, scheme?: string, tls?: { fingerprint: string, subject: string, notAfter: string, source: string, certFile: string } | null }
+
+function httpLine (http: HttpStatus): string {
+  if (http.tls == null) return `HTTP on port ${http.port ?? '?'}: plain (TLS off; see \`peerpacs start --help\`, --tls).`
+  const from = http.tls.source === 'generated' ? `self-signed, made by this node (${http.tls.certFile})` : `from ${http.tls.certFile}`
+  return `HTTPS on port ${http.port ?? '?'}: certificate SHA-256 ${http.tls.fingerprint}, ${from}, valid until ${http.tls.notAfter}; plain http:// is redirected.`
+}
+
 interface PeopleStatus { accounts: number, breakGlass: Array<{ username: string, study: string, until: string, reason: string }> }
 
 function mb (bytes: number): string { return `${(bytes / 1e6).toFixed(1)} MB` }
@@ -47,7 +55,7 @@ export async function run (context: CommandContext): Promise<number> {
     const hold = log.hold ?? null
     const people = (await context.node?.people?.()) as PeopleStatus | undefined
     const accounts = people?.accounts ?? (archive.keyring.hasEpochKey ? directoryOf(archive, log).list().length : undefined)
-    out.record({ type: 'status', running: running !== undefined, ...base, forks, writesHeld: hold, ...(mesh === undefined ? {} : { mesh }), ...(people === undefined ? {} : { people }) })
+    out.record({ type: 'status', running: running !== undefined, ...base, forks, writesHeld: hold, ...(running?.http === undefined ? {} : { http: running.http }), ...(mesh === undefined ? {} : { mesh }), ...(people === undefined ? {} : { people }) })
     out.line(`Node ${base.nodeId} (${base.role ?? 'not yet a member'}) of org "${base.org}": ${plural(base.ops, 'op')}, ${plural(base.members, 'active member')}, ${plural(base.studies, 'study', 'studies')} in the log.`)
     if (accounts !== undefined) out.line(`${plural(accounts, 'person account')} (\`peerpacs users list\`).`)
     for (const b of people?.breakGlass ?? []) out.line(`EMERGENCY ACCESS: ${b.username} opened study ${b.study} until ${b.until}: "${b.reason}" (audited as 110113/110127).`)
@@ -56,6 +64,7 @@ export async function run (context: CommandContext): Promise<number> {
       out.line(`WRITES HELD: this node's journal ends at its own seq ${hold.journalHead}, but ${hold.source === 'mark' ? 'its high-water mark' : hold.source} holds seq ${hold.mustReach}: ` +
         `${hold.mustReach - hold.journalHead} own ops were deleted or lost. It signs nothing (no import, no audit record) until it has them back from a peer.`)
     }
+    if (running?.http !== undefined) out.line(httpLine(running.http as HttpStatus))
     if (mesh === undefined) {
       out.line('The node is not running: start it with `peerpacs start` to see peers and transfers.')
       return EXIT.OK
