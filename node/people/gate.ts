@@ -13,13 +13,20 @@
 import type { Context } from 'hono'
 import type { StudyId } from '../../protocol/study-id.ts'
 import { VISIBLE_KEY } from '../dicomweb/study-visibility.ts'
-import type { TokenRecord } from '../daemon/tokens.ts'
 import type { Account, UserDirectory } from './directory.ts'
 import { ruleFor, type RouteRule } from './route-policy.ts'
 import { can, readsStudies, type PersonRole } from './roles.ts'
 import { clearedSessionCookie, sessionIdFrom } from './session-cookie.ts'
 import { SessionStore, type Session } from './sessions.ts'
 import { studyVisibility } from './study-access.ts'
+
+/** What the gate needs of an API token the daemon checked (daemon/tokens.ts's TokenRecord). */
+export interface TokenRecord {
+  readonly id: string
+  readonly name: string
+  /** The account it acts for; undefined: a token from before accounts (role `integration`). */
+  readonly user?: string
+}
 
 /** Who a request is from, set on the context as 'caller' (the audit names them from it). */
 export type Caller =

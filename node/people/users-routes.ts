@@ -4,7 +4,7 @@
  *   GET    /api/users                      every account this site can read
  *   POST   /api/users                      {username, displayName?, role, password?, mfa?} → the new account
  *   POST   /api/users/:user/role           {role}
- *   POST   /api/users/:user/password       {password}: a new password set by an admin
+ *   POST   /api/users/:user/password       {password}: a new password set by an admin; the account's sessions here end
  *   POST   /api/users/:user/disable        {reason}: refused at every site once the op arrives; sessions here end now
  *   POST   /api/users/:user/enable         {reason}
  *   POST   /api/users/:user/reset-mfa      {}: removes second factors and recovery codes (the person enrols again)
@@ -71,7 +71,10 @@ export function usersRoutes (people: People): Hono {
 
   app.post('/:user/password', async (c) => {
     const password = textOf(await jsonBody(c), 'password', 4096)
-    return c.json({ user: accountView(await people.accounts.setPassword(target(c).id, password, authorOf(people, c))) })
+    const account = await people.accounts.setPassword(target(c).id, password, authorOf(people, c))
+    // A password an admin sets is a reset: whoever held the old one is signed out here.
+    const ended = await people.sessions.endAllOf(account.id)
+    return c.json({ user: accountView(account), sessionsEnded: ended })
   })
 
   app.post('/:user/disable', async (c) => {

@@ -182,6 +182,11 @@ test('disabling an account ends its sessions at once; a role change applies at t
   const role = await admin.request('POST', `/api/users/lee/role`, { role: 'auditor' })
   assert.equal(role.status, 200)
   assert.equal((await lee.request('POST', '/dicomweb/studies', 'x', { 'content-type': 'application/dicom' })).status, 403, 'an auditor may not store')
+  const reset = await admin.request('POST', '/api/users/lee/password', { password: 'a brand new long phrase 88' })
+  assert.equal(reset.status, 200)
+  assert.equal(reset.body.sessionsEnded, 1, 'a password reset by an admin signs the account out here')
+  assert.equal((await lee.request('GET', '/api/session')).status, 401)
+  await lee.signIn('lee', 'a brand new long phrase 88')
   const self = await admin.request('POST', '/api/users/kim/disable', { reason: 'oops' })
   assert.equal(self.status, 400, 'an admin cannot disable themself')
   const off = await admin.request('POST', '/api/users/lee/disable', { reason: 'left the practice' })
@@ -191,7 +196,7 @@ test('disabling an account ends its sessions at once; a role change applies at t
   assert.equal(after.status, 401)
   assert.equal((await f.browser().request('POST', '/api/session', { username: 'lee', password: PASSWORD })).status, 401)
   assert.equal((await admin.request('POST', '/api/users/lee/enable', { reason: 'back' })).status, 200)
-  assert.equal((await f.browser().request('POST', '/api/session', { username: 'lee', password: PASSWORD })).status, 200)
+  assert.equal((await f.browser().request('POST', '/api/session', { username: 'lee', password: 'a brand new long phrase 88' })).status, 200)
 })
 
 test('a disable written anywhere ends the person\'s sessions here as soon as its op is durable', async (t) => {
