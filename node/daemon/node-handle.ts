@@ -7,6 +7,7 @@ import type { Archive } from '../archive/archive.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import type { InviteStore } from '../mesh/invites.ts'
 import type { BackupVerification } from '../mesh/backup-verification.ts'
+import type { SessionStore } from '../people/sessions.ts'
 
 export interface NodeHandle {
   readonly archive: Archive
@@ -15,6 +16,8 @@ export interface NodeHandle {
   readonly status?: () => Record<string, unknown>
   /** People at this site (accounts, active emergency access): the people part of GET /api/status. */
   readonly people?: () => Promise<Record<string, unknown>>
+  /** The running node's session store: commands end sessions through it, so its writes stay in one queue. */
+  readonly sessions?: SessionStore
   /** The running node's mesh: its invites, and the addresses a new node can dial (`peerpacs invite`). */
   readonly mesh?: {
     readonly invites: InviteStore

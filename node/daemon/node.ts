@@ -139,7 +139,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       unreadable: pacs.unreadable.length,
       mesh: mesh === undefined ? undefined : meshStatus(mesh)
     })
-    const handle = { archive, pacs, dataDir: archive.layout.root, mesh: meshHandle, status: statusOf, people: async () => await peopleStatus(people) }
+    const handle = { archive, pacs, dataDir: archive.layout.root, mesh: meshHandle, status: statusOf, people: async () => await peopleStatus(people), get sessions () { return people.sessions } }
 
     const people = new People(archive, await archive.log(), {
       log: log.child({ component: 'people' }),

@@ -155,7 +155,8 @@ export async function run (context: CommandContext): Promise<number> {
 async function change (archive: Archive, accounts: Accounts, request: Request, context: CommandContext): Promise<number> {
   const { values, out } = context
   const author: ChangeAuthor = { by: `cli:${archive.keyring.nodeId}`, actor: cliUser() }
-  const sessions = (): SessionStore => new SessionStore(archive.kv)
+  // Inside a running node, its own store (one write queue: a touch cannot revive an ended session).
+  const sessions = (): SessionStore => context.node?.sessions ?? new SessionStore(archive.kv)
   const reason = typeof values.reason === 'string' ? values.reason : ''
   const name = (a: Account): string => `${a.record.username} (${a.id})`
   switch (request.action) {
