@@ -7,10 +7,11 @@
  *   node scripts/build-viewer.ts --if-stale build only when viewer/dist is missing or older
  *                                           than a source (viewer/, this script, package-lock.json)
  *
- * esbuild bundles viewer/src/main.ts (the UI and Cornerstone3D) into assets/viewer.js, and the
- * DICOM image loader's decode worker into assets/decodeImageFrameWorker.js: the loader starts
- * that worker with `new URL('./decodeImageFrameWorker.js', import.meta.url)`, which resolves next
- * to viewer.js, so the two only need to sit in one folder. The codecs' WASM files are copied to
+ * esbuild bundles viewer/src/main.ts into assets/viewer.js (sign-in, worklist) with the study page
+ * and Cornerstone3D split into a chunk of their own (loaded after sign-in), and the DICOM image loader's
+ * decode worker into assets/decodeImageFrameWorker.js: the loader starts that worker with
+ * `new URL('./decodeImageFrameWorker.js', import.meta.url)`, resolved against the module that
+ * says it, so every chunk sits in assets/ beside the worker (the build checks it). The codecs' WASM files are copied to
  * assets/codecs/, the folder the loader is told (`wasmBasePath`). Prints the time and the sizes.
  */
 import { createRequire } from 'node:module'
@@ -119,13 +120,19 @@ export async function buildViewer (): Promise<BuildReport> {
     plugins: [shims]
   }
   await Promise.all([
-    esbuild.build({ ...common, entryPoints: { viewer: join(VIEWER_SOURCE, 'src', 'main.ts') }, outdir: assets }),
+    // The study page and Cornerstone3D are a chunk of their own, loaded after sign-in (main.ts).
+    esbuild.build({ ...common, entryPoints: { viewer: join(VIEWER_SOURCE, 'src', 'main.ts') }, outdir: assets, splitting: true, chunkNames: '[name]-[hash]' }),
     esbuild.build({
       ...common,
       entryPoints: { decodeImageFrameWorker: require.resolve('@cornerstonejs/dicom-image-loader/package.json').replace(/package\.json$/, 'dist/esm/decodeImageFrameWorker.js') },
       outdir: assets
     })
   ])
+  // The worker is found relative to the chunk that starts it: they must share a folder.
+  for (const entry of await readdir(out, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.js') || entry.parentPath === assets || entry.name === 'decodeImageFrameWorker.js') continue
+    if ((await readFile(join(entry.parentPath, entry.name), 'utf8')).includes('decodeImageFrameWorker.js')) throw new Error(`${entry.name} starts the decode worker but is not in assets/ beside it`)
+  }
   for (const [specifier, name] of CODECS) await copyFile(require.resolve(specifier), join(assets, 'codecs', name))
   await copyFile(join(VIEWER_SOURCE, 'styles.css'), join(assets, 'styles.css'))
   await copyFile(join(VIEWER_SOURCE, 'index.html'), join(out, 'index.html'))

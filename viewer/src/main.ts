@@ -8,13 +8,22 @@ import { h, replace } from './dom.ts'
 import { currentSession, signOut, type SessionAnswer } from './session.ts'
 import { shell } from './shell.ts'
 import { signInPage } from './sign-in.ts'
-import { studyPage } from './study-page.ts'
 import { worklistPage } from './worklist.ts'
 import { queryFrom } from './worklist-query.ts'
 
 const root = document.getElementById('app')!
 let session: SessionAnswer | undefined
 let leave: (() => void) | undefined
+
+/**
+ * The study page and Cornerstone3D (most of the code) load on first use, so the sign-in page and
+ * the worklist appear before it has arrived; after sign-in it is fetched in the background.
+ */
+let studyModule: Promise<typeof import('./study-page.ts')> | undefined
+function loadStudyPage (): Promise<typeof import('./study-page.ts')> {
+  studyModule ??= import('./study-page.ts')
+  return studyModule
+}
 
 function navigate (hash: string): void {
   if (location.hash === hash) route()
@@ -35,6 +44,7 @@ function showSignIn (notice?: string, pending?: SessionAnswer): void {
 
 function route (): void {
   if (session === undefined) return
+  setTimeout(() => { loadStudyPage().then((m) => { m.prepare() }).catch(() => { studyModule = undefined }) }, 0)
   leave?.()
   leave = undefined
   const { main } = shell(root, session.user, () => {
@@ -45,7 +55,14 @@ function route (): void {
   const study = /^\/study\/([^/]+)$/.exec(path)
   if (study !== null) {
     document.title = 'Study · peerpacs'
-    leave = studyPage(main, decodeURIComponent(study[1]!))
+    const uid = decodeURIComponent(study[1]!)
+    let left = false
+    leave = () => { left = true }
+    loadStudyPage().then(({ studyPage }) => {
+      if (!left) leave = studyPage(main, uid)
+    }).catch((error: unknown) => {
+      replace(main, h('p.alert', { role: 'alert' }, `The viewer could not be loaded: ${messageOf(error)}`))
+    })
   } else {
     document.title = 'Worklist · peerpacs'
     leave = worklistPage(main, queryFrom(new URLSearchParams(query)), navigate)

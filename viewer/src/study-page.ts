@@ -8,6 +8,10 @@ import { type DicomJson, isoDate, num, personName, TAG, text } from './dicom-jso
 import { h, replace } from './dom.ts'
 import { CT_PRESETS } from './presets.ts'
 import { StackView } from './stack-view.ts'
+import { startCornerstone } from './cornerstone.ts'
+
+/** Starts Cornerstone3D ahead of the first study (main.ts calls it once the chunk has arrived). */
+export function prepare (): void { startCornerstone() }
 
 const seriesPath = (study: string, series: string): string => `/dicomweb/studies/${encodeURIComponent(study)}/series/${encodeURIComponent(series)}`
 
@@ -37,10 +41,13 @@ export function studyPage (main: HTMLElement, study: string): () => void {
   }
   document.addEventListener('keydown', onKey)
 
+  // Thumbnails wait for the first image: they would compete with it for the node's time.
+  let firstShown!: () => void
+  const shown = new Promise<void>((resolve) => { firstShown = resolve })
   const select = (item: HTMLElement, series: string): void => {
     for (const other of list.children) other.removeAttribute('aria-current')
     item.setAttribute('aria-current', 'true')
-    view.show({ study, series }).catch(() => undefined)
+    view.show({ study, series }).catch(() => undefined).finally(firstShown)
     view.element.focus()
   }
 
@@ -57,14 +64,14 @@ export function studyPage (main: HTMLElement, study: string): () => void {
       item.addEventListener('keydown', (e) => { if (e.key === 'Enter') select(item, uid) })
       list.append(item)
       // The thumbnail: the node renders the series' first instance (cheap: one small JPEG).
-      dicomJson<DicomJson[]>(`${seriesPath(study, uid)}/instances?limit=1`).then(({ body }) => {
+      shown.then(async () => await dicomJson<DicomJson[]>(`${seriesPath(study, uid)}/instances?limit=1`)).then(({ body }) => {
         const sop = body[0] === undefined ? '' : text(body[0], TAG.SOPInstanceUID)
         if (sop !== '') thumb.src = `${seriesPath(study, uid)}/instances/${encodeURIComponent(sop)}/thumbnail`
       }).catch(() => undefined)
       if (first === undefined && (num(s, TAG.NumberOfSeriesRelatedInstances) ?? 1) > 0) first = { item, uid }
     }
     if (first !== undefined) select(first.item, first.uid)
-    else { status.hidden = false; status.textContent = 'This study has no series.' }
+    else { firstShown(); status.hidden = false; status.textContent = 'This study has no series.' }
     // The study line (patient, date, description) from the study's QIDO-RS record.
     const { body } = await dicomJson<DicomJson[]>(`/dicomweb/studies?StudyInstanceUID=${encodeURIComponent(study)}&includefield=${TAG.StudyDescription}`)
     const record = body[0]
