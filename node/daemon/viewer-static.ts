@@ -13,7 +13,7 @@
  * tools' cursors (SVGs the page makes itself).
  * No framing, no plugins, no <base>. Files are answered with their content type, an ETag and
  * `Cache-Control: no-cache` (the names are stable, so a browser revalidates and gets 304 until a
- * new build); a gzip twin (name.gz, made by the build) is sent to browsers that accept it.
+ * new build), except chunks named by their content's hash, which are immutable; a gzip twin (name.gz, made by the build) is sent to browsers that accept it.
  * Names are matched against what the build wrote (listed once at start), never joined from the
  * request, so no request can name another file.
  */
@@ -48,6 +48,9 @@ const TYPES: Readonly<Record<string, string>> = {
   '.png': 'image/png',
   '.map': 'application/json'
 }
+
+/** A chunk named by its content's hash (esbuild's `[name]-[hash]`). */
+const HASHED = /-[A-Z0-9]{8}\.js$/
 
 interface StaticFile {
   readonly path: string
@@ -111,7 +114,8 @@ export function viewerStatic (options: ViewerStaticOptions = {}): Hono {
     const file = current(entry)
     if (file === undefined) return notBuilt(c)
     securityHeaders(c)
-    c.header('Cache-Control', 'no-cache')
+    // esbuild names chunks by their content's hash: such a name never changes meaning.
+    c.header('Cache-Control', HASHED.test(entry.path) ? 'public, max-age=31536000, immutable' : 'no-cache')
     c.header('ETag', file.etag)
     c.header('Vary', 'Accept-Encoding')
     const match = c.req.header('if-none-match')

@@ -25,6 +25,7 @@ async function build (dir: string): Promise<void> {
   await writeFile(join(dir, 'assets', 'styles.css'), 'body{}')
   await writeFile(join(dir, 'assets', 'codecs', 'charlswasm_decode.wasm'), new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))
   await writeFile(join(dir, 'assets', 'notes.txt'), 'not a type the viewer serves')
+  await writeFile(join(dir, 'assets', 'study-page-TIIR2BZW.js'), 'export {}')
 }
 
 test('files are served with their content type, the CSP and security headers, and no-cache with an ETag', async (t) => {
@@ -50,6 +51,10 @@ test('files are served with their content type, the CSP and security headers, an
     await r.arrayBuffer()
   }
   assert.equal(await (await app.request('/')).text(), '<!doctype html><title>peerpacs</title>')
+  // A chunk named by its content's hash never changes: cached for good.
+  const chunk = await app.request('/assets/study-page-TIIR2BZW.js')
+  assert.equal(chunk.headers.get('cache-control'), 'public, max-age=31536000, immutable')
+  assert.equal(chunk.headers.get('content-type'), 'text/javascript; charset=utf-8')
   // The policy: this origin only; WebAssembly may compile (the codecs) but JavaScript may not be eval'd or inlined.
   for (const part of ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"]) assert.ok(CONTENT_SECURITY_POLICY.includes(part), part)
   assert.doesNotMatch(CONTENT_SECURITY_POLICY, /'unsafe-inline'|'unsafe-eval'|\*/)
