@@ -2,6 +2,7 @@
 import { loadSettings } from '../../config/config.ts'
 import { createLogger } from '../../logging/logger.ts'
 import { runNode } from '../../daemon/node.ts'
+import { loadPair } from '../../daemon/tls.ts'
 import { resolvePassphrase } from '../../keys/passphrase.ts'
 import { DataDirError, dataDirLayout, readDataDirMeta } from '../../store/data-dir.ts'
 import { EXIT } from '../exit-codes.ts'
@@ -44,6 +45,9 @@ export async function run (context: CommandContext): Promise<number> {
     peers: flagOrEnv(values, 'peer', env, 'PEERPACS_PEERS'),
     noMdns: switchOrEnv(values, 'no-mdns', env, 'PEERPACS_NO_MDNS')
   })
+  // The operator's certificate and key are checked before a fresh data dir is initialised or
+  // anything listens (a bad pair is a config error, exit 2); the node reads them again to serve.
+  if (settings.http.tls?.cert !== undefined && settings.http.tls.key !== undefined) await loadPair({ cert: settings.http.tls.cert, key: settings.http.tls.key })
   try {
     await readDataDirMeta(dataDirLayout(dataDir))
   } catch (error) {
