@@ -59,6 +59,7 @@ test('on a non-loopback bind: HTTPS by default with a generated certificate, its
   const node = await startNode(t, data, ['--http', '0.0.0.0:0'])
   const ready = node.logs().find((e) => e.event === 'node.ready')!
   assert.equal(ready.httpScheme, 'https')
+  assert.equal(node.url, `https://127.0.0.1:${node.httpPort}`)
   const listening = node.logs().find((e) => e.event === 'http.listening')!
   assert.deepEqual([listening.scheme, listening.certificate, listening.host], ['https', 'generated', '0.0.0.0'])
   const fingerprint = listening.fingerprint as string
