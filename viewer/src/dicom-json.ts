@@ -30,6 +30,8 @@ export const TAG = {
   ImagePositionPatient: '00200032',
   ImageOrientationPatient: '00200037',
   NumberOfFrames: '00280008',
+  Rows: '00280010',
+  PixelData: '7FE00010',
   NumberOfStudyRelatedSeries: '00201206',
   NumberOfStudyRelatedInstances: '00201208',
   NumberOfSeriesRelatedInstances: '00201209'

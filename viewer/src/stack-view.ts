@@ -74,7 +74,10 @@ export class StackView {
     this.#viewport = undefined
   }
 
-  /** Shows a series: fetches its metadata, then its first image; the rest load as they are scrolled to. */
+  /**
+   * Shows a series: fetches its metadata, then its first image; the rest load as they are
+   * scrolled to. Multi-frame instances show their first frame (cine and frames: a later slice).
+   */
   async show (ref: SeriesRef): Promise<void> {
     const viewport = this.#viewport
     if (viewport === undefined) throw new Error('the stack view is not attached')
@@ -84,7 +87,8 @@ export class StackView {
       const base = `/dicomweb/studies/${encodeURIComponent(ref.study)}/series/${encodeURIComponent(ref.series)}`
       const { body } = await dicomJson<DicomJson[]>(`${base}/metadata`)
       if (ticket !== this.#loading) return
-      const instances = readingOrder(body.filter((i) => i['7FE00010'] !== undefined || num(i, '00280010') !== undefined))
+      // Images only: a series may also hold objects without pixels (SR, presentation states, key objects).
+      const instances = readingOrder(body.filter((i) => i[TAG.PixelData] !== undefined || num(i, TAG.Rows) !== undefined))
       if (instances.length === 0) { this.#state('empty', 'This series has no images to show.'); return }
       const imageIds = instances.map((instance) => {
         const imageId = `wadors:${location.origin}${base}/instances/${encodeURIComponent(text(instance, TAG.SOPInstanceUID))}/frames/1`
