@@ -5,8 +5,9 @@
  * the study in the worklist, opens it, and the pixels read back from the canvas are the greys the
  * window gives the known HU values — the stored W 400 / L 40, then the brain preset W 80 / L 40 —
  * so a wrong window, rescale or decoder fails. Scrolling to the next slice changes the slice
- * number and the pixels of the quadrant that differs between slices. Signing out brings the
- * sign-in page back, and the API is closed to the page again.
+ * number and the pixels of the quadrant that differs between slices. A session ended in another
+ * tab brings the sign-in page back at the next request; signing in again with a recovery code.
+ * Signing out brings the sign-in page back, and the API is closed to the page again.
  *
  * Screenshots of each page are kept in a folder named in the test output.
  */
@@ -106,6 +107,7 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   // Recovery codes are shown once, then the worklist.
   await page.waitForSelector('ol.codes li')
   assert.equal(await page.locator('ol.codes li').count(), 10)
+  const recoveryCodes = (await page.locator('ol.codes li').allTextContents()).map((c) => c.trim())
   await page.screenshot({ path: join(shots, '3-recovery-codes.png') })
   await page.click('text=I have kept them: continue')
 
@@ -228,17 +230,38 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   await page.screenshot({ path: join(shots, '8-about.png') })
   await page.click('dialog.about button')
 
+  // The session ended elsewhere (signed out in another tab): the next request brings sign-in
+  // back with a notice; signing in again with a recovery code instead of TOTP.
+  const other = await context.newPage()
+  await other.goto(node.url + '/')
+  await other.click('button[data-action=sign-out]')
+  await other.waitForSelector('form[data-step=password]')
+  await other.close()
+  await page.click('a:text("← Worklist")')
+  await page.waitForSelector('form[data-step=password]')
+  assert.match(await page.textContent('.sign-in') ?? '', /Your session has ended/)
+  await page.screenshot({ path: join(shots, '9-session-ended.png') })
+  await page.fill('input[name=username]', USERNAME)
+  await page.fill('input[name=password]', PASSWORD)
+  await page.click('button[type=submit]')
+  await page.waitForSelector('form[data-step=totp]')
+  await page.click('text=Use a recovery code instead')
+  await page.fill('input[name=recovery]', recoveryCodes[0]!)
+  await page.click('button[type=submit]')
+  await page.waitForSelector('.pager .range:text("1–25")')
+
   // Sign out: the sign-in page is back, and the session no longer opens the API.
   await page.click('button[data-action=sign-out]')
   await page.waitForSelector('form[data-step=password]')
   assert.match(await page.textContent('.sign-in') ?? '', /You are signed out/)
-  await page.screenshot({ path: join(shots, '9-signed-out.png') })
+  await page.screenshot({ path: join(shots, '10-signed-out.png') })
   const after = await page.evaluate(async () => { const r = await (globalThis as any).fetch('/dicomweb/studies'); await r.text(); return r.status })
   assert.equal(after, 401)
   await page.reload()
   await page.waitForSelector('form[data-step=password]')
 
-  // Expected refusals: "who is signed in?" while nobody is, the wrong password, the check after sign-out.
-  const expected = /^(answered 401: (GET|POST) \S+\/api\/session|answered 401: GET \S+\/dicomweb\/studies|console: Failed to load resource: the server responded with a status of 401 .*)$/
+  // Expected refusals: "who is signed in?" while nobody is, the wrong password, the worklist
+  // after the other tab signed out, the check after sign-out.
+  const expected = /^(answered 401: (GET|POST) \S+\/api\/session|answered 401: GET \S+\/dicomweb\/studies(\?\S*)?|console: Failed to load resource: the server responded with a status of 401 .*)$/
   assert.deepEqual(problems.filter((p) => !expected.test(p)), [], 'no console errors, failed requests or CSP violations')
 })
