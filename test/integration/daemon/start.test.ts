@@ -75,11 +75,16 @@ describe('peerpacs start', () => {
       `/dicomweb/studies/${set.instances[0]!.studyInstanceUid}/metadata`, '/wado?requestType=WADO', '/api/status', '/api/cli/run', '/nonexistent', '/']
     for (const route of routes) {
       for (const headers of [{}, { authorization: 'Bearer ppt_0000000000000000_' + '0'.repeat(64) }, { authorization: 'Basic abc' }, { authorization: `Bearer ${token}x` }]) {
+        // The viewer's page is public (sign-in starts there); a bad bearer is refused even there.
+        if (route === '/' && Object.keys(headers).length === 0) continue
         const response = await fetch(node.url + route, { headers })
         assert.equal(response.status, 401, `${route} ${JSON.stringify(headers)}`)
         assert.match(response.headers.get('www-authenticate') ?? '', /Bearer/)
       }
     }
+    const page = await fetch(node.url + '/')
+    assert.ok(page.status === 200 || page.status === 503, `the viewer's page is public (200, or 503 when the viewer is not built): ${page.status}`)
+    assert.match(page.headers.get('content-type') ?? '', page.status === 200 ? /text\/html/ : /./)
     const post = await fetch(`${node.url}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': 'multipart/related; type="application/dicom"; boundary=x' }, body: '--x--' })
     assert.equal(post.status, 401)
     const ok = await fetch(`${node.url}/dicomweb/studies`, { headers: { authorization: `Bearer ${token}`, accept: 'application/dicom+json' } })
