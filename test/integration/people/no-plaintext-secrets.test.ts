@@ -134,7 +134,7 @@ test('no password, username, TOTP secret, recovery code, hash or session id in c
   assert.equal((await radB2.request('POST', '/api/session', { username: PEOPLE.radiologist.username, password: PEOPLE.radiologist.password })).status, 200)
   const recovered = await radB2.request('POST', '/api/session/second-factor', { method: 'recovery', code: radA.recoveryCodes[0] })
   assert.equal(recovered.status, 200, JSON.stringify(recovered.body))
-  const replaced = await radB.request('POST', '/api/me/recovery-codes', {})
+  const replaced = await radB.request('POST', '/api/me/recovery-codes', { password: PEOPLE.radiologist.password })
   assert.equal(replaced.status, 200, JSON.stringify(replaced.body))
   assert.equal(radB.recoveryCodes.length, 10)
 
