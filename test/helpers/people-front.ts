@@ -40,12 +40,9 @@ export interface PeopleFront {
   browser: (address?: string) => Browser
 }
 
-export async function peopleFront (t: Pick<TestContext, 'after'>): Promise<PeopleFront> {
-  const test = await memoryArchive(t)
-  const { archive } = test
+/** The front over an open archive, as node.ts builds it: Pacs, People, tokens and the app. */
+export async function frontOver (archive: Archive, now: () => number = Date.now): Promise<{ app: Hono, pacs: Pacs, people: People, tokens: TokenStore }> {
   const pacs = await Pacs.load(archive)
-  let clock = Date.now()
-  const now = (): number => clock
   const people = new People(archive, await archive.log(), { log: silentLogger, secure: false, relyingParty: { id: 'localhost', name: 'peerpacs test', origins: [ORIGIN] }, now })
   const tokens = new TokenStore(archive.kv, provider, random)
   const api = new Hono()
@@ -56,18 +53,31 @@ export async function peopleFront (t: Pick<TestContext, 'after'>): Promise<Peopl
     settings, tokens, controlToken: 'ppc_' + 'c'.repeat(40), log: silentLogger, control: new Hono(), api, gate: people.gate,
     mounts: { '/dicomweb': dicomwebRoutes(pacs, settings, silentLogger), '/wado': wadoUriRoutes(pacs, silentLogger) }
   })
+  return { app, pacs, people, tokens }
+}
+
+/** Adds an account at the command line (as `peerpacs users add` does); returns its id. */
+export async function addUserTo (people: People, username: string, role: PersonRole, password?: string): Promise<string> {
+  return (await people.accounts.add({ username, role, ...(password === undefined ? {} : { password }) }, CLI_AUTHOR)).id
+}
+
+export async function peopleFront (t: Pick<TestContext, 'after'>): Promise<PeopleFront> {
+  const test = await memoryArchive(t)
+  const { archive } = test
+  let clock = Date.now()
+  const now = (): number => clock
+  const { app, pacs, people, tokens } = await frontOver(archive, now)
   t.after(async () => {
     await pacs.drain()
     await archive.auditor.flush()
     await archive.close()
   })
-  const front: PeopleFront = {
+  return {
     app, archive, test, pacs, people, tokens, now,
     advance: (ms) => { clock += ms },
-    addUser: async (username, role, password) => (await people.accounts.add({ username, role, ...(password === undefined ? {} : { password }) }, CLI_AUTHOR)).id,
+    addUser: async (username, role, password) => await addUserTo(people, username, role, password),
     browser: (address = '192.0.2.10') => new Browser(app, address, now)
   }
-  return front
 }
 
 export interface Answer {

@@ -15,19 +15,11 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
-import { Hono } from 'hono'
 import { EVENT_ID, EVENT_TYPE, openAuditRecord } from '../../../../protocol/audit/index.ts'
-import { createHttpApp } from '../../../../node/daemon/http.ts'
-import { TokenStore } from '../../../../node/daemon/tokens.ts'
-import { dicomwebRoutes, wadoUriRoutes } from '../../../../node/dicomweb/routes.ts'
-import { silentLogger } from '../../../../node/logging/logger.ts'
 import { Pacs } from '../../../../node/pacs/pacs.ts'
-import { mountPeople, peopleStatus } from '../../../../node/people/mount.ts'
-import { People } from '../../../../node/people/people.ts'
 import { ROUTE_RULES, type RouteRule } from '../../../../node/people/route-policy.ts'
 import type { PersonRole } from '../../../../node/people/roles.ts'
-import { provider, random } from '../../../../node/runtime.ts'
-import { Browser, CLI_AUTHOR, ORIGIN, peopleFront, type Answer, type PeopleFront } from '../../../helpers/people-front.ts'
+import { addUserTo, Browser, CLI_AUTHOR, frontOver, peopleFront, type Answer, type PeopleFront } from '../../../helpers/people-front.ts'
 import { connectedTo, founder, ingest, join_, localStudies, waitFor } from '../../../helpers/mesh-harness.ts'
 import { build, e, requiredElements, smallImage, UIDS } from '../helpers/dicom.ts'
 
@@ -269,22 +261,12 @@ function instance (n: number): Uint8Array {
 
 /** The node's HTTP front over a running harness site's archive (as node.ts builds it). */
 async function frontOn (t: Parameters<typeof peopleFront>[0], archive: NonNullable<Awaited<ReturnType<typeof founder>>['archive']>): Promise<Pick<PeopleFront, 'app' | 'people' | 'pacs' | 'browser' | 'addUser'>> {
-  const pacs = await Pacs.load(archive)
-  const people = new People(archive, await archive.log(), { log: silentLogger, secure: false, relyingParty: { id: 'localhost', name: 'peerpacs test', origins: [ORIGIN] } })
-  const tokens = new TokenStore(archive.kv, provider, random)
-  const api = new Hono()
-  api.get('/status', async (c) => c.json({ studies: pacs.studyCount, people: await peopleStatus(people) }))
-  mountPeople(api, people, pacs)
-  const settings = { host: '127.0.0.1', port: 0, corsOrigins: [], maxStowBytes: 64 << 20 }
-  const app = createHttpApp({
-    settings, tokens, controlToken: 'ppc_' + 'c'.repeat(40), log: silentLogger, control: new Hono(), api, gate: people.gate,
-    mounts: { '/dicomweb': dicomwebRoutes(pacs, settings, silentLogger), '/wado': wadoUriRoutes(pacs, silentLogger) }
-  })
+  const { app, pacs, people } = await frontOver(archive)
   t.after(async () => { await pacs.drain(); await archive.auditor.flush() })
   return {
     app, people, pacs,
     browser: (address = '192.0.2.10') => new Browser(app, address, Date.now),
-    addUser: async (username, role, password) => (await people.accounts.add({ username, role, ...(password === undefined ? {} : { password }) }, CLI_AUTHOR)).id
+    addUser: async (username, role, password) => await addUserTo(people, username, role, password)
   }
 }
 
