@@ -23,11 +23,9 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
-import {
-  generateAuthenticationOptions, generateRegistrationOptions, SimpleWebAuthnError,
-  verifyAuthenticationResponse, verifyRegistrationResponse,
-  type AuthenticationResponseJSON, type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON, type RegistrationResponseJSON
+import type {
+  AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON
 } from '@simplewebauthn/server'
 import { describe } from '../../protocol/bytes.ts'
 import { InvalidArgumentError } from '../../protocol/errors.ts'
@@ -77,6 +75,13 @@ function refuse (reason: PasskeyRefusal, message: string, cause?: unknown): Pass
   return error
 }
 
+/**
+ * The WebAuthn library, loaded at the first ceremony: it and its dependencies are ~16 MB of a
+ * node's resident memory, and most nodes never see a passkey.
+ */
+let library: Promise<typeof import('@simplewebauthn/server')> | undefined
+const webauthn = (): Promise<typeof import('@simplewebauthn/server')> => (library ??= import('@simplewebauthn/server'))
+
 export class PasskeyCeremonies {
   readonly #rp: RelyingParty
   readonly #now: () => number
@@ -97,7 +102,7 @@ export class PasskeyCeremonies {
     const userHandle = userHandleOf(user.id)
     if (existing.length >= MAX_PASSKEYS_PER_USER) throw refuse('too-many', `the account already has ${existing.length} passkeys, the most it may hold`)
     const challenge = randomBytes(CHALLENGE_BYTES)
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: this.#rp.name,
       rpID: this.#rp.id,
       userName: user.username,
@@ -124,7 +129,7 @@ export class PasskeyCeremonies {
     const challenge = challengeCheck(pending.challenge)
     let verified
     try {
-      verified = await verifyRegistrationResponse({
+      verified = await (await webauthn()).verifyRegistrationResponse({
         response: answer,
         expectedChallenge: challenge.matches,
         expectedOrigin: [...this.#rp.origins],
@@ -159,7 +164,7 @@ export class PasskeyCeremonies {
   async authenticationOptions (userId: string, credentials: readonly PasskeyCredential[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
     userHandleOf(userId)
     if (credentials.length === 0) throw refuse('no-passkeys', 'the account has no passkey')
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: this.#rp.id,
       allowCredentials: credentials.map((c) => ({ id: c.id, transports: [...c.transports] })),
       challenge: randomBytes(CHALLENGE_BYTES),
@@ -183,7 +188,7 @@ export class PasskeyCeremonies {
     const challenge = challengeCheck(pending.challenge)
     let verified
     try {
-      verified = await verifyAuthenticationResponse({
+      verified = await (await webauthn()).verifyAuthenticationResponse({
         response: answer,
         expectedChallenge: challenge.matches,
         expectedOrigin: [...this.#rp.origins],
@@ -276,8 +281,10 @@ function challengeCheck (expected: string): { matches: (c: string) => boolean, m
 function libraryRefusal (cause: unknown, challengeMismatched: () => boolean, what: string): PasskeyError {
   if (cause instanceof PasskeyError) return cause
   if (challengeMismatched()) return refuse('challenge', `the ${what} answer was made for another challenge`, cause)
-  if (cause instanceof SimpleWebAuthnError && cause.code === 'UNEXPECTED_ORIGIN') return refuse('origin', `the ${what} answer came from an origin this node does not serve: ${cause.message}`, cause)
-  if (cause instanceof SimpleWebAuthnError && cause.code === 'UNEXPECTED_RP_ID') return refuse('rp-id', `the ${what} answer is for another relying party (its RP-ID hash is not this node's)`, cause)
+  // The library's errors, by name and code (the library itself is loaded lazily).
+  const code = cause instanceof Error && cause.name === 'SimpleWebAuthnError' ? (cause as Error & { code?: unknown }).code : undefined
+  if (code === 'UNEXPECTED_ORIGIN') return refuse('origin', `the ${what} answer came from an origin this node does not serve: ${(cause as Error).message}`, cause)
+  if (code === 'UNEXPECTED_RP_ID') return refuse('rp-id', `the ${what} answer is for another relying party (its RP-ID hash is not this node's)`, cause)
   const message = cause instanceof Error ? cause.message : String(cause)
   // The library meets bytes of the wrong structure (an attestation object that is not a map...) as a TypeError or RangeError.
   if (cause instanceof TypeError || cause instanceof RangeError) return refuse('malformed', `the ${what} answer's bytes do not parse as WebAuthn structures: ${message.slice(0, 200)}`, cause)

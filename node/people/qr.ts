@@ -7,11 +7,12 @@
  * The URI holds the TOTP secret: the caller shows the result to the person enrolling and
  * nowhere else (no log line, no file).
  */
-import QRCode from 'qrcode'
 import { describe } from '../../protocol/bytes.ts'
 import { InvalidArgumentError } from '../../protocol/errors.ts'
 
 const ERROR_CORRECTION = 'M'
+/** Loaded at the first enrolment: ~7 MB of resident memory a node need not hold until then. */
+const qrcode = async (): Promise<typeof import('qrcode')> => (await import('qrcode')).default
 /** Version 40 at level M holds 2331 bytes; an otpauth URI is about 150. */
 const MAX_TEXT = 1024
 
@@ -24,7 +25,7 @@ function expectText (text: unknown, name: string): string {
 
 /** A standalone SVG (black on white, 4-module quiet zone) that scales to any size. */
 export async function qrSvg (text: string): Promise<string> {
-  return await QRCode.toString(expectText(text, 'qrSvg(text)'), { type: 'svg', errorCorrectionLevel: ERROR_CORRECTION, margin: 4 })
+  return await (await qrcode()).toString(expectText(text, 'qrSvg(text)'), { type: 'svg', errorCorrectionLevel: ERROR_CORRECTION, margin: 4 })
 }
 
 /**
@@ -35,6 +36,7 @@ export async function qrSvg (text: string): Promise<string> {
  */
 export async function qrTerminal (text: string, options: { ansi?: boolean } = {}): Promise<string> {
   const value = expectText(text, 'qrTerminal(text)')
+  const QRCode = await qrcode()
   if (options.ansi === false) return await QRCode.toString(value, { type: 'utf8', errorCorrectionLevel: ERROR_CORRECTION, margin: 2 })
   return await QRCode.toString(value, { type: 'terminal', small: true, errorCorrectionLevel: ERROR_CORRECTION })
 }
