@@ -148,7 +148,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     })
     const api = new Hono()
     api.get('/status', async (c) => c.json({ ...statusOf(), people: await peopleStatus(people) }))
-    mountPeople(api, people, pacs)
+    mountPeople(api, people, pacs, log.child({ component: 'cases' }))
     const app = createHttpApp({
       settings: settings.http,
       tokens,

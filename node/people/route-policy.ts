@@ -44,6 +44,9 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: 'POST', path: '/api/me/passkeys/options', need: 'signed-in', people: true },
   { method: 'POST', path: '/api/me/passkeys', need: 'signed-in', people: true },
   { method: 'POST', path: '/api/break-glass', need: 'break-glass', people: true },
+  // A study's case notes and measurements (cases/case-routes.ts); which studies: study-access.ts
+  read('/api/studies/:study/case'),
+  { method: 'POST', path: '/api/studies/:study/case', need: 'study.annotate' },
   // Accounts (admin)
   { method: 'GET', path: '/api/users', need: 'users.manage' },
   { method: 'POST', path: '/api/users', need: 'users.manage' },
