@@ -35,6 +35,7 @@ export const GENERATED_CERT_FILE = 'tls-cert.pem'
 export const GENERATED_KEY_FILE = 'tls-key.sealed'
 const VALID_DAYS = 825
 const RENEW_BEFORE_MS = 30 * 86_400_000
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2'
 
 export interface GeneratedTlsOptions {
   readonly keysDir: string
@@ -45,6 +46,10 @@ export interface GeneratedTlsOptions {
   readonly random: RandomSource
   readonly log: Logger
   readonly now?: number
+  /** Other file names in keysDir (DICOM TLS keeps its own certificate: dimse-tls.ts). */
+  readonly files?: { readonly cert: string, readonly key: string }
+  /** Client authentication too (DICOM TLS: a C-MOVE destination may ask for the node's certificate). */
+  readonly clientAuth?: boolean
 }
 
 /** The names and addresses a generated certificate must cover, and those it also lists. */
@@ -71,8 +76,8 @@ function covers (cert: X509Certificate, names: { dns: string[], ip: string[] }):
 }
 
 async function existing (options: GeneratedTlsOptions, now: number): Promise<TlsMaterial | string> {
-  const certFile = join(options.keysDir, GENERATED_CERT_FILE)
-  const keyFile = join(options.keysDir, GENERATED_KEY_FILE)
+  const certFile = join(options.keysDir, options.files?.cert ?? GENERATED_CERT_FILE)
+  const keyFile = join(options.keysDir, options.files?.key ?? GENERATED_KEY_FILE)
   let certPem: string, sealed: Uint8Array
   try {
     certPem = await readFile(certFile, 'utf8')
@@ -86,6 +91,7 @@ async function existing (options: GeneratedTlsOptions, now: number): Promise<Tls
     const material = checkPair(certPem, keyPem, { cert: certFile, key: keyFile }, 'generated', now)
     if (Date.parse(material.info.notAfter) - now < RENEW_BEFORE_MS) return `it ends on ${material.info.notAfter}`
     if (!covers(new X509Certificate(certPem), subjectNames(options.host).required)) return 'it does not cover this machine\'s names or the HTTP address'
+    if (options.clientAuth === true && !(new X509Certificate(certPem).keyUsage ?? []).includes(CLIENT_AUTH)) return 'it is not for client authentication'
     return material
   } catch (error) {
     // Sealed with another passphrase, damaged, expired: a new one replaces it (the logs say why).
@@ -98,9 +104,9 @@ export async function generatedTls (options: GeneratedTlsOptions): Promise<TlsMa
   const now = options.now ?? Date.now()
   const kept = await existing(options, now)
   if (typeof kept !== 'string') return kept
-  const { certPem, keyPem } = await makeCertificate(options.host, now)
-  const certFile = join(options.keysDir, GENERATED_CERT_FILE)
-  const keyFile = join(options.keysDir, GENERATED_KEY_FILE)
+  const { certPem, keyPem } = await makeCertificate(options.host, now, options.clientAuth === true)
+  const certFile = join(options.keysDir, options.files?.cert ?? GENERATED_CERT_FILE)
+  const keyFile = join(options.keysDir, options.files?.key ?? GENERATED_KEY_FILE)
   await writeFileAtomic(keyFile, await sealWithPassphrase(utf8Encode(keyPem), options.passphrase, { provider: options.provider, random: options.random }), 0o600)
   await writeFileAtomic(certFile, certPem, 0o600)
   const material = checkPair(certPem, keyPem, { cert: certFile, key: keyFile }, 'generated', now)
@@ -109,7 +115,7 @@ export async function generatedTls (options: GeneratedTlsOptions): Promise<TlsMa
 }
 
 /** A self-signed ECDSA P-256 certificate for this machine (see the header). */
-export async function makeCertificate (host: string, now: number): Promise<{ certPem: string, keyPem: string }> {
+export async function makeCertificate (host: string, now: number, clientAuth = false): Promise<{ certPem: string, keyPem: string }> {
   await import('reflect-metadata')
   const x509 = await import('@peculiar/x509')
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
@@ -130,7 +136,7 @@ export async function makeCertificate (host: string, now: number): Promise<{ cer
       new x509.SubjectAlternativeNameExtension([...dns.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))]),
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.ExtendedKeyUsageExtension(clientAuth ? [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth] : [x509.ExtendedKeyUsage.serverAuth]),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)
     ]
   }, webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1])
