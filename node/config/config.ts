@@ -12,7 +12,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { rolePermissions } from '../dimse/access.ts'
 import { isPersonRole, PERSON_ROLES } from '../people/roles.ts'
 import { DEFAULTS } from './defaults.ts'
-import type { DimseSettings, HttpSettings, HttpTlsSettings, MeshSettings, NodeSettings, RemoteAe } from './settings.ts'
+import type { DimseSettings, DimseTlsSettings, HttpSettings, HttpTlsSettings, MeshSettings, NodeSettings, RemoteAe } from './settings.ts'
 
 export class ConfigError extends PeerpacsError {
   static readonly code = 'CONFIG'
@@ -36,6 +36,11 @@ export interface ConfigSources {
   /** PEM files (--tls-cert, --tls-key), relative to the working directory. */
   readonly tlsCert?: string
   readonly tlsKey?: string
+  /** DICOM TLS: its HOST:PORT (--dicom-tls), and PEM files (--dicom-tls-cert/-key/-ca), relative to the working directory. */
+  readonly dicomTls?: string
+  readonly dicomTlsCert?: string
+  readonly dicomTlsKey?: string
+  readonly dicomTlsCa?: string
   readonly logLevel?: string
   /** Comma-separated multiaddrs to listen on. */
   readonly p2p?: string
@@ -134,11 +139,34 @@ export function parseAllowList (text: string, what: string): RemoteAe[] {
   })
 }
 
+/** A SHA-256 certificate fingerprint, with or without colons, any case: as `AB:CD:...` (how Node and openssl show it). */
+export function normaliseFingerprint (text: string): string | undefined {
+  const hex = text.trim().replace(/^sha256[:=]/i, '').replace(/[:\s]/g, '')
+  return /^[0-9a-fA-F]{64}$/.test(hex) ? hex.toUpperCase().match(/../g)!.join(':') : undefined
+}
+
+/** A remote's `tls` ("required" | "optional"; true and false say the same) and `certFingerprint`. */
+function remoteTls (r: Reader, o: Json, p: string): Pick<RemoteAe, 'tls' | 'certFingerprint'> {
+  let tls: RemoteAe['tls']
+  if (o.tls === true || o.tls === 'required') tls = 'required'
+  else if (o.tls === false || o.tls === 'optional') tls = 'optional'
+  else if (o.tls !== undefined) r.fail(`${p}.tls`, 'must be "required" (only over the DICOM TLS port; a C-MOVE to it goes over TLS) or "optional"')
+  let certFingerprint: string | undefined
+  if (o.certFingerprint !== undefined) {
+    const text = r.string(o.certFingerprint, `${p}.certFingerprint`)
+    certFingerprint = normaliseFingerprint(text)
+    if (certFingerprint === undefined) r.fail(`${p}.certFingerprint`, `"${text.slice(0, 120)}" is not a SHA-256 fingerprint (64 hex digits, colons optional; openssl x509 -noout -fingerprint -sha256 -in CERT)`)
+    if (tls === 'optional') r.fail(p, 'a certFingerprint needs TLS: remove "tls": "optional" (a pinned AE is always refused on the plain port)')
+    tls = 'required'
+  }
+  return { ...(tls === undefined ? {} : { tls }), ...(certFingerprint === undefined ? {} : { certFingerprint }) }
+}
+
 function remotesFrom (r: Reader, value: unknown, path: string): RemoteAe[] {
   if (!Array.isArray(value)) r.fail(path, 'must be a list')
   return value.map((item, i) => {
     const p = `${path}[${i}]`
-    const o = r.object(item, p, ['aeTitle', 'host', 'port', 'role', 'store', 'query', 'retrieve'])
+    const o = r.object(item, p, ['aeTitle', 'host', 'port', 'role', 'store', 'query', 'retrieve', 'tls', 'certFingerprint'])
     let aeTitle: string
     try { aeTitle = checkAeTitle(r.string(o.aeTitle, `${p}.aeTitle`), `${p}.aeTitle`) } catch (e) { r.fail(`${p}.aeTitle`, (e as Error).message.replace(/^.*?: /, '')) }
     const host = r.string(o.host, `${p}.host`)
@@ -151,12 +179,13 @@ function remotesFrom (r: Reader, value: unknown, path: string): RemoteAe[] {
       if (!isPersonRole(role)) r.fail(`${p}.role`, `"${role.slice(0, 40)}" is not a role; one of ${PERSON_ROLES.join(', ')} (a modality: technologist; a workstation: radiologist)`)
       const flags = ['store', 'query', 'retrieve'].filter((k) => o[k] !== undefined)
       if (flags.length > 0) r.fail(p, `give either "role" or "store"/"query"/"retrieve", not both (found role "${role}" and ${flags.map((k) => `"${k}"`).join(', ')}): the role decides what the AE may do; remove the flags, or the role`)
-      return { aeTitle, host, ...(port === undefined ? {} : { port }), role, ...rolePermissions(role) }
+      return { aeTitle, host, ...(port === undefined ? {} : { port }), role, ...rolePermissions(role), ...remoteTls(r, o, p) }
     }
     return {
       aeTitle,
       host,
       ...(port === undefined ? {} : { port }),
+      ...remoteTls(r, o, p),
       store: o.store === undefined ? true : r.boolean(o.store, `${p}.store`),
       query: o.query === undefined ? true : r.boolean(o.query, `${p}.query`),
       retrieve: o.retrieve === undefined ? true : r.boolean(o.retrieve, `${p}.retrieve`)
@@ -211,12 +240,44 @@ function tlsFrom (r: Reader, value: unknown, sources: ConfigSources): HttpTlsSet
   return { mode, ...(cert === undefined ? {} : { cert, key: key! }) }
 }
 
+/**
+ * `dicom.tls` ({ "listen": HOST:PORT, "cert", "key", "ca": FILE, "requireClientCert": bool }, files
+ * relative to the config file) under --dicom-tls, --dicom-tls-cert, --dicom-tls-key, --dicom-tls-ca.
+ * Undefined: no TLS port (the default). A certificate needs its key; requireClientCert needs a CA;
+ * a file given without a TLS address is refused rather than ignored.
+ */
+function dimseTlsFrom (r: Reader, value: unknown, sources: ConfigSources, plain: { host: string, port: number }): DimseTlsSettings | undefined {
+  const t = value === undefined ? {} : r.object(value, 'dicom.tls', ['listen', 'cert', 'key', 'ca', 'requireClientCert'])
+  const base = sources.configFile === undefined ? process.cwd() : dirname(resolve(sources.configFile))
+  const fromFile = (v: unknown, key: string): string | undefined => v === undefined ? undefined : resolve(base, r.string(v, `dicom.tls.${key}`))
+  const cert = sources.dicomTlsCert !== undefined ? resolve(sources.dicomTlsCert) : fromFile(t.cert, 'cert')
+  const key = sources.dicomTlsKey !== undefined ? resolve(sources.dicomTlsKey) : fromFile(t.key, 'key')
+  const ca = sources.dicomTlsCa !== undefined ? resolve(sources.dicomTlsCa) : fromFile(t.ca, 'ca')
+  const requireClientCert = t.requireClientCert === undefined ? false : r.boolean(t.requireClientCert, 'dicom.tls.requireClientCert')
+  const listen = sources.dicomTls !== undefined
+    ? parseAddress(sources.dicomTls, '--dicom-tls')
+    : t.listen === undefined ? undefined : parseAddress(r.string(t.listen, 'dicom.tls.listen'), `${sources.configFile}: dicom.tls.listen`)
+  if (listen === undefined) {
+    const given = cert ?? key ?? ca
+    if (given !== undefined || value !== undefined) throw new ConfigError(`DICOM TLS settings were given${given === undefined ? '' : ` (${given})`} but no DICOM TLS address`, 'add --dicom-tls HOST:PORT (or dicom.tls.listen), e.g. 0.0.0.0:2762, the port registered for DICOM TLS')
+    return undefined
+  }
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(`a DICOM TLS ${cert === undefined ? 'key' : 'certificate'} was given (${cert ?? key}) without its ${cert === undefined ? 'certificate' : 'key'}`, 'give both --dicom-tls-cert FILE and --dicom-tls-key FILE (or dicom.tls.cert and dicom.tls.key), or neither for a certificate made by the node')
+  }
+  if (requireClientCert && ca === undefined) throw new ConfigError('dicom.tls.requireClientCert is on but no CA is given to check client certificates against', 'give --dicom-tls-ca FILE (or dicom.tls.ca): PEM certificates of the CA, or of each self-signed caller')
+  if (listen.port !== 0 && listen.port === plain.port && (listen.host === plain.host || ['0.0.0.0', '::'].includes(listen.host) || ['0.0.0.0', '::'].includes(plain.host))) {
+    throw new ConfigError(`the DICOM TLS address ${listen.host}:${listen.port} is the plain DIMSE port too`, 'give DICOM TLS its own port, e.g. --dicom-tls 0.0.0.0:2762')
+  }
+  return { ...listen, ...(cert === undefined ? {} : { cert, key: key! }), ...(ca === undefined ? {} : { ca }), requireClientCert }
+}
+
 export async function loadSettings (sources: ConfigSources): Promise<NodeSettings> {
   const file = sources.configFile === undefined ? {} : await readConfigFile(sources.configFile)
   const r = new Reader(sources.configFile ?? 'config')
   const top = r.object(file, '', ['dicom', 'http', 'mesh', 'logLevel'])
   const m = top.mesh === undefined ? {} : r.object(top.mesh, 'mesh', ['listen', 'peers', 'mdns'])
-  const d = top.dicom === undefined ? {} : r.object(top.dicom, 'dicom', ['listen', 'aeTitle', 'acceptUnknown', 'maxPduLength', 'idleTimeout', 'artimTimeout', 'maxConnectionsPerAddress', 'remotes'])
+  const d = top.dicom === undefined ? {} : r.object(top.dicom, 'dicom', ['listen', 'aeTitle', 'acceptUnknown', 'maxPduLength', 'idleTimeout', 'artimTimeout', 'maxConnectionsPerAddress', 'remotes', 'tls'])
   const h = top.http === undefined ? {} : r.object(top.http, 'http', ['listen', 'cors', 'maxStowBytes', 'headersTimeout', 'requestTimeout', 'idleTimeout', 'keepAliveTimeout', 'maxConnectionsPerAddress', 'tls'])
 
   const dicomAddress = sources.dicom !== undefined
@@ -240,7 +301,12 @@ export async function loadSettings (sources: ConfigSources): Promise<NodeSetting
     maxPduLength: d.maxPduLength === undefined ? DEFAULTS.maxPduLength : r.integer(d.maxPduLength, 'dicom.maxPduLength', 4096, 16 * 1024 * 1024),
     idleTimeout: d.idleTimeout === undefined ? DEFAULTS.idleTimeout : r.integer(d.idleTimeout, 'dicom.idleTimeout', 1, 86400),
     artimTimeout: d.artimTimeout === undefined ? DEFAULTS.artimTimeout : r.integer(d.artimTimeout, 'dicom.artimTimeout', 1, 3600),
-    maxConnectionsPerAddress: d.maxConnectionsPerAddress === undefined ? DEFAULTS.maxConnectionsPerAddress : r.integer(d.maxConnectionsPerAddress, 'dicom.maxConnectionsPerAddress', 1, 100_000)
+    maxConnectionsPerAddress: d.maxConnectionsPerAddress === undefined ? DEFAULTS.maxConnectionsPerAddress : r.integer(d.maxConnectionsPerAddress, 'dicom.maxConnectionsPerAddress', 1, 100_000),
+    ...((tls) => tls === undefined ? {} : { tls })(dimseTlsFrom(r, d.tls, sources, dicomAddress))
+  }
+  const needsTls = dimse.remotes.find((remote) => remote.tls === 'required')
+  if (needsTls !== undefined && dimse.tls === undefined) {
+    throw new ConfigError(`the remote AE ${needsTls.aeTitle} needs DICOM TLS${needsTls.certFingerprint === undefined ? '' : ' (it has a certFingerprint)'}, but the node has no DICOM TLS port`, 'add --dicom-tls HOST:PORT (or dicom.tls.listen), or remove its "tls"/"certFingerprint"')
   }
   let corsOrigins: string[] = []
   if (sources.cors !== undefined) corsOrigins = sources.cors.split(',').map((s) => s.trim()).filter((s) => s !== '')

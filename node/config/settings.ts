@@ -21,6 +21,35 @@ export interface RemoteAe {
   readonly store: boolean
   readonly query: boolean
   readonly retrieve: boolean
+  /**
+   * DICOM TLS (issue 19). `required`: it is refused on the plain DIMSE port (it must call the TLS
+   * port), and a C-MOVE to it goes over TLS. Absent or `optional`: either port; a C-MOVE to it is
+   * plain TCP.
+   */
+  readonly tls?: 'required' | 'optional'
+  /**
+   * SHA-256 of its certificate (colon-separated upper-case hex): when it calls, its client
+   * certificate must be this one; as a TLS C-MOVE destination, its server certificate must be this
+   * one (instead of chaining to `dicom.tls.ca`). Implies `tls: required`.
+   */
+  readonly certFingerprint?: string
+}
+
+/**
+ * DICOM TLS (PS3.15 Annex B, BCP 195 profile) on a second DIMSE port, beside the plain one. Without
+ * `cert`/`key` the node makes (once) and keeps its own self-signed certificate for DIMSE (for
+ * server and client authentication: a C-MOVE destination may ask for it).
+ */
+export interface DimseTlsSettings {
+  readonly host: string
+  readonly port: number
+  /** PEM certificate (chain) and its private key, given by the operator; both or neither. */
+  readonly cert?: string
+  readonly key?: string
+  /** PEM file of the certificates trusted for callers' client certificates and TLS C-MOVE destinations. */
+  readonly ca?: string
+  /** Every TLS caller must present a certificate that chains to `ca` (refused at the handshake otherwise). */
+  readonly requireClientCert: boolean
 }
 
 export interface DimseSettings {
@@ -38,6 +67,8 @@ export interface DimseSettings {
   readonly artimTimeout: number
   /** Connections from one address at a time; more are answered A-ASSOCIATE-RJ (transient, local limit exceeded). */
   readonly maxConnectionsPerAddress: number
+  /** The DICOM TLS port; absent: off (the default). */
+  readonly tls?: DimseTlsSettings
 }
 
 /**
