@@ -5,8 +5,14 @@
  * remote bound to a person role (a modality: technologist; a workstation: radiologist) gets them
  * from the role × service matrix below, the same table the HTTP routes use (people/roles.ts).
  * C-ECHO (verification) is open to every admitted remote.
+ *
+ * DICOM TLS (issue 19): a remote with `tls: "required"` (or a `certFingerprint`) is refused on the
+ * plain port, and a pinned one is refused unless its client certificate has that SHA-256
+ * fingerprint; both answered with the A-ASSOCIATE-RJ of a refused caller (permanent, calling AE
+ * not recognized) and audited (refusals.ts).
  */
-import { isIP } from 'node:net'
+import { isIP, type Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
 import type { DimseSettings, RemoteAe } from '../config/settings.ts'
 import { can, type PersonRole } from '../people/roles.ts'
 
@@ -18,7 +24,24 @@ export interface Permissions {
 
 export type AccessDecision =
   | { readonly ok: true, readonly permissions: Permissions, readonly remote: RemoteAe | undefined }
-  | { readonly ok: false, readonly reason: 'calling' | 'called' }
+  | { readonly ok: false, readonly reason: 'calling' | 'called' | 'tls-required' | 'certificate', readonly detail?: string }
+
+/** How the caller reached the node: over the TLS port or not, and the client certificate it showed. */
+export interface Transport {
+  readonly tls: boolean
+  /** SHA-256 of the client certificate, `AB:CD:...`; absent when none was given. */
+  readonly certFingerprint?: string
+}
+
+export const PLAIN: Transport = { tls: false }
+
+/** The transport of a connection of the DIMSE edge. */
+export function transportOf (socket: Socket): Transport {
+  if (!(socket instanceof TLSSocket)) return PLAIN
+  const cert = socket.getPeerCertificate()
+  const fingerprint = typeof cert?.fingerprint256 === 'string' && cert.fingerprint256 !== '' ? cert.fingerprint256.toUpperCase() : undefined
+  return { tls: true, ...(fingerprint === undefined ? {} : { certFingerprint: fingerprint }) }
+}
 
 const EVERYTHING: Permissions = { store: true, query: true, retrieve: true }
 
@@ -52,11 +75,15 @@ function hostMatches (configured: string, address: string): boolean {
   return configured === 'localhost' && (address === '127.0.0.1' || address === '::1')
 }
 
-export function decideAccess (settings: DimseSettings, callingAe: string, calledAe: string, peerAddress: string | undefined): AccessDecision {
+export function decideAccess (settings: DimseSettings, callingAe: string, calledAe: string, peerAddress: string | undefined, transport: Transport = PLAIN): AccessDecision {
   const address = plainAddress(peerAddress)
   const remote = settings.remotes.find((r) => r.aeTitle === callingAe && hostMatches(r.host, address))
   if (remote === undefined && !settings.acceptUnknown) return { ok: false, reason: 'calling' }
   if (calledAe !== settings.aeTitle) return { ok: false, reason: 'called' }
+  if (remote !== undefined && (remote.tls === 'required' || remote.certFingerprint !== undefined) && !transport.tls) return { ok: false, reason: 'tls-required', detail: 'plain DIMSE port' }
+  if (remote?.certFingerprint !== undefined && transport.certFingerprint !== remote.certFingerprint) {
+    return { ok: false, reason: 'certificate', detail: transport.certFingerprint === undefined ? 'no client certificate' : `presented ${transport.certFingerprint}` }
+  }
   return { ok: true, permissions: remote === undefined ? EVERYTHING : permissionsOf(remote), remote }
 }
 

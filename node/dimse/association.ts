@@ -10,12 +10,13 @@
  * in the modules named above, and this file only wires them to the association's state.
  */
 import type { Socket } from 'node:net'
+import type { ConnectionOptions } from 'node:tls'
 import { Writable } from 'node:stream'
 import type { DimseSettings } from '../config/settings.ts'
 import type { LogFields, Logger } from '../logging/logger.ts'
 import type { Pacs } from '../pacs/pacs.ts'
 import type { CatalogInstance } from '../query/attributes.ts'
-import { decideAccess, moveDestination, plainAddress, type Permissions } from './access.ts'
+import { decideAccess, moveDestination, plainAddress, transportOf, type Permissions } from './access.ts'
 import { ChunkQueue } from './chunk-queue.ts'
 import { FindAnswer, socketSink } from './find-answer.ts'
 import { findResponses, type FindResponses } from './find-responses.ts'
@@ -53,6 +54,8 @@ export interface EdgeShared {
   readonly closing: () => boolean
   /** Refused associations: audited in aggregate, with a hint in the log. */
   readonly refusals: RefusalReporter
+  /** The node's certificate and trusted CAs for a C-MOVE to a TLS destination; set when the DICOM TLS port opens. */
+  outboundTls?: () => ConnectionOptions
 }
 
 /** Stands in for a C-STORE's dataset: the library hands it to cStoreRequest once the last PDV is in. */
@@ -207,7 +210,7 @@ export class PeerAssociation extends Scp {
     this.#association = association
     const { settings } = this.#shared
     this.#callingAe = association.getCallingAeTitle()
-    const decision = decideAccess(settings, this.#callingAe, association.getCalledAeTitle(), this.#socket.remoteAddress)
+    const decision = decideAccess(settings, this.#callingAe, association.getCalledAeTitle(), this.#socket.remoteAddress, transportOf(this.#socket))
     if (!decision.ok || this.#shared.closing()) {
       const reason = !decision.ok && decision.reason === 'called' ? RejectReason.CalledAeNotRecognized : RejectReason.CallingAeNotRecognized
       if (this.#shared.closing()) {
@@ -216,7 +219,7 @@ export class PeerAssociation extends Scp {
       } else {
         this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, reason)
       }
-      if (!decision.ok) this.#shared.refusals.refused(decision.reason, this.#callingAe, association.getCalledAeTitle(), this.#socket.remoteAddress)
+      if (!decision.ok) this.#shared.refusals.refused(decision.reason, this.#callingAe, association.getCalledAeTitle(), this.#socket.remoteAddress, decision.detail)
       closeWithArtim(this.#socket, this.#artimMs())
       return
     }
@@ -433,7 +436,8 @@ export class PeerAssociation extends Scp {
         try {
           outbound = await OutboundAssociation.open({
             host: destination.host, port: destination.port!, callingAe: settings.aeTitle, calledAe: destination.aeTitle,
-            timeoutMs: Math.max(5, settings.idleTimeout) * 1000, maxPduLength: settings.maxPduLength
+            timeoutMs: Math.max(5, settings.idleTimeout) * 1000, maxPduLength: settings.maxPduLength,
+            ...(destination.tls === 'required' ? { tls: { options: this.#shared.outboundTls?.(), pin: destination.certFingerprint } } : {})
           }, instances.map((i) => ({ sopClassUid: i.sopClassUid, transferSyntaxUid: i.transferSyntaxUid })))
         } catch (error) {
           this.#log.warn('dimse.move.destination-failed', this.#fields({ destinationAe, error: safeMessage(error) }))

@@ -3,8 +3,17 @@
  * which dcmjs-dimse's Client cannot do before it connects) driven by the library's network
  * layer (an Scp instance is a Network with no request handlers needed here). It proposes each
  * (SOP class, stored transfer syntax) pair once, with that syntax only: nothing is transcoded.
+ *
+ * To a TLS destination (issue 19; `tls: "required"` in dicom.remotes) it connects with TLS 1.2+
+ * and the BCP 195 suites, shows the node's DICOM TLS certificate (the destination may ask for it),
+ * and authenticates the destination by its pinned SHA-256 fingerprint when one is configured, else
+ * by its certificate chaining to dicom.tls.ca (or the system's CAs). Host names in the certificate
+ * are not checked (DICOM peers are configured by address; dcmtk does not check them either): pin
+ * the destination to bind it to one certificate. Nothing is sent before the destination is
+ * authenticated.
  */
 import { connect, type Socket } from 'node:net'
+import { connect as connectTls, type ConnectionOptions, type TLSSocket } from 'node:tls'
 import type { CatalogInstance } from '../query/attributes.ts'
 import { association as assoc, constants, requests, Scp, type DimseAssociation, type DimseResponse } from './library.ts'
 import type { RawDataset } from './raw-dataset.ts'
@@ -19,6 +28,17 @@ export interface OutboundOptions {
   readonly calledAe: string
   readonly timeoutMs: number
   readonly maxPduLength: number
+  /** A TLS destination: the node's certificate and CAs (undefined: no DICOM TLS port, so none), and its pin. */
+  readonly tls?: { readonly options: ConnectionOptions | undefined, readonly pin: string | undefined }
+}
+
+/** Why a TLS destination is not trusted, or undefined when it is. */
+function untrusted (socket: TLSSocket, pin: string | undefined): string | undefined {
+  if (pin !== undefined) {
+    const seen = socket.getPeerCertificate()?.fingerprint256?.toUpperCase()
+    return seen === pin ? undefined : `destination certificate is not the pinned one (${seen === undefined ? 'none' : seen.slice(0, 23)}...)`
+  }
+  return socket.authorized ? undefined : `destination certificate not trusted (${String(socket.authorizationError ?? 'unknown').slice(0, 60)})`
 }
 
 class Requestor extends Scp {
@@ -58,7 +78,11 @@ export class OutboundAssociation {
       const pcId = association.addPresentationContext(sopClassUid)
       association.addTransferSyntaxToPresentationContext(pcId, transferSyntaxUid)
     }
-    const socket = connect({ host: options.host, port: options.port })
+    const tls = options.tls
+    if (tls !== undefined && tls.options === undefined) throw new Error('destination needs TLS but this node has no DICOM TLS port (dicom.tls)')
+    const socket: Socket = tls === undefined
+      ? connect({ host: options.host, port: options.port })
+      : connectTls({ ...tls.options, host: options.host, port: options.port, rejectUnauthorized: false, checkServerIdentity: () => undefined })
     socket.setNoDelay(true)
     const network = new Requestor(socket, { connectTimeout: options.timeoutMs, associationTimeout: options.timeoutMs, pduTimeout: options.timeoutMs })
     const outbound = new OutboundAssociation(socket, network, association)
@@ -67,7 +91,14 @@ export class OutboundAssociation {
       const timer = setTimeout(() => fail('destination did not answer the association request'), options.timeoutMs)
       socket.once('error', (e: NodeJS.ErrnoException) => { clearTimeout(timer); fail(`cannot connect to destination (${e.code ?? 'error'})`) })
       socket.once('close', () => { clearTimeout(timer); reject(new Error('destination closed the connection')) })
-      network.once('connect', () => { network.sendAssociationRequest(association) })
+      if (tls === undefined) network.once('connect', () => { network.sendAssociationRequest(association) })
+      else {
+        socket.once('secureConnect', () => {
+          const problem = untrusted(socket as TLSSocket, tls.pin)
+          if (problem !== undefined) { clearTimeout(timer); fail(problem); return }
+          network.sendAssociationRequest(association)
+        })
+      }
       network.once('associationAccepted', () => { clearTimeout(timer); resolve() })
       network.once('associationRejected', (r: { result: number, source: number, reason: number }) => {
         clearTimeout(timer)

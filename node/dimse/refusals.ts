@@ -10,6 +10,9 @@
  *    --allow-ae entry and the config file snippet), or which AE title to call for a wrong
  *    called AE; later refusals log at debug level only.
  * close() writes the counts still pending, so a stopping node loses none.
+ * DICOM TLS refusals (issue 19) go the same way: an AE that must use TLS calling the plain port
+ * (`tls-required`), a client certificate missing or not the AE's pinned one (`certificate`), and a
+ * failed TLS handshake on the TLS port (`handshake`, no AE title known yet); `detail` says why.
  */
 import { OUTCOME, EVENT_TYPE, nodeSource, securityAlertEvent } from '../../protocol/audit/index.ts'
 import type { AuditPort } from '../audit/audit-port.ts'
@@ -23,7 +26,15 @@ const SOURCES_PER_ADDRESS = 8
 /** Sources remembered at once (pending windows, and pairs already given a hint). */
 const MAX_REMEMBERED = 10_000
 
-export type RefusalReason = 'calling' | 'called'
+export type RefusalReason = 'calling' | 'called' | 'tls-required' | 'certificate' | 'handshake'
+
+const WHAT: Record<RefusalReason, string> = {
+  calling: 'association refused: calling AE not recognized',
+  called: 'association refused: called AE not recognized',
+  'tls-required': 'association refused: the AE must use DICOM TLS, it called the plain port',
+  certificate: 'association refused: client certificate missing or not the one pinned for the AE',
+  handshake: 'TLS connection refused at the handshake'
+}
 
 interface Source {
   readonly reason: RefusalReason
@@ -33,6 +44,7 @@ interface Source {
   count: number
   since: number
   timer: NodeJS.Timeout
+  detail: string | undefined
 }
 
 /** The setting that would let `callingAe` in from `address`, as a flag and as config. */
@@ -67,10 +79,10 @@ export class RefusalReporter {
   }
 
   /** One association refused. */
-  refused (reason: RefusalReason, callingAe: string, calledAe: string, peerAddress: string | undefined): void {
+  refused (reason: RefusalReason, callingAe: string, calledAe: string, peerAddress: string | undefined, detail?: string): void {
     if (this.#closed) return
     const address = plainAddress(peerAddress)
-    this.#hint(reason, callingAe, calledAe, address)
+    this.#hint(reason, callingAe, calledAe, address, detail)
     let key = `${reason}\u0000${callingAe}\u0000${address}`
     if (!this.#sources.has(key)) {
       let fromAddress = 0
@@ -80,12 +92,13 @@ export class RefusalReporter {
     const source = this.#sources.get(key)
     if (source !== undefined) {
       source.count++
+      source.detail = detail
       return
     }
     if (this.#sources.size >= MAX_REMEMBERED) this.close()
     const ae = key.split('\u0000')[1]!
-    this.#record(reason, ae, address, 1, Date.now(), Date.now())
-    const fresh: Source = { reason, callingAe: ae, address, count: 0, since: Date.now(), timer: this.#timer(key) }
+    this.#record(reason, ae, address, 1, Date.now(), Date.now(), detail)
+    const fresh: Source = { reason, callingAe: ae, address, count: 0, since: Date.now(), timer: this.#timer(key), detail }
     this.#sources.set(key, fresh)
   }
 
@@ -93,7 +106,7 @@ export class RefusalReporter {
   close (): void {
     for (const [key, source] of this.#sources) {
       clearTimeout(source.timer)
-      if (source.count > 0) this.#record(source.reason, source.callingAe, source.address, source.count, source.since, Date.now())
+      if (source.count > 0) this.#record(source.reason, source.callingAe, source.address, source.count, source.since, Date.now(), source.detail)
       this.#sources.delete(key)
     }
   }
@@ -117,15 +130,15 @@ export class RefusalReporter {
       this.#sources.delete(key)
       return
     }
-    this.#record(source.reason, source.callingAe, source.address, source.count, source.since, Date.now())
+    this.#record(source.reason, source.callingAe, source.address, source.count, source.since, Date.now(), source.detail)
     source.count = 0
     source.since = Date.now()
     source.timer = this.#timer(key)
   }
 
-  #record (reason: RefusalReason, callingAe: string, address: string, count: number, from: number, to: number): void {
+  #record (reason: RefusalReason, callingAe: string, address: string, count: number, from: number, to: number, detail?: string): void {
     const { audit, aeTitle } = this.#o
-    const what = `association refused: ${reason} AE not recognized`
+    const what = detail === undefined ? WHAT[reason] : `${WHAT[reason]} (${detail})`
     const times = count === 1 ? what : `${what}, ${count} times from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}`
     const from_ = remoteAe(callingAe, address)
     try {
@@ -144,15 +157,25 @@ export class RefusalReporter {
     }
   }
 
-  #hint (reason: RefusalReason, callingAe: string, calledAe: string, address: string): void {
-    const key = `${reason}\u0000${reason === 'calling' ? callingAe : calledAe}\u0000${address}`
-    const fields = { callingAe, calledAe, peer: address, reason: `${reason} AE not recognized` }
+  #hint (reason: RefusalReason, callingAe: string, calledAe: string, address: string, detail?: string): void {
+    const key = `${reason}\u0000${reason === 'called' ? calledAe : callingAe}\u0000${address}\u0000${detail ?? ''}`
+    const fields = { callingAe, calledAe, peer: address, reason: reason === 'calling' || reason === 'called' ? `${reason} AE not recognized` : WHAT[reason], ...(detail === undefined ? {} : { detail }) }
+    const event = reason === 'handshake' ? 'dimse.tls.handshake-refused' : 'dimse.association.rejected'
     if (this.#hinted.has(key)) {
-      this.#o.log.debug('dimse.association.rejected', fields)
+      this.#o.log.debug(event, fields)
       return
     }
     if (this.#hinted.size >= MAX_REMEMBERED) this.#hinted.clear()
     this.#hinted.add(key)
+    if (reason === 'tls-required' || reason === 'certificate' || reason === 'handshake') {
+      const hint = reason === 'tls-required'
+        ? `${callingAe} has "tls": "required" (or a certFingerprint) in dicom.remotes: configure it to call the DICOM TLS port (dcmtk: +tls KEY CERT), or remove that setting`
+        : reason === 'certificate'
+          ? `${callingAe} is pinned to a certificate (dicom.remotes certFingerprint): it must present that certificate over TLS; to accept a new one, put its SHA-256 fingerprint there`
+          : 'a TLS caller needs a client certificate issued by the CA in dicom.tls.ca when dicom.tls.requireClientCert is on; a caller that cannot do TLS uses the plain DIMSE port'
+      this.#o.log.warn(event, { ...fields, hint })
+      return
+    }
     if (reason === 'called') {
       this.#o.log.warn('dimse.association.rejected', { ...fields, hint: `the caller asked for AE title "${calledAe}"; this node is "${this.#o.aeTitle}": configure the caller to call ${this.#o.aeTitle} (e.g. -aec ${this.#o.aeTitle} for dcmtk), or start the node with --ae-title` })
       return
