@@ -18,6 +18,7 @@ import { dicomwebRoutes, wadoUriRoutes } from '../dicomweb/routes.ts'
 import { listenControlSocket, type ControlSocket } from './control-socket.ts'
 import { createHttpApp, startHttp, type HttpServer } from './http.ts'
 import { openTls, type TlsService } from './tls-service.ts'
+import { openDimseTls } from './dimse-tls.ts'
 import { viewerStatic } from './viewer-static.ts'
 import type { Logger } from '../logging/logger.ts'
 import type { NodeHandle } from './node-handle.ts'
@@ -54,6 +55,8 @@ export interface RunningNode {
   readonly pacs: Pacs
   readonly mesh: Mesh
   readonly dicomPort: number
+  /** The DICOM TLS port (undefined: off) and its certificate. */
+  readonly dicomTls: { readonly port: number, readonly service: TlsService } | undefined
   readonly httpPort: number
   /** The HTTPS certificate served (undefined: plain HTTP on loopback). */
   readonly tls: TlsService | undefined
@@ -113,6 +116,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     // The HTTPS certificate first: a bad one is a config error before anything listens (tls.ts).
     const tls = await openTls(settings.http, { keysDir: archive.layout.keysDir, passphrase: options.passphrase, provider, random, log: log.child({ component: 'tls' }) })
     const scheme = tls === undefined ? 'http' : 'https'
+    const dimseTls = settings.dimse.tls === undefined ? undefined : await openDimseTls(settings.dimse.tls, { keysDir: archive.layout.keysDir, passphrase: options.passphrase, provider, random, log: log.child({ component: 'dimse-tls' }) })
     const started = performance.now()
     const pacs = await Pacs.load(archive)
     log.info('catalogue.loaded', { studies: pacs.studyCount, instances: pacs.instanceCount, unreadable: pacs.unreadable.length, ms: Math.round(performance.now() - started) })
@@ -132,7 +136,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       nodeId: archive.meta.nodeId,
       orgId: archive.meta.orgId,
       pid: process.pid,
-      dicom: { aeTitle: settings.dimse.aeTitle, port: dimse?.port },
+      dicom: { aeTitle: settings.dimse.aeTitle, port: dimse?.port, tls: dimseTls === undefined ? null : { port: dimse?.tlsPort, ...dimseTls.info } },
       http: { port: http?.port, scheme, tls: tls === undefined ? null : tls.info },
       studies: pacs.studyCount,
       instances: pacs.instanceCount,
@@ -167,6 +171,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       }
     })
     dimse = await listening('DICOM', settings.dimse.host, settings.dimse.port, '--dicom', async () => await startDimse(pacs, settings.dimse, log.child({ component: 'dimse' })))
+    if (dimseTls !== undefined) await listening('DICOM TLS', settings.dimse.tls!.host, settings.dimse.tls!.port, '--dicom-tls', async () => await dimse!.listenTls(dimseTls))
     http = await listening('HTTP', settings.http.host, settings.http.port, '--http', async () => await startHttp(app, settings.http, log.child({ component: 'http' }), tls))
     // Passkeys are bound to an origin: the address a browser on this machine opens (HTTPS and a
     // host name for other machines come with TLS, issue 19).
@@ -182,7 +187,7 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
       url: `${scheme}://${urlHost(settings.http.host)}:${http.port}`,
       ...(tls === undefined ? {} : { tls: { fingerprint: tls.info.fingerprint, certFile: tls.info.certFile } }),
       token: controlToken,
-      dicom: { aeTitle: settings.dimse.aeTitle, host: urlHost(settings.dimse.host).replace(/^\[|\]$/g, ''), port: dimse.port }
+      dicom: { aeTitle: settings.dimse.aeTitle, host: urlHost(settings.dimse.host).replace(/^\[|\]$/g, ''), port: dimse.port, ...(dimse.tlsPort === undefined ? {} : { tlsPort: dimse.tlsPort }) }
     }) + '\n', 0o600)
 
     let resolveStopped!: () => void
@@ -213,10 +218,10 @@ export async function runNode (options: RunNodeOptions): Promise<RunningNode> {
     }
     archive.auditor.emit(applicationActivityEvent({ time: Date.now(), source: nodeSource(archive.keyring.nodeId), kind: 'start', application }))
     log.info('node.ready', {
-      nodeId: archive.meta.nodeId, aeTitle: settings.dimse.aeTitle, dicomHost: settings.dimse.host, dicomPort: dimse.port, httpHost: settings.http.host, httpPort: http.port, httpScheme: scheme,
+      nodeId: archive.meta.nodeId, aeTitle: settings.dimse.aeTitle, dicomHost: settings.dimse.host, dicomPort: dimse.port, ...(dimse.tlsPort === undefined ? {} : { dicomTlsPort: dimse.tlsPort }), httpHost: settings.http.host, httpPort: http.port, httpScheme: scheme,
       peerId: mesh.host.peerId.toString(), p2p: mesh.addresses().join(' '), mdns: settings.mesh.mdns
     })
-    return { archive, pacs, mesh, dicomPort: dimse.port, httpPort: http.port, tls, stopped, stop }
+    return { archive, pacs, mesh, dicomPort: dimse.port, dicomTls: dimseTls === undefined ? undefined : { port: dimse.tlsPort!, service: dimseTls.service }, httpPort: http.port, tls, stopped, stop }
   } catch (error) {
     await cleanup()
     throw error

@@ -27,6 +27,13 @@ Settings come from, in rising precedence: defaults, the config file, the environ
   --tls-cert FILE        $PEERPACS_TLS_CERT   PEM certificate (chain) to serve HTTPS with, and
   --tls-key FILE         $PEERPACS_TLS_KEY    its PEM private key; without them a self-signed
                                               certificate is made once and kept in the data dir
+  --dicom-tls HOST:PORT  $PEERPACS_DICOM_TLS  a second DIMSE port speaking DICOM TLS (off by default;
+                                              2762 is the port registered for it); the plain
+                                              --dicom port stays for modalities without TLS
+  --dicom-tls-cert FILE  $PEERPACS_DICOM_TLS_CERT  PEM certificate and key for DICOM TLS; without
+  --dicom-tls-key FILE   $PEERPACS_DICOM_TLS_KEY   them the node makes one (keys/dicom-tls-cert.pem)
+  --dicom-tls-ca FILE    $PEERPACS_DICOM_TLS_CA    PEM CA(s) trusted for callers' client certificates
+                                              and TLS C-MOVE destinations
   --allow-ae LIST        $PEERPACS_ALLOW_AE   AET@HOST[:PORT],... may store, query and retrieve
                                               (PORT makes it a C-MOVE destination; HOST * = any)
   --accept-unknown-ae    $PEERPACS_ACCEPT_UNKNOWN_AE=1
@@ -50,8 +57,12 @@ Settings come from, in rising precedence: defaults, the config file, the environ
       "artimTimeout": ${DEFAULTS.artimTimeout}, "maxConnectionsPerAddress": ${DEFAULTS.maxConnectionsPerAddress},
       "remotes": [
         { "aeTitle": "CT_ROOM1", "host": "10.0.0.21", "store": true, "query": false, "retrieve": false },
-        { "aeTitle": "WORKSTATION", "host": "10.0.0.30", "port": 104 }
-      ]
+        { "aeTitle": "WORKSTATION", "host": "10.0.0.30", "port": 104 },
+        { "aeTitle": "READING_TLS", "host": "10.0.0.31", "port": 2762, "tls": "required",
+          "certFingerprint": "AB:CD:...(SHA-256)" }
+      ],
+      "tls": { "listen": "0.0.0.0:2762", "cert": "dicom-cert.pem", "key": "dicom-key.pem",
+               "ca": "dicom-ca.pem", "requireClientCert": false }
     },
     "http": {
       "listen": "127.0.0.1:8080", "cors": ["https://viewer.example.org"], "maxStowBytes": ${DEFAULTS.maxStowBytes},
@@ -82,6 +93,12 @@ a pair that does not read or match is refused (logged) and the old one keeps ser
 the config file are relative to it. The generated certificate (keys/tls-cert.pem) is for
 localhost, this machine's names and addresses; trust it in a browser, or \`curl --cacert\` it.
 
+DICOM TLS (PS3.15 Annex B, BCP 195 profile): --dicom-tls opens a second DIMSE port with the same
+AE title, access rules and handling; TLS 1.2 or 1.3, AEAD suites only; a client certificate is
+asked for, and required (chaining to dicom.tls.ca) with requireClientCert. A remote with "tls":
+"required" is refused on the plain port, and a C-MOVE to it goes over TLS; "certFingerprint" pins
+its certificate (as caller and as destination). Refusals are audited (110113).
+
 Every DICOMweb route (/dicomweb, /wado) needs a bearer token: \`peerpacs token create --name NAME\`.
 Logs are JSON lines on stderr, one per event, and never carry patient data.`,
   options: {
@@ -92,6 +109,10 @@ Logs are JSON lines on stderr, one per event, and never carry patient data.`,
     tls: { type: 'string', value: 'MODE', help: 'auto (HTTPS unless --http is loopback), on or off' },
     'tls-cert': { type: 'string', value: 'FILE', help: 'PEM certificate (chain) for HTTPS' },
     'tls-key': { type: 'string', value: 'FILE', help: 'PEM private key of --tls-cert' },
+    'dicom-tls': { type: 'string', value: 'HOST:PORT', help: 'DICOM TLS listen address (off by default)' },
+    'dicom-tls-cert': { type: 'string', value: 'FILE', help: 'PEM certificate (chain) for DICOM TLS' },
+    'dicom-tls-key': { type: 'string', value: 'FILE', help: 'PEM private key of --dicom-tls-cert' },
+    'dicom-tls-ca': { type: 'string', value: 'FILE', help: 'PEM CA certificate(s) trusted for DICOM TLS peers' },
     'allow-ae': { type: 'string', value: 'LIST', help: 'AET@HOST[:PORT],... allowed to store, query and retrieve' },
     'accept-unknown-ae': { type: 'boolean', help: 'accept associations from any AE (testing only)' },
     cors: { type: 'string', value: 'ORIGINS', help: 'comma-separated browser origins allowed (or *)' },

@@ -3,6 +3,7 @@ import { loadSettings } from '../../config/config.ts'
 import { createLogger } from '../../logging/logger.ts'
 import { runNode } from '../../daemon/node.ts'
 import { loadPair } from '../../daemon/tls.ts'
+import { loadCa } from '../../daemon/dimse-tls.ts'
 import { resolvePassphrase } from '../../keys/passphrase.ts'
 import { DataDirError, dataDirLayout, readDataDirMeta } from '../../store/data-dir.ts'
 import { EXIT } from '../exit-codes.ts'
@@ -36,6 +37,10 @@ export async function run (context: CommandContext): Promise<number> {
     tls: flagOrEnv(values, 'tls', env, 'PEERPACS_TLS'),
     tlsCert: flagOrEnv(values, 'tls-cert', env, 'PEERPACS_TLS_CERT'),
     tlsKey: flagOrEnv(values, 'tls-key', env, 'PEERPACS_TLS_KEY'),
+    dicomTls: flagOrEnv(values, 'dicom-tls', env, 'PEERPACS_DICOM_TLS'),
+    dicomTlsCert: flagOrEnv(values, 'dicom-tls-cert', env, 'PEERPACS_DICOM_TLS_CERT'),
+    dicomTlsKey: flagOrEnv(values, 'dicom-tls-key', env, 'PEERPACS_DICOM_TLS_KEY'),
+    dicomTlsCa: flagOrEnv(values, 'dicom-tls-ca', env, 'PEERPACS_DICOM_TLS_CA'),
     aeTitle: flagOrEnv(values, 'ae-title', env, 'PEERPACS_AE_TITLE'),
     allowAe: flagOrEnv(values, 'allow-ae', env, 'PEERPACS_ALLOW_AE'),
     acceptUnknownAe: switchOrEnv(values, 'accept-unknown-ae', env, 'PEERPACS_ACCEPT_UNKNOWN_AE'),
@@ -48,6 +53,9 @@ export async function run (context: CommandContext): Promise<number> {
   // The operator's certificate and key are checked before a fresh data dir is initialised or
   // anything listens (a bad pair is a config error, exit 2); the node reads them again to serve.
   if (settings.http.tls?.cert !== undefined && settings.http.tls.key !== undefined) await loadPair({ cert: settings.http.tls.cert, key: settings.http.tls.key })
+  const dimseTls = settings.dimse.tls
+  if (dimseTls?.cert !== undefined && dimseTls.key !== undefined) await loadPair({ cert: dimseTls.cert, key: dimseTls.key })
+  if (dimseTls?.ca !== undefined) await loadCa(dimseTls.ca)
   try {
     await readDataDirMeta(dataDirLayout(dataDir))
   } catch (error) {
@@ -82,12 +90,17 @@ export async function run (context: CommandContext): Promise<number> {
   }
   const tls = node.tls?.info
   out.line(`peerpacs node running: DIMSE ${settings.dimse.aeTitle}@${settings.dimse.host}:${node.dicomPort}, HTTP ${tls === undefined ? 'http' : 'https'}://${settings.http.host}:${node.httpPort}/dicomweb (Ctrl-C stops)`)
+  if (node.dicomTls !== undefined) {
+    const info = node.dicomTls.service.info
+    out.line(`DICOM TLS ${settings.dimse.aeTitle}@${settings.dimse.tls!.host}:${node.dicomTls.port} (TLS 1.2+, BCP 195), certificate ${info.source === 'generated' ? '(self-signed, made by this node) ' : ''}${info.certFile}`)
+    out.line(`  SHA-256 fingerprint ${info.fingerprint}${settings.dimse.tls!.requireClientCert ? '; client certificates required' : ''}`)
+  }
   if (tls !== undefined) {
     out.line(`HTTPS certificate (${tls.source === 'generated' ? 'self-signed, made by this node' : 'from the files given'}) ${tls.certFile}, valid until ${tls.notAfter}`)
     out.line(`  SHA-256 fingerprint ${tls.fingerprint}`)
     out.line('  plain http:// requests to this port are redirected to https://')
   }
-  out.record({ type: 'started', dicomPort: node.dicomPort, httpPort: node.httpPort, httpScheme: tls === undefined ? 'http' : 'https', ...(tls === undefined ? {} : { tlsFingerprint: tls.fingerprint }), aeTitle: settings.dimse.aeTitle, nodeId: node.archive.meta.nodeId })
+  out.record({ type: 'started', dicomPort: node.dicomPort, ...(node.dicomTls === undefined ? {} : { dicomTlsPort: node.dicomTls.port, dicomTlsFingerprint: node.dicomTls.service.info.fingerprint }), httpPort: node.httpPort, httpScheme: tls === undefined ? 'http' : 'https', ...(tls === undefined ? {} : { tlsFingerprint: tls.fingerprint }), aeTitle: settings.dimse.aeTitle, nodeId: node.archive.meta.nodeId })
   if (stopRequested !== undefined) void node.stop(stopRequested)
   await node.stopped
   process.removeListener('SIGINT', onSignal)
