@@ -2,13 +2,14 @@
 import { access } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import {
-  auditLogUsedEvent, EVENT_ID, NAMES, nodeSource, OBJECT_ROLE, ID_TYPE, matchesAuditFilter, openAuditRecord, toDicomAuditXml, toJsonLine,
+  auditLogUsedEvent, NAMES, nodeSource, OBJECT_ROLE, ID_TYPE, matchesAuditFilter, openAuditRecord, toDicomAuditXml, toJsonLine,
   type AuditFilter, type AuditRecord
 } from '../../../protocol/audit/index.ts'
 import { toHex } from '../../../protocol/encoding.ts'
 import { PeerpacsError } from '../../../protocol/errors.ts'
 import type { SignedOpOf } from '../../../protocol/log/index.ts'
 import { cliUser } from '../../audit/actors.ts'
+import { auditFilterFrom, type FilterField, type FilterSurface } from '../../audit/audit-filter-input.ts'
 import { readAuditTrail, type AuditEntry } from '../../audit/audit-trail.ts'
 import type { Archive } from '../../archive/archive.ts'
 import { writeFileAtomic } from '../../store/atomic-file.ts'
@@ -25,39 +26,12 @@ const FILTER_OPTIONS = ['since', 'until', 'patient', 'study', 'user', 'event'] a
 const FORMATS = ['jsonl', 'dicom-xml'] as const
 type Format = typeof FORMATS[number]
 
-const DAY = 24 * 60 * 60 * 1000
-
-/** An ISO 8601 date or date-time; a bare date as --until means the end of that day (UTC). */
-function parseTime (value: string, option: 'since' | 'until'): number {
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value)
-  const t = /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : Number.NaN
-  if (Number.isNaN(t)) throw new UsageError(`--${option} "${value.slice(0, 60)}" is not an ISO 8601 date or date-time`, 'e.g. 2024-05-01 or 2024-05-01T13:45:00Z (a time without a zone is local time)')
-  return dateOnly && option === 'until' ? t + DAY - 1 : t
-}
-
-function parseEvents (value: string): number[] {
-  const codes = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
-  if (codes.length === 0) throw new UsageError('--event needs an event id')
-  return codes.map((c) => {
-    const n = /^\d+$/.test(c) ? Number(c) : Number.NaN
-    if (NAMES.eventId(n) === undefined) {
-      throw new UsageError(`--event "${c.slice(0, 40)}" is not a DICOM audit event id`,
-        `use 110100–110114, e.g. ${EVENT_ID.import} Import, ${EVENT_ID.instancesAccessed} Instances Accessed, ${EVENT_ID.securityAlert} Security Alert; several separated by commas`)
-    }
-    return n
-  })
-}
+const CLI_FILTER: FilterSurface = { name: (field) => `--${field}`, fail: (message, hint) => new UsageError(message, hint) }
 
 export function auditFilterOf (values: OptionValues): AuditFilter {
-  const filter: AuditFilter = {}
-  if (typeof values.since === 'string') filter.since = parseTime(values.since, 'since')
-  if (typeof values.until === 'string') filter.until = parseTime(values.until, 'until')
-  if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) throw new UsageError('--since is after --until: nothing could match')
-  if (typeof values.patient === 'string') filter.patient = values.patient
-  if (typeof values.study === 'string') filter.study = values.study
-  if (typeof values.user === 'string') filter.user = values.user
-  if (typeof values.event === 'string') filter.event = parseEvents(values.event)
-  return filter
+  const given: Partial<Record<FilterField, string>> = {}
+  for (const field of FILTER_OPTIONS) { const v = values[field]; if (typeof v === 'string') given[field] = v }
+  return auditFilterFrom(given, CLI_FILTER)
 }
 
 function eventName (r: AuditRecord): string {
