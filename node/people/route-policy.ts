@@ -57,6 +57,9 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: 'POST', path: '/api/users/:user/reset-mfa', need: 'users.manage' },
   { method: 'GET', path: '/api/users/:user/sessions', need: 'users.manage' },
   { method: 'DELETE', path: '/api/users/:user/sessions', need: 'users.manage' },
+  // The audit trail (audit/audit-routes.ts)
+  { method: 'GET', path: '/api/audit', need: 'audit.read' },
+  { method: 'GET', path: '/api/audit/export', need: 'audit.read' },
   // The node
   { method: 'GET', path: '/api/status', need: 'status.read' },
   // DICOMweb (dicomweb/routes.ts): STOW-RS, QIDO-RS, WADO-RS; WADO-URI
