@@ -19,8 +19,8 @@ import { RequestError } from '../dicomweb/http-errors.ts'
 export const ENTRY_VERSION = 'peerpacs/case-entry/1'
 export const MEASUREMENT_TOOLS = ['length', 'angle', 'rectangle', 'ellipse'] as const
 export type MeasurementTool = typeof MEASUREMENT_TOOLS[number]
-/** Points each tool takes, in image coordinates (columns, rows; pixel centres at integers). */
-export const TOOL_POINTS: Record<MeasurementTool, number> = { length: 2, angle: 3, rectangle: 2, ellipse: 2 }
+/** Points each tool takes, in image coordinates (columns, rows), laid out as Cornerstone3D's tools hold their handles: a length's two ends, an angle's three points (vertex in the middle), a rectangle's four corners, an ellipse's bottom, top, left and right. */
+export const TOOL_POINTS: Record<MeasurementTool, number> = { length: 2, angle: 3, rectangle: 4, ellipse: 4 }
 export const MAX_NOTE_TEXT = 8000
 const UID = /^[0-9]+(\.[0-9]+)*$/
 

@@ -21,6 +21,8 @@ import { startCornerstone } from './cornerstone.ts'
 const ENGINE = 'peerpacs'
 const VIEWPORT = 'stack'
 const TOOLS = 'stack-tools'
+/** The Cornerstone ids of the view, for tools that work on it (measure.ts). */
+export const STACK_IDS = { engine: ENGINE, viewport: VIEWPORT, group: TOOLS } as const
 
 export interface SeriesRef { readonly study: string, readonly series: string }
 
@@ -170,7 +172,7 @@ export class StackView {
     const n = viewport.getCurrentImageIdIndex() + 1
     const total = viewport.getImageIds().length
     const zoom = viewport.getZoom?.() ?? 1
-    const win = voiRange === undefined ? undefined : utilities.windowLevel.toWindowLevel(voiRange.lower, voiRange.upper)
+    const win = voiRange == null ? undefined : utilities.windowLevel.toWindowLevel(voiRange.lower, voiRange.upper)
     const round = (x: number): string => String(Math.round(x))
     this.#corners.tl.replaceChildren(line(personName(first, TAG.PatientName)), line(text(first, TAG.PatientID)), line([text(first, TAG.PatientSex), isoDate(text(first, TAG.PatientBirthDate))].filter(Boolean).join('  ')))
     this.#corners.tr.replaceChildren(line(text(first, TAG.StudyDescription)), line(isoDate(text(first, TAG.StudyDate))), line(text(first, TAG.AccessionNumber)))

@@ -7,7 +7,9 @@ import { dicomJson, messageOf } from './api.ts'
 import { type DicomJson, isoDate, num, personName, TAG, text } from './dicom-json.ts'
 import { h, replace } from './dom.ts'
 import { CT_PRESETS } from './presets.ts'
-import { StackView } from './stack-view.ts'
+import { StackView, STACK_IDS } from './stack-view.ts'
+import { MEASURE_TOOLS, Measurer, type MeasureTool, type Measurement } from './measure.ts'
+import { NotesPanel } from './notes.ts'
 import { startCornerstone } from './cornerstone.ts'
 
 /** Starts Cornerstone3D ahead of the first study (main.ts calls it once the chunk has arrived). */
@@ -30,8 +32,29 @@ export function studyPage (main: HTMLElement, study: string): () => void {
   reset.addEventListener('click', () => { view.reset(); view.element.focus() })
   const toolbar = h('div.toolbar', { role: 'toolbar', 'aria-label': 'Image tools' }, h('a', { href: '#/' }, '← Worklist'), h('span.presets', {}, ...buttons), invert, reset)
   const status = h('p.status', { role: 'status', hidden: true })
-  replace(main, h('div.study', {}, h('div.study-head', {}, title, toolbar), status, h('div.study-body', {}, h('aside', {}, list), view.element)))
+  // Case notes and measurements (notes.ts, measure.ts): tools in the toolbar, the panel at the right.
+  const panel = new NotesPanel(study, (entries) => { measurer.draw(savedMeasurements(entries)) })
+  const toolButtons = [{ id: undefined, label: 'W/L' }, ...MEASURE_TOOLS].map((tool) => {
+    const b = h('button', { type: 'button', 'data-tool': tool.id ?? 'window', 'aria-pressed': String(tool.id === undefined), title: tool.id === undefined ? 'Window/level with the left button' : `Draw a ${tool.label.toLowerCase()} with the left button` }, tool.label)
+    b.addEventListener('click', () => {
+      measurer.use(tool.id as MeasureTool | undefined)
+      for (const other of toolButtons) other.setAttribute('aria-pressed', String(other === b))
+      view.element.focus()
+    })
+    return b
+  })
+  toolbar.append(h('span.measure-tools', { role: 'group', 'aria-label': 'Measure' }, ...toolButtons))
+  replace(main, h('div.study', {}, h('div.study-head', {}, title, toolbar), status, h('div.study-body', {}, h('aside', {}, list), view.element, h('aside.case-aside', {}, panel.element))))
   view.attach()
+  const measurer = new Measurer(STACK_IDS, (measurement: Measurement, annotationUid: string) => {
+    // A role that may not write keeps its drawing on screen, unsaved.
+    if (!panel.canWrite) return
+    panel.saveMeasurement(measurement).then((entry) => {
+      measurer.remove(annotationUid)
+      measurer.draw(savedMeasurements([entry]))
+    }).catch(() => { measurer.remove(annotationUid) })
+  })
+  panel.load().catch(() => undefined)
 
   const onKey = (e: KeyboardEvent): void => {
     const target = e.target as HTMLElement | null
@@ -47,7 +70,7 @@ export function studyPage (main: HTMLElement, study: string): () => void {
   const select = (item: HTMLElement, series: string): void => {
     for (const other of list.children) other.removeAttribute('aria-current')
     item.setAttribute('aria-current', 'true')
-    view.show({ study, series }).catch(() => undefined).finally(firstShown)
+    view.show({ study, series }).then(() => { measurer.draw(savedMeasurements(panel.entries)) }).catch(() => undefined).finally(firstShown)
     view.element.focus()
   }
 
@@ -84,6 +107,11 @@ export function studyPage (main: HTMLElement, study: string): () => void {
 
   return () => {
     document.removeEventListener('keydown', onKey)
+    measurer.dispose()
     view.detach()
   }
+}
+
+function savedMeasurements (entries: ReadonlyArray<{ id: string, measurement?: Measurement }>): Array<{ id: string, measurement: Measurement }> {
+  return entries.filter((e): e is { id: string, measurement: Measurement } => e.measurement !== undefined)
 }
