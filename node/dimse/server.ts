@@ -155,13 +155,22 @@ export async function startDimse (pacs: Pacs, settings: DimseSettings, log: Logg
     const options = (current: SecureContextOptions): SecureContextOptions => ({ ...current, ...(ca === undefined ? {} : { ca }) })
     const secure = createTlsServer({
       ...options(tls.secureOptions),
+      // Checked below rather than by OpenSSL, so the log and the audit trail can say what was wrong
+      // (OpenSSL's own refusal of a TLS 1.3 client certificate reaches Node as a bare reset).
       requestCert: true,
-      rejectUnauthorized: tls.requireClientCert,
+      rejectUnauthorized: false,
       handshakeTimeout: Math.max(1, settings.artimTimeout) * 1000
     }, (socket: TLSSocket) => {
       socket.on('error', () => { /* reported by the association; never thrown */ })
       try {
         if (closing) { socket.destroy(); return }
+        if (tls.requireClientCert && !socket.authorized) {
+          const cert = socket.getPeerCertificate()
+          const none = cert === null || cert === undefined || Object.keys(cert).length === 0
+          refusals.refused('handshake', '', settings.aeTitle, socket.remoteAddress, none ? 'no client certificate (dicom.tls.requireClientCert)' : `client certificate not trusted (${String(socket.authorizationError).slice(0, 60)}; not issued by dicom.tls.ca)`)
+          socket.destroy()
+          return
+        }
         serve(socket)
       } catch (error) {
         log.error('dimse.connection.setup-failed', { error: error instanceof Error ? error.message.slice(0, 200) : 'unknown' })

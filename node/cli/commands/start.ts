@@ -27,12 +27,15 @@ Settings come from, in rising precedence: defaults, the config file, the environ
   --tls-cert FILE        $PEERPACS_TLS_CERT   PEM certificate (chain) to serve HTTPS with, and
   --tls-key FILE         $PEERPACS_TLS_KEY    its PEM private key; without them a self-signed
                                               certificate is made once and kept in the data dir
-  --dicom-tls HOST:PORT  $PEERPACS_DICOM_TLS  a second DIMSE port speaking DICOM TLS (off by default;
-                                              2762 is the port registered for it); the plain
+  --dicom-tls HOST:PORT  $PEERPACS_DICOM_TLS  a second DIMSE port speaking DICOM TLS (off by
+                                              default; 2762 is its registered port); the plain
                                               --dicom port stays for modalities without TLS
-  --dicom-tls-cert FILE  $PEERPACS_DICOM_TLS_CERT  PEM certificate and key for DICOM TLS; without
-  --dicom-tls-key FILE   $PEERPACS_DICOM_TLS_KEY   them the node makes one (keys/dicom-tls-cert.pem)
-  --dicom-tls-ca FILE    $PEERPACS_DICOM_TLS_CA    PEM CA(s) trusted for callers' client certificates
+  --dicom-tls-cert FILE  $PEERPACS_DICOM_TLS_CERT
+  --dicom-tls-key FILE   $PEERPACS_DICOM_TLS_KEY
+                                              PEM certificate and key for DICOM TLS; without
+                                              them the node makes one (keys/dicom-tls-cert.pem)
+  --dicom-tls-ca FILE    $PEERPACS_DICOM_TLS_CA
+                                              PEM CA(s) trusted for callers' client certificates
                                               and TLS C-MOVE destinations
   --allow-ae LIST        $PEERPACS_ALLOW_AE   AET@HOST[:PORT],... may store, query and retrieve
                                               (PORT makes it a C-MOVE destination; HOST * = any)
