@@ -6,7 +6,8 @@
  *   POST   /api/session/totp-enrolment   (stage mfa, no factor enrolled yet) → a new TOTP secret, its otpauth:// URI and QR code
  *   POST   /api/session/passkey-options  (stage mfa) → WebAuthn request options
  *   POST   /api/session/second-factor    {method: "totp"|"recovery"|"passkey", code | response} → stage "full", a new cookie
- *   GET    /api/session                  who is signed in, the stage, the CSRF token, when the session ends
+ *   GET    /api/session                  who is signed in, the stage, the CSRF token, the limits (idleMs,
+ *                                        absoluteMs) and when the session ends (expires.idle, expires.absolute)
  *   DELETE /api/session                  sign out
  *
  * A wrong username, a wrong password and a disabled account get the same answer, after the same
@@ -67,7 +68,22 @@ function sessionView (people: People, account: Account, session: Session, extra:
     csrf: session.csrf,
     user: accountView(account),
     ...(session.stage === 'mfa' ? { secondFactor: { methods: methodsOf(account), enrol: methodsOf(account).length === 0 } } : {}),
+    ...expiryOf(people, session),
     ...extra
+  }
+}
+
+/**
+ * The session's limits and when it ends unless used again (the viewer's idle warning counts
+ * against them): `idle` is the last recorded request + idleMs (recorded at most every 30 s, so it
+ * may be up to 30 s early), `absolute` the sign-in + absoluteMs (or the mfa stage's end).
+ */
+function expiryOf (people: People, session: Session): Record<string, unknown> {
+  const policy = people.sessions.policy
+  const absolute = session.created + (session.stage === 'mfa' ? Math.min(policy.mfaStageMs, policy.absoluteMs) : policy.absoluteMs)
+  return {
+    limits: { idleMs: policy.idleMs, absoluteMs: policy.absoluteMs },
+    expires: { idle: new Date(Math.min(session.lastSeen + policy.idleMs, absolute)).toISOString(), absolute: new Date(absolute).toISOString() }
   }
 }
 
