@@ -10,10 +10,17 @@ import { shell } from './shell.ts'
 import { signInPage } from './sign-in.ts'
 import { worklistPage } from './worklist.ts'
 import { queryFrom } from './worklist-query.ts'
+import { adminPagesOf, homeOf } from './admin-nav.ts'
+import { auditPage } from './admin-audit.ts'
+import { sessionsPage } from './admin-sessions.ts'
+import { usersPage } from './admin-users.ts'
+import { watchIdle, type IdleWatch } from './idle-warning.ts'
+import type { SessionExpiry } from './idle-clock.ts'
 
 const root = document.getElementById('app')!
 let session: SessionAnswer | undefined
 let leave: (() => void) | undefined
+let idle: IdleWatch | undefined
 
 /**
  * The study page and Cornerstone3D (most of the code) load on first use, so the sign-in page and
@@ -33,13 +40,25 @@ function navigate (hash: string): void {
 function showSignIn (notice?: string, pending?: SessionAnswer): void {
   leave?.()
   leave = undefined
+  idle?.stop()
+  idle = undefined
   session = undefined
   document.title = 'Sign in · peerpacs'
   signInPage(root, {
     ...(notice === undefined ? {} : { notice }),
     ...(pending === undefined ? {} : { pending }),
-    onSignedIn: (s) => { session = s; route() }
+    onSignedIn: (s) => { signedIn(s) }
   })
+}
+
+/** A session begins on this page: the idle-logoff watch starts with its limits. */
+function signedIn (s: SessionAnswer): void {
+  session = s
+  idle?.stop()
+  idle = watchIdle(s as SessionAnswer & SessionExpiry, (idleMs) => {
+    signOut().catch(() => undefined).finally(() => { showSignIn(`You were signed out after ${Math.round(idleMs / 60_000)} minute${idleMs === 60_000 ? '' : 's'} without activity.`) })
+  })
+  route()
 }
 
 function route (): void {
@@ -53,7 +72,13 @@ function route (): void {
   const hash = location.hash.replace(/^#/, '') || '/'
   const [path = '/', query = ''] = hash.split('?')
   const study = /^\/study\/([^/]+)$/.exec(path)
-  if (study !== null) {
+  const admin = adminPagesOf(session.user.role).find((p) => p.path === path)
+  if (path === '/' && homeOf(session.user.role) !== '/') {
+    navigate(`#${homeOf(session.user.role)}`)
+  } else if (admin !== undefined) {
+    document.title = `${admin.label} · peerpacs`
+    leave = admin.path === '/admin/users' ? usersPage(main) : admin.path === '/admin/sessions' ? sessionsPage(main) : auditPage(main)
+  } else if (study !== null) {
     document.title = 'Study · peerpacs'
     const uid = decodeURIComponent(study[1]!)
     let left = false
@@ -80,7 +105,7 @@ async function boot (): Promise<void> {
     const current = await currentSession()
     if (current === undefined) showSignIn()
     else if (current.stage === 'mfa') showSignIn(undefined, current)
-    else { session = current; route() }
+    else signedIn(current)
   } catch (error) {
     replace(root, h('main.centre', {}, h('p.alert', { role: 'alert' }, `The node could not be reached: ${messageOf(error)}`)))
   }

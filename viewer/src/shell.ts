@@ -5,6 +5,7 @@
  */
 import { h, replace } from './dom.ts'
 import type { SessionUser } from './session.ts'
+import { adminPagesOf } from './admin-nav.ts'
 
 export const NOT_A_DEVICE = 'peerpacs is for reviewing images. It is not a medical device cleared or approved for primary diagnosis (no FDA 510(k), no CE marking under the MDR): read diagnostic images on a cleared workstation and display.'
 
@@ -32,7 +33,7 @@ export function shell (root: HTMLElement, user: SessionUser, onSignOut: () => vo
   replace(root,
     h('header.bar', {},
       h('a.brand', { href: '#/' }, 'peerpacs'),
-      h('nav', {}, h('a', { href: '#/' }, 'Worklist')),
+      h('nav', {}, h('a', { href: '#/' }, 'Worklist'), ...adminPagesOf(user.role).map((p) => h('a', { href: `#${p.path}`, 'data-admin': p.label.toLowerCase() }, p.label))),
       h('span.review-only', { title: NOT_A_DEVICE }, 'For review only — not for primary diagnosis'),
       h('span.who', { 'data-user': user.username }, `${user.displayName} (${user.role})`),
       aboutButton,
