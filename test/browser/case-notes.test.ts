@@ -3,7 +3,8 @@
  * against a real node (`peerpacs start` in its own process), on the known CT (test/browser/
  * known-ct.ts: 64×64, PixelSpacing 0.5 mm). A radiologist draws a length with Cornerstone's
  * LengthTool: the value shown (on the image and in the notes panel) is the distance between the
- * saved end points in image pixels × 0.5 mm (±1%). The radiologist writes a note; after a reload
+ * saved end points in image pixels × 0.5 mm (±1%). A rectangle ROI inside a quadrant of known HU
+ * reads mean 40 HU, SD 0, and its area in mm². The radiologist writes a note; after a reload
  * both are there, each with the author's name, and the length is drawn again. A technologist
  * (this site ingested the study, so they read it) sees them, has no save button, and a POST
  * from their session is refused 403.
@@ -108,6 +109,28 @@ test('a radiologist measures a length in mm and writes a note; both come back af
   const onImage = await page.locator('.stack-view svg text').allTextContents()
   assert.ok(onImage.some((s) => { const m = /([0-9.]+) mm/.exec(s); return m !== null && Math.abs(Number(m[1]) - expected) <= expected * 0.01 }), `the image's label shows the length: ${JSON.stringify(onImage)}`)
 
+  // A rectangle ROI inside the bottom-left quadrant (+40 HU on every slice): mean 40 HU, SD 0,
+  // and the area of its corners' rectangle in 0.5 mm pixels.
+  await page.click('button[data-tool="rectangle"]')
+  const side = Math.min(box.width, box.height)
+  const at = (fx: number, fy: number): [number, number] => [box.x + box.width / 2 + fx * side, box.y + box.height / 2 + fy * side]
+  await page.mouse.move(...at(-0.4, 0.1))
+  await page.mouse.down()
+  await page.mouse.move(...at(-0.25, 0.25), { steps: 5 })
+  await page.mouse.move(...at(-0.1, 0.4), { steps: 5 })
+  await page.mouse.up()
+  await page.waitForSelector('.case-entries li[data-kind="measurement"]:nth-child(2)', { timeout: 30_000 })
+  const roiText = await page.textContent('.case-entries li[data-kind="measurement"]:nth-child(2) .entry-text') ?? ''
+  const roi = (await page.evaluate(async (uid) => await (await fetch(`/api/studies/${uid}/case`)).json(), ct.studyInstanceUid) as { entries: Array<{ measurement?: { tool: string, points: number[][], value: number, unit: string, text: string } }> })
+    .entries.map((e) => e.measurement).find((m) => m?.tool === 'rectangle')!
+  const xs = roi.points.map((pt) => pt[0]!)
+  const ys = roi.points.map((pt) => pt[1]!)
+  const area = (Math.max(...xs) - Math.min(...xs)) * (Math.max(...ys) - Math.min(...ys)) * SPACING_MM * SPACING_MM
+  t.diagnostic(`rectangle ROI: "${roiText}", saved ${roi.value} ${roi.unit}, expected area ${area.toFixed(2)} mm²`)
+  assert.match(roiText, /^Rectangle ROI: [0-9.]+ mm² \(mean 40 HU, SD 0 HU\)$/)
+  assert.ok(Math.abs(roi.value - area) <= area * 0.01, `area ${roi.value}, expected ${area} ± 1%`)
+  await page.click('button[data-tool="window"]')
+
   // A note.
   await page.fill('.note-form textarea', NOTE)
   await page.click('.save-note')
@@ -117,9 +140,9 @@ test('a radiologist measures a length in mm and writes a note; both come back af
   // Reload: both are there, with the author, and the length is drawn again.
   await page.reload()
   await page.waitForSelector('.stack-view[data-state="loaded"]', { timeout: 60_000 })
-  await page.waitForSelector('.case-notes[data-count="2"]', { timeout: 30_000 })
+  await page.waitForSelector('.case-notes[data-count="3"]', { timeout: 30_000 })
   const metas = await page.locator('.case-entries li .entry-meta').allTextContents()
-  assert.equal(metas.length, 2)
+  assert.equal(metas.length, 3)
   for (const meta of metas) assert.match(meta, /^Dr rad\.notes · /)
   assert.equal((await page.textContent('.case-entries li[data-kind="note"] .entry-text'))?.trim(), NOTE)
   const again = await savedLength(page, ct.studyInstanceUid)
@@ -132,7 +155,7 @@ test('a radiologist measures a length in mm and writes a note; both come back af
   const tech = await techContext.newPage()
   await signIn(tech, node.url, 'tech.notes')
   await openStudy(tech, ct.studyInstanceUid, false)
-  await tech.waitForSelector('.case-notes[data-count="2"]')
+  await tech.waitForSelector('.case-notes[data-count="3"]')
   assert.equal(await tech.locator('.save-note').isVisible(), false, 'no save button')
   assert.equal(await tech.locator('.note-form textarea').isVisible(), false, 'no note box')
   const refused = await tech.evaluate(async (uid) => {
