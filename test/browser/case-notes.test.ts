@@ -9,6 +9,9 @@
  * (this site ingested the study, so they read it) sees them, has no save button, and a POST
  * from their session is refused 403.
  *
+ * Two sites: a note written in the viewer at site A appears in the viewer at site B, with its
+ * author's name (the case.update op reaches B through the mesh; B opens it with the study key).
+ *
  * Screenshots are kept in a folder named in the test output.
  */
 import assert from 'node:assert/strict'
@@ -22,8 +25,10 @@ import type { Page } from 'playwright-core'
 import { childEnv, runCli, show } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/files.ts'
 import { startNode } from '../helpers/node-process.ts'
+import { founder, joinSite, waitFor, waitForStudies } from '../helpers/mesh.ts'
+import { addAccount, waitForAccounts } from '../helpers/people-mesh.ts'
 import { browserMissing, launchChromium, pageProblems, screenshotDir, viewerBuilt } from '../helpers/browser.ts'
-import { writeKnownCt } from './known-ct.ts'
+import { SLICES, writeKnownCt } from './known-ct.ts'
 
 const ADD_ACCOUNT = fileURLToPath(new URL('./add-account.ts', import.meta.url))
 const PASSWORD = 'harbour-violet-compass-77'
@@ -168,4 +173,44 @@ test('a radiologist measures a length in mm and writes a note; both come back af
   // Expected: "who is signed in?" before signing in.
   const allowed = /^(answered 401: GET \S+\/api\/session|console: Failed to load resource: the server responded with a status of 401 .*)$/
   assert.deepEqual(problems.filter((p) => !allowed.test(p)), [], 'no console errors, failed requests or CSP violations')
+})
+
+test('a note written in the viewer at site A appears in the viewer at site B with its author', { skip: browserMissing(), timeout: 300_000 }, async (t) => {
+  await viewerBuilt()
+  const a = await founder(t, 'A')
+  const b = await joinSite(t, a, 'B')
+  const files = await tempDir(t, 'peerpacs-case-notes-mesh-')
+  const ct = await writeKnownCt(join(files, 'known-ct'))
+  // The uncompressed series is enough here (storescu would have to propose JPEG-LS for the other).
+  const plain = Array.from({ length: SLICES }, (_, k) => join(ct.dir, `ct-${k + 1}.dcm`))
+  await promisify(execFile)('storescu', ['-aet', 'MODALITY', '-aec', 'PEERPACS', '127.0.0.1', String(a.process.dicomPort), ...plain], { env: childEnv({ TCP_NODELAY: '1' }) })
+  await waitForStudies(a, 1)
+  await waitForStudies(b, 1)
+  await addAccount(a, { username: 'rad.a', role: 'radiologist', password: PASSWORD, displayName: 'Dr Site A' })
+  await addAccount(b, { username: 'rad.b', role: 'radiologist', password: PASSWORD, displayName: 'Dr Site B' })
+  await waitForAccounts(b, ['rad.a', 'rad.b'])
+
+  const browser = await launchChromium(t)
+  const atA = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 })).newPage()
+  await signIn(atA, a.process.url, 'rad.a')
+  await openStudy(atA, ct.studyInstanceUid, true)
+  await atA.fill('.note-form textarea', 'Written at site A.')
+  await atA.click('.save-note')
+  await atA.waitForSelector('.case-entries li[data-kind="note"]')
+
+  const atB = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 })).newPage()
+  await signIn(atB, b.process.url, 'rad.b')
+  await openStudy(atB, ct.studyInstanceUid, true)
+  // The op travels A → B through the mesh: reopen the study until it is there.
+  await waitFor('the note from A in the viewer at B', async () => {
+    if (await atB.locator('.case-entries li[data-kind="note"]').count() > 0) return true
+    await atB.reload()
+    await atB.waitForSelector('.case-notes[data-count]', { timeout: 30_000 })
+    return false
+  }, 90_000)
+  assert.equal((await atB.textContent('.case-entries li[data-kind="note"] .entry-text'))?.trim(), 'Written at site A.')
+  assert.match(await atB.textContent('.case-entries li[data-kind="note"] .entry-meta') ?? '', /^Dr Site A · /)
+  const shots = await screenshotDir('case-notes-mesh-shots')
+  t.diagnostic(`screenshots: ${shots}`)
+  await atB.screenshot({ path: join(shots, 'note-from-a-at-b.png') })
 })
