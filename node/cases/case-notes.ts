@@ -6,8 +6,8 @@
  * each opened with the study's data key (unwrapped from the log's study.register with this node's
  * epoch key) and applied with `applyRemote`, which checks its Yjs structs against the op's signer.
  * An update that does not open or is refused is skipped and logged (`case.update.skipped`); the
- * rest of the document still reads. Documents are kept in memory once built and only new ops are
- * applied on the next read.
+ * rest of the document still reads. The last MAX_HELD documents used are kept in memory (only new
+ * ops are applied on the next read); an older one is rebuilt from the log when asked for again.
  *
  * Writing: one change at a time (a queue), made on the document rebuilt from the log (so its
  * clocks follow this node's earlier updates), sealed with the study key and written as this
@@ -39,6 +39,9 @@ export interface CaseNotesOptions {
 
 /** The person writing: their account id and the name shown beside what they wrote. */
 export interface Writer { readonly id: string, readonly displayName: string }
+
+/** Case documents kept in memory, most recently used last. */
+export const MAX_HELD = 64
 
 interface Held { readonly doc: CaseDoc, readonly applied: Set<string>, readonly dataKey: Uint8Array }
 
@@ -118,7 +121,15 @@ export class CaseNotes {
     const registered = state.studies.get(study)
     if (registered === undefined) throw new RequestError('NOT_FOUND', 'no such study')
     let held = this.#held.get(study)
-    if (held === undefined) {
+    if (held !== undefined) {
+      this.#held.delete(study)
+      this.#held.set(study, held)
+    } else {
+      for (const [old, gone] of this.#held) {
+        if (this.#held.size < MAX_HELD) break
+        gone.doc.destroy()
+        this.#held.delete(old)
+      }
       const dataKey = unwrapStudyKey(provider, keyring.epochKey(registered.epoch), registered.wrappedKey, studyKeyAad(keyring.orgId, study, registered.epoch))
       held = { doc: new CaseDoc({ provider, study, member: keyring.nodeKey.publicKey }), applied: new Set(), dataKey }
       this.#held.set(study, held)
