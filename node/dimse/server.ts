@@ -147,6 +147,9 @@ export async function startDimse (pacs: Pacs, settings: DimseSettings, log: Logg
   let tlsServer: Server | undefined
   let tlsPort: number | undefined
   let tlsMaterial: DimseTls | undefined
+  /** TLS connections accepted whose handshake is not done (closed by close()), and those dropped at accept. */
+  const handshaking = new Set<Socket>()
+  const dropped = new WeakSet<Socket>()
 
   const listenTls = async (tls: DimseTls): Promise<number> => {
     if (settings.tls === undefined) throw new Error('listenTls: no dicom.tls settings')
@@ -162,6 +165,8 @@ export async function startDimse (pacs: Pacs, settings: DimseSettings, log: Logg
       handshakeTimeout: Math.max(1, settings.artimTimeout) * 1000
     }, (socket: TLSSocket) => {
       socket.on('error', () => { /* reported by the association; never thrown */ })
+      const raw = (socket as unknown as { _parent?: Socket })._parent
+      if (raw !== undefined) handshaking.delete(raw)
       try {
         if (closing) { socket.destroy(); return }
         if (tls.requireClientCert && !socket.authorized) {
@@ -177,16 +182,25 @@ export async function startDimse (pacs: Pacs, settings: DimseSettings, log: Logg
         socket.destroy()
       }
     })
-    // The limit is taken at TCP accept, before the handshake costs anything; released when the TCP socket closes.
+    // The limit is taken at TCP accept, before the handshake costs anything; released when the TCP
+    // socket closes. Connections still in their handshake are closed by close().
     secure.on('connection', (raw: Socket) => {
       raw.on('error', () => { /* the TLS socket reports it */ })
       raw.setNoDelay(true)
-      if (closing) { raw.destroy(); return }
-      if (!perAddress.take(raw.remoteAddress)) { logOverLimit(raw, true); raw.destroy(); return }
+      if (closing || !perAddress.take(raw.remoteAddress)) {
+        if (!closing) logOverLimit(raw, true)
+        dropped.add(raw)
+        raw.destroy()
+        return
+      }
       const address = raw.remoteAddress
-      raw.once('close', () => { perAddress.release(address) })
+      handshaking.add(raw)
+      raw.once('close', () => { handshaking.delete(raw); perAddress.release(address) })
     })
     secure.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+      // A connection this side dropped (over the limit, closing) is not a refused peer.
+      const raw = (socket as unknown as { _parent?: Socket })._parent
+      if (closing || (raw !== undefined && dropped.has(raw))) { socket.destroy(); return }
       const detail = handshakeProblem(error)
       refusals.refused('handshake', '', settings.aeTitle, socket.remoteAddress, detail)
       socket.destroy()
@@ -215,6 +229,7 @@ export async function startDimse (pacs: Pacs, settings: DimseSettings, log: Logg
       closing = true
       const stopped = Promise.all([server, ...(tlsServer === undefined ? [] : [tlsServer])].map(async (s) => { await new Promise<void>((resolve) => { s.close(() => { resolve() }) }) }))
       tlsMaterial?.close()
+      for (const raw of handshaking) raw.destroy()
       const inflight = [...shared.inflight]
       if (inflight.length > 0) {
         log.info('dimse.closing.draining', { stores: inflight.length })

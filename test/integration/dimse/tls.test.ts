@@ -14,7 +14,8 @@ import { spawn, spawnSync } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect as connectTcp, createServer } from 'node:net'
+import { connect as connectTls } from 'node:tls'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
@@ -301,4 +302,43 @@ test('DICOM TLS settings that contradict themselves: exit 2 naming what is wrong
     assert.match(stderr, pattern)
     assert.equal(existsSync(join(data, 'peerpacs.json')), false, 'nothing initialised')
   }
+})
+
+test('the TLS port speaks TLS 1.2+ with AEAD suites only (openssl s_client); the per-address limit closes a TLS connection before its handshake, unaudited; close() ends connections still in their handshake', { skip, timeout: 120_000 }, async (t) => {
+  const node = await startTlsNode(t, [remote('ECHOSCU')], {})
+  // (Not spawnSync: the node runs in this process and must answer the handshake.)
+  const sClient = async (args: string[]): Promise<{ ok: boolean, out: string }> => {
+    const r = await runTool(t, 'openssl', ['s_client', '-connect', `127.0.0.1:${node.tlsPort}`, '-CAfile', node.certFile, ...args])
+    return { ok: r.code === 0 && /Verify return code: 0/.test(r.stdout), out: r.stdout + r.stderr }
+  }
+  const gcm = await sClient(['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256'])
+  assert.ok(gcm.ok, gcm.out)
+  const v13 = connectTls({ host: '127.0.0.1', port: node.tlsPort, ca: await readFile(node.certFile), checkServerIdentity: () => undefined, minVersion: 'TLSv1.3' })
+  await once(v13, 'secureConnect')
+  assert.equal(v13.getProtocol(), 'TLSv1.3')
+  v13.destroy()
+  assert.equal((await sClient(['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-SHA'])).ok, false, 'CBC refused')
+  assert.equal((await sClient(['-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0'])).ok, false, 'TLS 1.1 refused')
+  await node.server.close()
+
+  const limited = await startTlsNode(t, [remote('ECHOSCU')], {})
+  const first = connectTls({ host: '127.0.0.1', port: limited.tlsPort, rejectUnauthorized: false })
+  t.after(() => { first.destroy() })
+  await once(first, 'secureConnect')
+  // Over the limit: maxConnectionsPerAddress is 32 in the helper, so open 31 more raw connections, then one more.
+  const raws = await Promise.all(Array.from({ length: 31 }, async () => {
+    const s = connectTcp(limited.tlsPort, '127.0.0.1')
+    s.on('error', () => {})
+    await once(s, 'connect')
+    return s
+  }))
+  t.after(() => { for (const s of raws) s.destroy() })
+  const over = connectTls({ host: '127.0.0.1', port: limited.tlsPort, rejectUnauthorized: false })
+  const overError = await new Promise<string>((resolve) => { over.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message)); over.once('secureConnect', () => resolve('connected')) })
+  assert.notEqual(overError, 'connected')
+  assert.match(limited.logs.join(''), /"event":"dimse\.connection\.limit".*closed before the TLS handshake/)
+  // The 31 raw connections never send a ClientHello: close() ends them rather than waiting.
+  const records = await alerts(limited)
+  assert.equal(said(records, /handshake/).length, 0, records.map((r) => r.outcomeDescription).join(' | '))
+  for (const s of raws) if (!s.destroyed) await once(s, 'close')
 })
