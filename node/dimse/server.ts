@@ -10,9 +10,10 @@
  * whose connections, once their TLS handshake is done, are served exactly as plain ones (same AE
  * title, allow-list, limits and handling). TLS 1.2 minimum, AEAD suites with forward secrecy only
  * (the HTTPS settings, daemon/tls.ts). A client certificate is always asked for (an AE may be pinned
- * to one: access.ts); with `requireClientCert` a caller without one that chains to the CA is refused
- * at the handshake. A handshake that fails (no or untrusted certificate, plain DICOM sent to the TLS
- * port) is logged and audited as a refused connection (110113, node authentication). The
+ * to one: access.ts); with `requireClientCert` a caller without one that chains to the CA is closed
+ * as its handshake ends, before any DICOM is read. That, and a handshake that fails (plain DICOM
+ * sent to the TLS port, no common suite), is logged and audited as a refused connection (110113,
+ * node authentication). The
  * per-address limit counts both ports together and is taken at TCP accept; a TLS connection over it
  * is closed before its handshake. The plain port stays for modalities that cannot do TLS.
  */
@@ -86,8 +87,6 @@ async function listen (server: Server, host: string, port: number, log: Logger):
 /** A failed handshake in words for the log and the audit trail (no peer data: OpenSSL's reason only). */
 export function handshakeProblem (error: Error & { code?: string }): string {
   const text = `${error.code ?? ''} ${error.message}`
-  if (/PEER_DID_NOT_RETURN_A_CERTIFICATE|certificate required/i.test(text)) return 'no client certificate (dicom.tls.requireClientCert)'
-  if (/certificate verify failed|unknown ca|self.signed|unable to get/i.test(text)) return 'client certificate not trusted (not issued by dicom.tls.ca)'
   if (/wrong version number|http request|unknown protocol|packet length too long|record layer failure/i.test(text)) return 'not TLS (plain DICOM on the TLS port?)'
   if (/timed out|ECONNRESET|socket hang up/i.test(text)) return 'the handshake did not complete'
   return `TLS handshake failed (${(error.code ?? error.message).slice(0, 80)})`
