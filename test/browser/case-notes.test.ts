@@ -132,6 +132,7 @@ test('a radiologist measures a length in mm and writes a note; both come back af
   const ys = roi.points.map((pt) => pt[1]!)
   const area = (Math.max(...xs) - Math.min(...xs)) * (Math.max(...ys) - Math.min(...ys)) * SPACING_MM * SPACING_MM
   t.diagnostic(`rectangle ROI: "${roiText}", saved ${roi.value} ${roi.unit}, expected area ${area.toFixed(2)} mm²`)
+  t.diagnostic(`labels on the image: ${JSON.stringify(await page.locator('.stack-view svg text').allTextContents())}`)
   assert.match(roiText, /^Rectangle ROI: [0-9.]+ mm² \(mean 40 HU, SD 0 HU\)$/)
   assert.ok(Math.abs(roi.value - area) <= area * 0.01, `area ${roi.value}, expected ${area} ± 1%`)
   await page.click('button[data-tool="window"]')
