@@ -70,7 +70,7 @@ export function usersPage (main: HTMLElement): () => void {
     list)
   replace(main, h('h1', {}, 'Users'), h('h2', {}, 'Add an account'), add, h('h2', {}, 'Accounts'), status, table, panel)
 
-  const load = async (): Promise<void> => {
+  const load = async (note?: string): Promise<void> => {
     try {
       const { users } = await api<{ users: UserView[] }>('GET', '/api/users')
       list.replaceChildren(...users.map((u) => {
@@ -86,7 +86,7 @@ export function usersPage (main: HTMLElement): () => void {
       status.hidden = users.length > 0
       status.textContent = users.length === 0 ? 'No accounts.' : ''
       const current = users.find((u) => u.id === selected)
-      if (current !== undefined) showPanel(current)
+      if (current !== undefined) showPanel(current, note)
     } catch (error) {
       status.hidden = false
       status.textContent = `The accounts could not be listed: ${messageOf(error)}`
@@ -94,9 +94,10 @@ export function usersPage (main: HTMLElement): () => void {
     }
   }
 
-  const showPanel = (u: UserView): void => {
+  const showPanel = (u: UserView, note?: string): void => {
     const path = `/api/users/${encodeURIComponent(u.id)}`
-    const after = async (message: string): Promise<string> => { await load(); return message }
+    /** The list and this panel are drawn again from the node's answer; the outcome is said at the panel's top. */
+    const after = async (message: string): Promise<void> => { await load(message) }
 
     const newRole = roleSelect('role', u.role)
     const roleBox = alertBox()
@@ -108,8 +109,9 @@ export function usersPage (main: HTMLElement): () => void {
     const stateForm = h('form.inline-form', { 'data-form': u.disabled ? 'enable' : 'disable' },
       h('label', {}, 'Reason', reason), h('button', { type: 'submit' }, u.disabled ? 'Enable' : 'Disable'), stateBox)
     onSubmit(stateForm, stateBox, async () => {
-      const answer = await api<{ sessionsEnded?: number }>('POST', `${path}/${u.disabled ? 'enable' : 'disable'}`, { reason: reason.value })
-      return await after(u.disabled ? 'enabled' : `disabled; ${answer.sessionsEnded ?? 0} session(s) here ended`)
+      await api('POST', `${path}/${u.disabled ? 'enable' : 'disable'}`, { reason: reason.value })
+      // The node ends a disabled account's sessions here at once (and at other sites when the op arrives).
+      return await after(u.disabled ? 'enabled' : 'disabled; its sessions at this site have ended')
     })
 
     const mfaBox = alertBox()
@@ -144,6 +146,7 @@ export function usersPage (main: HTMLElement): () => void {
     panel.hidden = false
     replace(panel,
       h('h2', {}, `${u.displayName} (${u.username})`, u.disabled ? h('span.badge', {}, 'disabled') : null),
+      note === undefined ? null : h('p.notice', { role: 'status', 'data-outcome': true }, note.charAt(0).toUpperCase() + note.slice(1)),
       roleForm, stateForm, mfaForm, passForm,
       h('h3', {}, 'Sessions at this site'),
       h('table.grid.sessions', { 'aria-label': `Sessions of ${u.username}` },
