@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { EVENT_ID, fromJsonLine, instancesAccessedEvent, nodeSource } from '../../../../protocol/audit/index.ts'
+import { EVENT_ID, EVENT_TYPE, fromJsonLine, instancesAccessedEvent, nodeSource } from '../../../../protocol/audit/index.ts'
 import { personUser } from '../../../../node/audit/actors.ts'
 import { readAuditTrail } from '../../../../node/audit/audit-trail.ts'
 import { peopleFront, type PeopleFront } from '../../../helpers/people-front.ts'
@@ -170,4 +170,16 @@ test('a technologist, a radiologist and nobody are refused; an admin reads', asy
   const admin = f.browser('192.0.2.32')
   assert.equal((await admin.signIn('boss', PASSWORD)).status, 200)
   assert.equal((await admin.request('GET', '/api/audit?event=110103')).body.matched, 7)
+})
+
+test('emergency access (110113 with 110127 Emergency Override Started) is flagged breakGlass; other alerts are not', async (t) => {
+  const { f, auditor } = await setUp(t)
+  const who = personUser({ id: 'e'.repeat(32), username: 'rad.urgent', displayName: 'Dr Urgent' }, '192.0.2.77')
+  f.people.alert([EVENT_TYPE.emergencyOverrideStarted], who, 'e'.repeat(32), 'emergency access to study s1 until later: trauma bay, patient unconscious')
+  f.people.alert([EVENT_TYPE.useOfRestrictedFunction], who, 'e'.repeat(32), 'a session cookie was presented from another network')
+  await f.archive.auditor.flush()
+  const answer = await auditor.request('GET', '/api/audit?event=110113&user=rad.urgent')
+  assert.equal(answer.status, 200)
+  const flags = answer.body.records.map((r: any) => [r.eventTypes.map((e: any) => e.code), r.breakGlass])
+  assert.deepEqual(flags.sort(), [[[EVENT_TYPE.emergencyOverrideStarted], true], [[EVENT_TYPE.useOfRestrictedFunction], false]].sort())
 })
