@@ -28,6 +28,13 @@ function httpLine (http: HttpStatus): string {
   return `HTTPS on port ${http.port ?? '?'}: certificate SHA-256 ${http.tls.fingerprint}, ${from}, valid until ${http.tls.notAfter}; plain http:// is redirected.`
 }
 
+interface DicomStatus { port?: number, tls?: { port?: number, fingerprint?: string, certFile?: string, source?: string } | null }
+
+function dicomLine (dicom: DicomStatus): string {
+  if (dicom.tls == null) return `DICOM on port ${dicom.port ?? '?'} (plain TCP); no DICOM TLS port (see \`peerpacs start --help\`, --dicom-tls).`
+  return `DICOM on port ${dicom.port ?? '?'} (plain TCP) and DICOM TLS on port ${dicom.tls.port ?? '?'}: certificate SHA-256 ${dicom.tls.fingerprint ?? '?'}${dicom.tls.certFile === undefined ? '' : ` (${dicom.tls.certFile})`}.`
+}
+
 interface PeopleStatus { accounts: number, breakGlass: Array<{ username: string, study: string, until: string, reason: string }> }
 
 function mb (bytes: number): string { return `${(bytes / 1e6).toFixed(1)} MB` }
@@ -65,6 +72,7 @@ export async function run (context: CommandContext): Promise<number> {
         `${hold.mustReach - hold.journalHead} own ops were deleted or lost. It signs nothing (no import, no audit record) until it has them back from a peer.`)
     }
     if (running?.http !== undefined) out.line(httpLine(running.http as HttpStatus))
+    if (running?.dicom !== undefined) out.line(dicomLine(running.dicom as DicomStatus))
     if (mesh === undefined) {
       out.line('The node is not running: start it with `peerpacs start` to see peers and transfers.')
       return EXIT.OK
