@@ -103,11 +103,14 @@ export async function freePort (): Promise<number> {
 
 export interface Receiver { readonly port: number, readonly dir: string, readonly child: ChildProcess, output: () => string }
 
-/** storescp writing exactly what it receives (+B), accepting every syntax (+xa); killed by PID at the end. */
-export async function startStorescp (t: Pick<TestContext, 'after'>, aeTitle: string): Promise<Receiver> {
+/**
+ * storescp writing exactly what it receives (+B), accepting every syntax (+xa); killed by PID at
+ * the end. `extra` adds options (e.g. its TLS ones); `port` is a free one unless given.
+ */
+export async function startStorescp (t: Pick<TestContext, 'after'>, aeTitle: string, extra: readonly string[] = [], port?: number): Promise<Receiver> {
   const dir = await tempDir(t, 'peerpacs-storescp-')
-  const port = await freePort()
-  const child = spawn('storescp', ['-d', '+B', '+xa', '--output-directory', dir, '-aet', aeTitle, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  port ??= await freePort()
+  const child = spawn('storescp', ['-d', '+B', '+xa', ...extra, '--output-directory', dir, '-aet', aeTitle, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.after(() => { if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL') })
   let output = ''
   child.stdout!.setEncoding('utf8').on('data', (d: string) => { output += d })

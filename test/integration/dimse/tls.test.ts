@@ -10,11 +10,11 @@
  * process is stopped by PID (runTool/startStorescp kill theirs; the receiver here too).
  */
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
-import { connect as connectTcp, createServer } from 'node:net'
+import { connect as connectTcp } from 'node:net'
 import { connect as connectTls } from 'node:tls'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -69,22 +69,7 @@ async function alerts (node: DimseNode): Promise<AuditRecord[]> {
 
 /** A storescp +tls destination: its own certificate, asking for the node's (trusted by `trust`). */
 async function startTlsStorescp (t: TestContext, aeTitle: string, port: number, pair: Pair, trust: string): Promise<{ port: number, dir: string, output: () => string }> {
-  const dir = await tempDir(t, 'peerpacs-storescp-tls-')
-  const child = spawn('storescp', ['-d', '+B', '+xa', ...tlsArgs(pair, trust), '--output-directory', dir, '-aet', aeTitle, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] })
-  t.after(() => { if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL') })
-  let output = ''
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { output += d })
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { output += d })
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = createServer()
-      s.once('error', () => resolve(true))
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)))
-    })
-    if (up) break
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return { port, dir, output: () => output }
+  return await startStorescp(t, aeTitle, tlsArgs(pair, trust), port)
 }
 
 async function receivedDatasets (dir: string): Promise<Map<string, Buffer>> {
