@@ -19,19 +19,15 @@
  * Screenshots of each page are kept in a folder named in the test output.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import * as OTPAuth from 'otpauth'
 import type { Page } from 'playwright-core'
-import { childEnv, runCli, show } from '../helpers/cli.ts'
+import { runCli, show } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/files.ts'
 import { startNode } from '../helpers/node-process.ts'
-import { browserMissing, launchChromium, pageProblems, screenshotDir, viewerBuilt } from '../helpers/browser.ts'
+import { addPerson, browserMissing, launchChromium, pageProblems, screenshotDir, viewerBuilt } from '../helpers/browser.ts'
 
-const ADD_ACCOUNT = fileURLToPath(new URL('./add-account.ts', import.meta.url))
 const ADMIN = 'site.admin'
 const AUDITOR = 'audit.clerk'
 const TECH = 'tech.one'
@@ -62,7 +58,7 @@ test('admin pages: users (add, disable ends the session elsewhere), sessions, au
   const init = await runCli(['init', '--data', data, '--name', 'admin test'])
   assert.equal(init.code, 0, show(init))
   for (const [name, role] of [[ADMIN, 'admin'], [AUDITOR, 'auditor']] as const) {
-    await promisify(execFile)(process.execPath, [ADD_ACCOUNT, data, name, role, PASSWORD], { env: childEnv() })
+    await addPerson(data, name, role, PASSWORD)
   }
   const node = await startNode(t, data)
   t.after(async () => { await node.stop() })

@@ -18,7 +18,6 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import * as OTPAuth from 'otpauth'
 import type { Page } from 'playwright-core'
@@ -27,10 +26,9 @@ import { tempDir } from '../helpers/files.ts'
 import { startNode } from '../helpers/node-process.ts'
 import { founder, joinSite, waitFor, waitForStudies } from '../helpers/mesh.ts'
 import { addAccount, waitForAccounts } from '../helpers/people-mesh.ts'
-import { browserMissing, launchChromium, pageProblems, screenshotDir, viewerBuilt } from '../helpers/browser.ts'
+import { addPerson, browserMissing, launchChromium, pageProblems, screenshotDir, viewerBuilt } from '../helpers/browser.ts'
 import { SLICES, writeKnownCt } from './known-ct.ts'
 
-const ADD_ACCOUNT = fileURLToPath(new URL('./add-account.ts', import.meta.url))
 const PASSWORD = 'harbour-violet-compass-77'
 const SPACING_MM = 0.5
 const NOTE = 'Left quadrant boundary measured; no further findings.'
@@ -77,7 +75,7 @@ test('a radiologist measures a length in mm and writes a note; both come back af
   const imported = await runCli(['import', '--data', data, ct.dir])
   assert.equal(imported.code, 0, show(imported))
   for (const [user, role] of [['rad.notes', 'radiologist'], ['tech.notes', 'technologist']]) {
-    await promisify(execFile)(process.execPath, [ADD_ACCOUNT, data, user!, role!, PASSWORD], { env: childEnv() })
+    await addPerson(data, user!, role!, PASSWORD)
   }
   const node = await startNode(t, data)
   t.after(async () => { await node.stop() })

@@ -12,21 +12,17 @@
  * Screenshots of each page are kept in a folder named in the test output.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import * as OTPAuth from 'otpauth'
 import type { Page } from 'playwright-core'
-import { childEnv, runCli, show } from '../helpers/cli.ts'
+import { runCli, show } from '../helpers/cli.ts'
 import { tempDir } from '../helpers/files.ts'
 import { writeManyStudies } from '../synthetic/many-studies.ts'
 import { startNode } from '../helpers/node-process.ts'
-import { browserMissing, canvasPixels, launchChromium, pageProblems, screenshotDir, viewerBuilt } from '../helpers/browser.ts'
+import { addPerson, browserMissing, canvasPixels, launchChromium, pageProblems, screenshotDir, viewerBuilt } from '../helpers/browser.ts'
 import { greyOf, huOf, PATIENT, SLICES, STORED_WINDOW, STUDY_DESCRIPTION, writeKnownCt, type Quadrant } from './known-ct.ts'
 
-const ADD_ACCOUNT = fileURLToPath(new URL('./add-account.ts', import.meta.url))
 /** Other studies beside the known CT, so the worklist has two pages. */
 const MANY = 30
 const USERNAME = 'rad.viewer'
@@ -67,7 +63,7 @@ test('a radiologist signs in with TOTP, finds the known CT, reads its pixels at 
   const many = await writeManyStudies(join(files, 'many'), MANY)
   const imported = await runCli(['import', '--data', data, ct.dir, many.dir])
   assert.equal(imported.code, 0, show(imported))
-  await promisify(execFile)(process.execPath, [ADD_ACCOUNT, data, USERNAME, 'radiologist', PASSWORD], { env: childEnv() })
+  await addPerson(data, USERNAME, 'radiologist', PASSWORD)
   const node = await startNode(t, data)
   t.after(async () => { await node.stop() })
 

@@ -8,12 +8,13 @@
  * from the viewport's canvas.
  */
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { ensureViewer } from '../../scripts/build-viewer.ts'
+import { runCli, show } from './cli.ts'
 
 export const CHROMIUM = process.env.PEERPACS_CHROMIUM ?? '/usr/bin/chromium'
 
@@ -75,4 +76,20 @@ export async function canvasPixels (page: Page, selector: string, points: Readon
       return Array.from(context.getImageData(x, y, 1, 1).data as ArrayLike<number>)
     })
   }, { selector, points })
+}
+
+/**
+ * Adds a person's account to a stopped site's data dir with the CLI a site operator uses
+ * (`peerpacs users add … --password-file`), display name "Dr USERNAME".
+ */
+export async function addPerson (data: string, username: string, role: string, password: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'peerpacs-password-'))
+  try {
+    const file = join(dir, 'password')
+    await writeFile(file, password, { mode: 0o600 })
+    const added = await runCli(['users', 'add', username, '--role', role, '--display-name', `Dr ${username}`, '--password-file', file, '--data', data])
+    if (added.code !== 0) throw new Error(`adding ${username} failed: ${show(added)}`)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 }
